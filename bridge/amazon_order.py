@@ -1,0 +1,35 @@
+"""What the bridge needs to know about an Amazon order, independent of the API version that told it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class FulfillmentStatus(StrEnum):
+    """Orders API v2026-01-01 ``FulfillmentStatus`` (note the double L in CANCELLED)."""
+
+    PENDING_AVAILABILITY = "PENDING_AVAILABILITY"
+    PENDING = "PENDING"
+    UNSHIPPED = "UNSHIPPED"
+    PARTIALLY_SHIPPED = "PARTIALLY_SHIPPED"
+    SHIPPED = "SHIPPED"
+    CANCELLED = "CANCELLED"
+    UNFULFILLABLE = "UNFULFILLABLE"
+
+
+class FulfilledBy(StrEnum):
+    MERCHANT = "MERCHANT"
+    AMAZON = "AMAZON"
+
+
+@dataclass(frozen=True)
+class AmazonOrder:
+    """An Amazon order's identity, status and items, as Amazon reported it."""
+
+    order_id: str
+    marketplace_id: str | None
+    status: str
+    fulfilled_by: str | None
+    item_ids: tuple[str, ...]
+    buyer_requested_cancel: bool

@@ -1,0 +1,161 @@
+"""Commerce (Magento) REST client: read the orders the webhook names (and, later, write them back)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load
+from requests.auth import AuthBase
+
+from bridge.clients.deadline import Deadline
+from bridge.clients.oauth1 import BearerToken, OAuth1HmacSha256
+from bridge.clients.retry import sleep_before_retry
+from bridge.commerce_order import CommerceOrder
+from bridge.config import CommerceAuth
+from bridge.errors import NotFound, UpstreamRejected, UpstreamUnavailable
+
+log = logging.getLogger(__name__)
+
+SERVICE = "Commerce"
+ORDER_FIELDS = "entity_id,increment_id,state,status,store_id,payment[method,po_number]"
+CALL_TIMEOUT = 10.0
+
+
+class _PaymentSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    method = fields.String(load_default=None, allow_none=True)
+    po_number = fields.String(load_default=None, allow_none=True)
+
+
+class _OrderSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    entity_id = fields.Integer(required=True)
+    increment_id = fields.String(load_default=None, allow_none=True)
+    state = fields.String(load_default=None, allow_none=True)
+    status = fields.String(load_default=None, allow_none=True)
+    store_id = fields.Integer(load_default=None, allow_none=True)
+    payment = fields.Nested(_PaymentSchema, load_default=dict)
+
+    @pre_load
+    def _empty_payment(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, dict) and data.get("payment") in (None, [], ""):
+            data = {**data, "payment": {}}
+        return data
+
+
+def _auth_for(auth: CommerceAuth) -> AuthBase:
+    if auth.uses_oauth1:
+        return OAuth1HmacSha256(auth.consumer_key, auth.consumer_secret, auth.access_token, auth.access_token_secret)
+    return BearerToken(auth.access_token)
+
+
+def _magento_message(response: requests.Response) -> str:
+    """Magento errors are ``{"message": "...%1...", "parameters": [...]}``; fill the placeholders in."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason or "no error message"
+    if not isinstance(body, dict):
+        return "unexpected error body"
+    message = str(body.get("message", "no error message"))
+    params = body.get("parameters")
+    if isinstance(params, list):
+        for index, value in enumerate(params, start=1):
+            message = message.replace(f"%{index}", str(value))
+    elif isinstance(params, dict):
+        for name, value in params.items():
+            message = message.replace(f"%{name}", str(value))
+    return message
+
+
+class CommerceClient:
+    def __init__(
+        self,
+        base_url: str,
+        auth: CommerceAuth,
+        store_code: str | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        prefix = f"/rest/{quote(store_code, safe='')}" if store_code else "/rest"
+        self._api = f"{base_url.rstrip('/')}{prefix}/V1"
+        self._auth = _auth_for(auth)
+        self._session = session or requests.Session()
+
+    def get_order(self, entity_id: int, deadline: Deadline) -> CommerceOrder:
+        body = self._request("GET", f"/orders/{entity_id}", deadline, params={"fields": ORDER_FIELDS})
+        try:
+            data = _OrderSchema().load(body)
+        except ValidationError as exc:
+            raise UpstreamUnavailable(SERVICE, f"order {entity_id} came back malformed: {exc.messages}") from None
+        return CommerceOrder(
+            entity_id=data["entity_id"],
+            increment_id=data["increment_id"],
+            state=data["state"],
+            status=data["status"],
+            store_id=data["store_id"],
+            payment_method=data["payment"].get("method"),
+            po_number=data["payment"].get("po_number"),
+        )
+
+    def check_access(self, deadline: Deadline) -> None:
+        """An authenticated read of one order page: proves URL, credentials and the Sales ACL."""
+        self._request(
+            "GET",
+            "/orders",
+            deadline,
+            params={"searchCriteria[pageSize]": "1", "fields": "total_count"},
+        )
+
+    def _request(self, method: str, path: str, deadline: Deadline, *, params: dict[str, str] | None = None) -> Any:
+        """One call, retried on transient faults while the deadline allows."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._request_once(method, path, deadline, params)
+            except UpstreamUnavailable:
+                if attempt >= 3 or not sleep_before_retry(attempt, deadline, reserve=0.2):
+                    raise
+
+    def _request_once(self, method: str, path: str, deadline: Deadline, params: dict[str, str] | None) -> Any:
+        started = time.monotonic()
+        try:
+            response = self._session.request(
+                method,
+                self._api + path,
+                params=params,
+                auth=self._auth,
+                timeout=deadline.timeout(CALL_TIMEOUT, SERVICE),
+                headers={"Accept": "application/json"},
+            )
+        except requests.Timeout:
+            raise UpstreamUnavailable(SERVICE, f"{method} {path} timed out") from None
+        except requests.ConnectionError:
+            raise UpstreamUnavailable(SERVICE, f"{method} {path}: cannot connect") from None
+        log.debug(
+            "commerce call",
+            extra={
+                "method": method,
+                "path": path,
+                "status": response.status_code,
+                "latency_ms": round((time.monotonic() - started) * 1000, 1),
+            },
+        )
+        if response.status_code >= 500:
+            raise UpstreamUnavailable(SERVICE, _magento_message(response), status=response.status_code)
+        if response.status_code == 404:
+            raise NotFound(SERVICE, _magento_message(response), status=404)
+        if response.status_code >= 400:
+            raise UpstreamRejected(SERVICE, _magento_message(response), status=response.status_code)
+        try:
+            return response.json()
+        except ValueError:
+            raise UpstreamUnavailable(SERVICE, f"{method} {path} answered with invalid JSON") from None

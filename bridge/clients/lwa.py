@@ -1,0 +1,98 @@
+"""Login with Amazon: swaps a seller's refresh token for an SP-API access token, cached until a minute early."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from dataclasses import dataclass
+
+import requests
+
+from bridge.clients.deadline import Deadline
+from bridge.errors import UpstreamRejected, UpstreamUnavailable
+
+SERVICE = "Login with Amazon"
+REFRESH_EARLY_SECONDS = 60.0
+CALL_TIMEOUT = 10.0
+
+
+@dataclass
+class _CachedToken:
+    value: str
+    expires_at: float
+
+
+class LwaTokenSource:
+    def __init__(
+        self,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        session: requests.Session | None = None,
+    ) -> None:
+        self._token_url = token_url
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._session = session or requests.Session()
+        self._cache: dict[str, _CachedToken] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    @staticmethod
+    def _key(refresh_token: str) -> str:
+        # Index the cache by a digest so the refresh token itself is kept in as few places as possible.
+        return hashlib.sha256(refresh_token.encode("utf-8")).hexdigest()
+
+    def access_token(self, refresh_token: str, deadline: Deadline) -> str:
+        """A valid access token for this seller; one exchange at a time per seller, however many threads ask."""
+        key = self._key(refresh_token)
+        with self._locks_guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            cached = self._cache.get(key)
+            if cached and cached.expires_at - REFRESH_EARLY_SECONDS > time.monotonic():
+                return cached.value
+            token = self._exchange(refresh_token, deadline)
+            self._cache[key] = token
+            return token.value
+
+    def forget(self, refresh_token: str) -> None:
+        """Drop a token Amazon refused (403 Unauthorized) so the next call exchanges afresh."""
+        self._cache.pop(self._key(refresh_token), None)
+
+    def _exchange(self, refresh_token: str, deadline: Deadline) -> _CachedToken:
+        started = time.monotonic()
+        try:
+            response = self._session.post(
+                self._token_url,
+                data={
+                    "grant_type": "refresh_token",
+                    "refresh_token": refresh_token,
+                    "client_id": self._client_id,
+                    "client_secret": self._client_secret,
+                },
+                timeout=deadline.timeout(CALL_TIMEOUT, SERVICE),
+                headers={"Accept": "application/json"},
+            )
+        except requests.Timeout:
+            raise UpstreamUnavailable(SERVICE, "token exchange timed out") from None
+        except requests.ConnectionError:
+            raise UpstreamUnavailable(SERVICE, "cannot connect to the token endpoint") from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if response.status_code >= 500:
+            raise UpstreamUnavailable(SERVICE, "token endpoint failed", status=response.status_code)
+        if response.status_code != 200 or not isinstance(body, dict) or "access_token" not in body:
+            code = body.get("error") if isinstance(body, dict) else None
+            description = body.get("error_description") if isinstance(body, dict) else None
+            raise UpstreamRejected(
+                SERVICE,
+                f"token exchange refused: {description or 'no description'}",
+                status=response.status_code,
+                code=str(code) if code else None,
+            )
+        expires_in = float(body.get("expires_in", 3600))
+        return _CachedToken(value=str(body["access_token"]), expires_at=started + expires_in)

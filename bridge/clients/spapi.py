@@ -1,0 +1,202 @@
+"""Selling Partner API client: Orders v2026-01-01, inside the seller's quotas, with LWA tokens."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
+
+from bridge.amazon_order import AmazonOrder
+from bridge.clients.deadline import Deadline
+from bridge.clients.lwa import LwaTokenSource
+from bridge.clients.retry import sleep_before_retry
+from bridge.clients.spapi_operations import GET_ORDER, REGION_HOSTS, Operation
+from bridge.errors import NotFound, QuotaExhausted, UpstreamRejected, UpstreamUnavailable
+from bridge.rate_limit import RateLimiter
+from bridge.stores import Store
+
+log = logging.getLogger(__name__)
+
+SERVICE = "Amazon SP-API"
+CALL_TIMEOUT = 15.0
+MAX_ATTEMPTS = 3
+
+
+class _Lenient(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class _CancellationRequestSchema(_Lenient):
+    requester = fields.String(load_default=None, allow_none=True)
+
+
+class _ItemCancellationSchema(_Lenient):
+    cancellationRequest = fields.Nested(_CancellationRequestSchema, load_default=None, allow_none=True)
+
+
+class _OrderItemSchema(_Lenient):
+    orderItemId = fields.String(required=True)
+    cancellation = fields.Nested(_ItemCancellationSchema, load_default=None, allow_none=True)
+
+
+class _FulfillmentSchema(_Lenient):
+    fulfillmentStatus = fields.String(required=True)
+    fulfilledBy = fields.String(load_default=None, allow_none=True)
+
+
+class _SalesChannelSchema(_Lenient):
+    marketplaceId = fields.String(load_default=None, allow_none=True)
+
+
+class _OrderSchema(_Lenient):
+    orderId = fields.String(required=True)
+    salesChannel = fields.Nested(_SalesChannelSchema, load_default=dict)
+    fulfillment = fields.Nested(_FulfillmentSchema, required=True)
+    orderItems = fields.List(fields.Nested(_OrderItemSchema), load_default=list)
+
+
+class _GetOrderResponseSchema(_Lenient):
+    order = fields.Nested(_OrderSchema, required=True)
+
+
+def _to_amazon_order(data: dict[str, Any]) -> AmazonOrder:
+    items = data["orderItems"]
+    return AmazonOrder(
+        order_id=data["orderId"],
+        marketplace_id=data["salesChannel"].get("marketplaceId"),
+        status=data["fulfillment"]["fulfillmentStatus"],
+        fulfilled_by=data["fulfillment"].get("fulfilledBy"),
+        item_ids=tuple(item["orderItemId"] for item in items),
+        buyer_requested_cancel=any(
+            ((item.get("cancellation") or {}).get("cancellationRequest") or {}).get("requester") == "BUYER"
+            for item in items
+        ),
+    )
+
+
+def _amazon_error(response: requests.Response) -> tuple[str | None, str]:
+    """Code and message from Amazon's ``{"errors":[{"code","message","details"}]}`` envelope."""
+    try:
+        errors = response.json().get("errors") or []
+        first = errors[0]
+        return first.get("code"), first.get("message") or "no message"
+    except (ValueError, AttributeError, IndexError, TypeError):
+        return None, response.reason or "no message"
+
+
+class SpApiClient:
+    def __init__(
+        self,
+        tokens: LwaTokenSource,
+        limiter: RateLimiter,
+        endpoint_override: str | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self._tokens = tokens
+        self._limiter = limiter
+        self._endpoint_override = endpoint_override
+        self._session = session or requests.Session()
+
+    def get_order(self, store: Store, order_id: str, deadline: Deadline) -> AmazonOrder:
+        body = self._call(
+            store,
+            GET_ORDER,
+            deadline,
+            path_params={"orderId": order_id},
+            params={"includedData": "FULFILLMENT,CANCELLATION"},
+        )
+        try:
+            data = _GetOrderResponseSchema().load(body)
+        except ValidationError as exc:
+            raise UpstreamUnavailable(SERVICE, f"getOrder {order_id}: malformed answer {exc.messages}") from None
+        return _to_amazon_order(data["order"])
+
+    def _host(self, store: Store) -> str:
+        return self._endpoint_override or REGION_HOSTS[store.region]
+
+    def _call(
+        self,
+        store: Store,
+        operation: Operation,
+        deadline: Deadline,
+        *,
+        path_params: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+        json_body: dict[str, Any] | None = None,
+    ) -> Any:
+        """One operation, inside the quota, retried on 429/5xx/timeouts with jittered back-off."""
+        path = operation.path.format(**{k: quote(v, safe="") for k, v in (path_params or {}).items()})
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                self._limiter.acquire(store.seller_id, operation.name, max_wait=max(0.0, deadline.remaining() - 0.2))
+                return self._send(store, operation, path, deadline, params, json_body)
+            except QuotaExhausted as exc:
+                if exc.status == 429:
+                    self._limiter.bucket(store.seller_id, operation.name).drain()
+                if exc.status != 429 or attempt >= MAX_ATTEMPTS:
+                    raise
+            except UpstreamUnavailable:
+                if attempt >= MAX_ATTEMPTS or not sleep_before_retry(attempt, deadline, reserve=0.3):
+                    raise
+            except UpstreamRejected as exc:
+                if exc.status == 403 and attempt == 1:
+                    self._tokens.forget(store.refresh_token)  # an expired token: exchange once more
+                    continue
+                raise
+
+    def _send(
+        self,
+        store: Store,
+        operation: Operation,
+        path: str,
+        deadline: Deadline,
+        params: dict[str, str] | None,
+        json_body: dict[str, Any] | None,
+    ) -> Any:
+        access_token = self._tokens.access_token(store.refresh_token, deadline)
+        started = time.monotonic()
+        try:
+            response = self._session.request(
+                operation.method,
+                self._host(store) + path,
+                params=params,
+                json=json_body,
+                headers={"x-amz-access-token": access_token, "Accept": "application/json"},
+                timeout=deadline.timeout(CALL_TIMEOUT, SERVICE),
+            )
+        except requests.Timeout:
+            raise UpstreamUnavailable(SERVICE, f"{operation.name} timed out") from None
+        except requests.ConnectionError:
+            raise UpstreamUnavailable(SERVICE, f"{operation.name}: cannot connect") from None
+        request_id = response.headers.get("x-amzn-RequestId")
+        log.info(
+            "spapi call",
+            extra={
+                "operation": operation.name,
+                "seller_id": store.seller_id,
+                "status": response.status_code,
+                "amzn_request_id": request_id,
+                "latency_ms": round((time.monotonic() - started) * 1000, 1),
+            },
+        )
+        if response.status_code < 300:
+            try:
+                return response.json()
+            except ValueError:
+                raise UpstreamUnavailable(SERVICE, f"{operation.name}: invalid JSON", request_id=request_id) from None
+        code, message = _amazon_error(response)
+        kwargs = {"status": response.status_code, "code": code, "request_id": request_id}
+        if response.status_code == 429:
+            raise QuotaExhausted(SERVICE, f"{operation.name}: {message}", **kwargs)
+        if response.status_code >= 500:
+            raise UpstreamUnavailable(SERVICE, f"{operation.name}: {message}", **kwargs)
+        if response.status_code == 404:
+            raise NotFound(SERVICE, f"{operation.name}: {message}", **kwargs)
+        raise UpstreamRejected(SERVICE, f"{operation.name}: {message}", **kwargs)

@@ -1,0 +1,211 @@
+"""Settings from the environment (12-factor), checked once at start-up.
+
+``load_settings`` collects every problem before failing, so an operator fixes the whole environment in one
+pass; messages name the variable, never its value.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+from bridge.errors import ConfigError
+from bridge.stores import LOCALES, StoreDirectory, load_stores
+
+DEFAULT_LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
+SECRET_HEADER_DEFAULT = "X-Bridge-Webhook-Secret"
+ON_ACCEPT_CHOICES = ("proceed", "hold")
+TRUTHY = {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class CommerceAuth:
+    """Integration credentials: Bearer when only the access token is set, OAuth 1.0a when all four are."""
+
+    access_token: str = field(repr=False)
+    consumer_key: str = field(repr=False, default="")
+    consumer_secret: str = field(repr=False, default="")
+    access_token_secret: str = field(repr=False, default="")
+
+    @property
+    def uses_oauth1(self) -> bool:
+        return bool(self.consumer_key)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bridge needs to run, validated."""
+
+    database_url: str
+    instance_path: Path
+    commerce_base_url: str
+    commerce_store_code: str | None
+    commerce_auth: CommerceAuth
+    webhook_public_key: RSAPublicKey | None
+    webhook_secret: str | None = field(repr=False)
+    webhook_secret_header: str
+    allow_unsigned_webhooks: bool
+    lwa_client_id: str
+    lwa_client_secret: str = field(repr=False)
+    lwa_token_url: str
+    spapi_endpoint: str | None
+    stores: StoreDirectory
+    stores_file: Path
+    webhook_budget_ms: int
+    on_accept: str
+    default_locale: str
+    log_level: str
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept Heroku-style ``postgres://`` and plain ``postgresql://``; drive both with psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _load_public_key(env: Mapping[str, str], problems: list[str]) -> RSAPublicKey | None:
+    pem = env.get("COMMERCE_WEBHOOK_PUBLIC_KEY", "")
+    source = "COMMERCE_WEBHOOK_PUBLIC_KEY"
+    key_file = env.get("COMMERCE_WEBHOOK_PUBLIC_KEY_FILE", "")
+    if pem and key_file:
+        problems.append("COMMERCE_WEBHOOK_PUBLIC_KEY and COMMERCE_WEBHOOK_PUBLIC_KEY_FILE: set only one of them")
+        return None
+    if key_file:
+        source = f"COMMERCE_WEBHOOK_PUBLIC_KEY_FILE ({key_file})"
+        try:
+            pem = Path(key_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            problems.append(f"{source}: cannot be read: {exc.strerror or exc.__class__.__name__}")
+            return None
+    if not pem:
+        return None
+    # Keys pasted into a one-line env var often arrive with literal "\n".
+    pem = pem.replace("\\n", "\n").strip() + "\n"
+    try:
+        key = load_pem_public_key(pem.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        problems.append(
+            f"{source}: not a PEM public key (copy it from Stores > Configuration > Adobe Services > "
+            "Webhooks > Digital Signature)"
+        )
+        return None
+    if not isinstance(key, RSAPublicKey):
+        problems.append(f"{source}: must be an RSA public key, as Commerce generates")
+        return None
+    return key
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and check every setting; raise ConfigError listing all problems at once."""
+    env = os.environ if environ is None else environ
+    problems: list[str] = []
+
+    instance_path = Path(env.get("BRIDGE_INSTANCE_PATH", "instance")).resolve()
+    database_url = normalize_database_url(env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'bridge.sqlite'}")
+    if not database_url.startswith(("sqlite:", "postgresql+psycopg:")):
+        problems.append("DATABASE_URL: only sqlite:/// and postgres(ql):// URLs are supported")
+
+    commerce_base_url = env.get("COMMERCE_BASE_URL", "").rstrip("/")
+    if not commerce_base_url:
+        problems.append("COMMERCE_BASE_URL: not set (e.g. https://shop.example.com)")
+    elif not _is_http_url(commerce_base_url):
+        problems.append("COMMERCE_BASE_URL: must be an http(s) URL")
+    store_code = env.get("COMMERCE_STORE_CODE") or None
+
+    oauth_parts = {
+        name: env.get(name, "")
+        for name in ("COMMERCE_CONSUMER_KEY", "COMMERCE_CONSUMER_SECRET", "COMMERCE_ACCESS_TOKEN_SECRET")
+    }
+    access_token = env.get("COMMERCE_ACCESS_TOKEN", "")
+    if not access_token:
+        problems.append("COMMERCE_ACCESS_TOKEN: not set (the integration's access token)")
+    if any(oauth_parts.values()) and not all(oauth_parts.values()):
+        missing = ", ".join(name for name, value in oauth_parts.items() if not value)
+        problems.append(f"{missing}: OAuth 1.0a needs all of the consumer key, consumer secret and token secret")
+    commerce_auth = CommerceAuth(
+        access_token=access_token,
+        consumer_key=oauth_parts["COMMERCE_CONSUMER_KEY"],
+        consumer_secret=oauth_parts["COMMERCE_CONSUMER_SECRET"],
+        access_token_secret=oauth_parts["COMMERCE_ACCESS_TOKEN_SECRET"],
+    )
+
+    public_key = _load_public_key(env, problems)
+    webhook_secret = env.get("COMMERCE_WEBHOOK_SECRET") or None
+    allow_unsigned = env.get("BRIDGE_ALLOW_UNSIGNED_WEBHOOKS", "").lower() in TRUTHY
+    key_configured = bool(env.get("COMMERCE_WEBHOOK_PUBLIC_KEY") or env.get("COMMERCE_WEBHOOK_PUBLIC_KEY_FILE"))
+    if not key_configured and not webhook_secret and not allow_unsigned:
+        problems.append(
+            "COMMERCE_WEBHOOK_PUBLIC_KEY(_FILE) or COMMERCE_WEBHOOK_SECRET: set at least one so webhooks can be "
+            "verified (BRIDGE_ALLOW_UNSIGNED_WEBHOOKS=1 turns verification off, for local development only)"
+        )
+
+    lwa_client_id = env.get("LWA_CLIENT_ID", "")
+    lwa_client_secret = env.get("LWA_CLIENT_SECRET", "")
+    if not lwa_client_id:
+        problems.append("LWA_CLIENT_ID: not set (the SP-API application's LWA client id)")
+    if not lwa_client_secret:
+        problems.append("LWA_CLIENT_SECRET: not set (the SP-API application's LWA client secret)")
+    lwa_token_url = env.get("LWA_TOKEN_URL") or DEFAULT_LWA_TOKEN_URL
+    if not _is_http_url(lwa_token_url):
+        problems.append("LWA_TOKEN_URL: must be an http(s) URL")
+    spapi_endpoint = (env.get("SPAPI_ENDPOINT") or "").rstrip("/") or None
+    if spapi_endpoint and not _is_http_url(spapi_endpoint):
+        problems.append("SPAPI_ENDPOINT: must be an http(s) URL")
+
+    stores_file = Path(env.get("BRIDGE_STORES_FILE", "config/stores.toml"))
+    stores, store_problems = load_stores(stores_file, env)
+    problems.extend(store_problems)
+
+    budget_raw = env.get("BRIDGE_WEBHOOK_BUDGET_MS", "2500")
+    budget_ms = int(budget_raw) if budget_raw.isdigit() else 0
+    if not 200 <= budget_ms <= 60000:
+        problems.append("BRIDGE_WEBHOOK_BUDGET_MS: must be a whole number of milliseconds from 200 to 60000")
+
+    on_accept = env.get("BRIDGE_ON_ACCEPT", "proceed")
+    if on_accept not in ON_ACCEPT_CHOICES:
+        problems.append(f"BRIDGE_ON_ACCEPT: must be one of {', '.join(ON_ACCEPT_CHOICES)}")
+
+    default_locale = env.get("BRIDGE_DEFAULT_LOCALE", "en_US")
+    if default_locale not in LOCALES:
+        problems.append(f"BRIDGE_DEFAULT_LOCALE: must be one of {', '.join(LOCALES)}")
+
+    log_level = env.get("BRIDGE_LOG_LEVEL", "INFO").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        problems.append("BRIDGE_LOG_LEVEL: must be DEBUG, INFO, WARNING or ERROR")
+
+    if problems:
+        raise ConfigError(problems)
+    return Settings(
+        database_url=database_url,
+        instance_path=instance_path,
+        commerce_base_url=commerce_base_url,
+        commerce_store_code=store_code,
+        commerce_auth=commerce_auth,
+        webhook_public_key=public_key,
+        webhook_secret=webhook_secret,
+        webhook_secret_header=env.get("COMMERCE_WEBHOOK_SECRET_HEADER") or SECRET_HEADER_DEFAULT,
+        allow_unsigned_webhooks=allow_unsigned,
+        lwa_client_id=lwa_client_id,
+        lwa_client_secret=lwa_client_secret,
+        lwa_token_url=lwa_token_url,
+        spapi_endpoint=spapi_endpoint,
+        stores=StoreDirectory(stores),
+        stores_file=stores_file,
+        webhook_budget_ms=budget_ms,
+        on_accept=on_accept,
+        default_locale=default_locale,
+        log_level=log_level,
+    )

@@ -1,0 +1,326 @@
+"""Stand-in for Login with Amazon and the Selling Partner API (Orders v2026-01-01).
+
+Follows ``reference/amazon``: the LWA token exchange and its ``invalid_grant``/``invalid_client`` errors,
+``x-amz-access-token`` checks, ``{"errors":[...]}`` envelopes with ``x-amzn-RequestId``, ``includedData``
+filtering, and Amazon's published quotas as token buckets per seller and operation, answering 429
+``QuotaExceeded`` when the caller goes over.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+
+from bridge.clients.spapi_operations import GET_ORDER, QUOTAS, SEARCH_ORDERS
+from bridge.errors import QuotaExhausted
+from bridge.rate_limit import TokenBucket
+from bridge.standins.faults import FaultPlan
+
+INCLUDED_DATA = {
+    "BUYER",
+    "RECIPIENT",
+    "PROCEEDS",
+    "EXPENSE",
+    "PROMOTION",
+    "CANCELLATION",
+    "FULFILLMENT",
+    "PACKAGES",
+    "TAX",
+    "PAYMENT",
+    "FULFILLMENT_ORDERS",
+}
+FULFILLMENT_STATUSES = {
+    "PENDING_AVAILABILITY",
+    "PENDING",
+    "UNSHIPPED",
+    "PARTIALLY_SHIPPED",
+    "SHIPPED",
+    "CANCELLED",
+    "UNFULFILLABLE",
+}
+TOKEN_LIFETIME = 3600
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class StandInOrder:
+    """An order as the stand-in keeps it; ``to_json`` renders it in the v2026-01-01 shape."""
+
+    order_id: str
+    seller_id: str
+    marketplace_id: str
+    status: str = "UNSHIPPED"
+    fulfilled_by: str = "MERCHANT"
+    item_ids: list[str] = field(default_factory=list)
+    buyer_requested_cancel: bool = False
+    cancelled_by: str | None = None
+    cancel_reason: str | None = None
+    created: datetime = field(default_factory=lambda: datetime.now(UTC) - timedelta(hours=2))
+    updated: datetime = field(default_factory=lambda: datetime.now(UTC) - timedelta(hours=1))
+
+    def to_json(self, included: set[str]) -> dict[str, Any]:
+        items = []
+        for index, item_id in enumerate(self.item_ids, start=1):
+            item: dict[str, Any] = {
+                "orderItemId": item_id,
+                "quantityOrdered": 1,
+                "product": {"asin": f"B0STANDIN{index:02d}", "sellerSku": f"SKU-{index}", "title": f"Item {index}"},
+            }
+            if "CANCELLATION" in included:
+                cancellation: dict[str, Any] = {}
+                if self.buyer_requested_cancel:
+                    cancellation["cancellationRequest"] = {"requester": "BUYER", "cancelReason": "Ordered by mistake"}
+                if self.cancelled_by:
+                    cancellation["cancellationExecution"] = {
+                        "cancelledBy": self.cancelled_by,
+                        "cancelReason": self.cancel_reason or "",
+                    }
+                if cancellation:
+                    item["cancellation"] = cancellation
+            if "FULFILLMENT" in included:
+                shipped = 1 if self.status == "SHIPPED" else 0
+                item["fulfillment"] = {"quantityFulfilled": shipped, "quantityUnfulfilled": 1 - shipped}
+            items.append(item)
+        order: dict[str, Any] = {
+            "orderId": self.order_id,
+            "createdTime": _iso(self.created),
+            "lastUpdatedTime": _iso(self.updated),
+            "salesChannel": {"channelName": "AMAZON", "marketplaceId": self.marketplace_id},
+            "orderItems": items,
+        }
+        if "FULFILLMENT" in included:
+            order["fulfillment"] = {
+                "fulfillmentStatus": self.status,
+                "fulfilledBy": self.fulfilled_by,
+                "fulfillmentServiceLevel": "STANDARD",
+            }
+        if "BUYER" in included:
+            order["buyer"] = {"buyerName": "Stand-in Buyer"}
+        return order
+
+
+class AmazonStandIn:
+    """State and behaviour of the stand-in; ``app`` is the WSGI app to serve."""
+
+    def __init__(
+        self, client_id: str = "amzn1.application-oa2-client.standin", client_secret: str = "standin-secret"
+    ) -> None:
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.faults = FaultPlan()
+        self._lock = threading.RLock()
+        self._sellers_by_refresh_token: dict[str, str] = {}
+        self._access_tokens: dict[str, tuple[str, float]] = {}
+        self.orders: dict[str, StandInOrder] = {}
+        self._buckets: dict[tuple[str, str], TokenBucket] = {}
+        self.calls: Counter[str] = Counter()
+        self.throttled: Counter[str] = Counter()  # 429s the quota caused (never injected ones)
+        self.token_exchanges = 0
+        self.app = self._build_app()
+
+    # --- set-up, for tests and the demo -------------------------------------------------------------------
+    def add_seller(self, seller_id: str, refresh_token: str) -> None:
+        with self._lock:
+            self._sellers_by_refresh_token[refresh_token] = seller_id
+
+    def add_order(self, order: StandInOrder) -> StandInOrder:
+        if not order.item_ids:
+            order.item_ids = [f"{secrets.randbelow(10**14):014d}"]
+        with self._lock:
+            self.orders[order.order_id] = order
+        return order
+
+    def set_status(self, order_id: str, status: str) -> None:
+        with self._lock:
+            order = self.orders[order_id]
+            order.status = status
+            order.updated = datetime.now(UTC)
+
+    def reset_counters(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self.throttled.clear()
+            self.token_exchanges = 0
+            self._buckets.clear()
+            self.faults.clear()
+
+    # --- behaviour ----------------------------------------------------------------------------------------
+    def _seller_for(self, access_token: str | None) -> str | None:
+        with self._lock:
+            entry = self._access_tokens.get(access_token or "")
+        if entry is None or entry[1] < time.monotonic():
+            return None
+        return entry[0]
+
+    def _take_quota(self, seller_id: str, operation: str) -> bool:
+        with self._lock:
+            key = (seller_id, operation)
+            if key not in self._buckets:
+                rate, burst = QUOTAS[operation]
+                self._buckets[key] = TokenBucket(rate, burst)
+            bucket = self._buckets[key]
+        try:
+            bucket.reserve(max_wait=0.0)
+        except QuotaExhausted:
+            return False
+        return True
+
+    def _build_app(self) -> Flask:
+        app = Flask("amazon_standin")
+        standin = self
+
+        def envelope(status: int, code: str, message: str, details: str | None = None) -> Response:
+            error: dict[str, str] = {"code": code, "message": message}
+            if details:
+                error["details"] = details
+            response = jsonify({"errors": [error]})
+            response.status_code = status
+            return response
+
+        @app.after_request
+        def _request_id(response: Response) -> Response:
+            if request.path.startswith(("/orders/", "/feeds/")):
+                response.headers["x-amzn-RequestId"] = str(uuid.uuid4())
+            return response
+
+        @app.post("/auth/o2/token")
+        def token() -> Response:
+            form = request.form
+            if form.get("grant_type") != "refresh_token":
+                return _lwa_error("unsupported_grant_type", "Only refresh_token is supported here", 400)
+            if form.get("client_id") != standin.client_id or form.get("client_secret") != standin.client_secret:
+                return _lwa_error("invalid_client", "Client authentication failed", 401)
+            with standin._lock:
+                seller = standin._sellers_by_refresh_token.get(form.get("refresh_token", ""))
+                if seller is None:
+                    return _lwa_error(
+                        "invalid_grant", "The request has an invalid grant parameter : refresh_token", 400
+                    )
+                access_token = "Atza|" + secrets.token_urlsafe(24)
+                standin._access_tokens[access_token] = (seller, time.monotonic() + TOKEN_LIFETIME)
+                standin.token_exchanges += 1
+            return jsonify({"access_token": access_token, "token_type": "bearer", "expires_in": TOKEN_LIFETIME})
+
+        def guard(operation: str) -> tuple[str | None, Response | None]:
+            """Auth, injected faults and quota, in the order Amazon applies them."""
+            standin.calls[operation] += 1
+            fault = standin.faults.take(operation)
+            if fault and fault.delay:
+                time.sleep(fault.delay)
+            token = request.headers.get("x-amz-access-token")
+            if not token:
+                return None, envelope(
+                    403,
+                    "Unauthorized",
+                    "Access to requested resource is denied.",
+                    "Access token is missing in the request header.",
+                )
+            seller = standin._seller_for(token)
+            if seller is None:
+                return None, envelope(
+                    403,
+                    "Unauthorized",
+                    "Access to requested resource is denied.",
+                    "The access token you provided is revoked, malformed or invalid.",
+                )
+            if fault and fault.status == 429:
+                return None, envelope(429, "QuotaExceeded", "You exceeded your quota for the requested resource.")
+            if fault and fault.status:
+                return None, envelope(
+                    fault.status, "InternalFailure", "We encountered an internal error. Please try again."
+                )
+            if not standin._take_quota(seller, operation):
+                standin.throttled[operation] += 1
+                return None, envelope(429, "QuotaExceeded", "You exceeded your quota for the requested resource.")
+            return seller, None
+
+        def included_data() -> tuple[set[str], Response | None]:
+            raw = request.args.get("includedData", "")
+            values = {v for v in raw.split(",") if v}
+            unknown = values - INCLUDED_DATA
+            if unknown:
+                return values, envelope(400, "InvalidInput", f"Invalid includedData: {', '.join(sorted(unknown))}")
+            return values, None
+
+        def with_rate_header(response: Response, operation: str) -> Response:
+            response.headers["x-amzn-RateLimit-Limit"] = str(QUOTAS[operation][0])
+            return response
+
+        @app.get("/orders/2026-01-01/orders/<order_id>")
+        def get_order(order_id: str) -> Response:
+            seller, refusal = guard(GET_ORDER.name)
+            if refusal:
+                return refusal
+            included, bad = included_data()
+            if bad:
+                return bad
+            with standin._lock:
+                order = standin.orders.get(order_id)
+                if order is None or order.seller_id != seller:
+                    return with_rate_header(envelope(404, "NotFound", f"Order {order_id} not found."), GET_ORDER.name)
+                body = {"order": order.to_json(included)}
+            return with_rate_header(jsonify(body), GET_ORDER.name)
+
+        @app.get("/orders/2026-01-01/orders")
+        def search_orders() -> Response:
+            seller, refusal = guard(SEARCH_ORDERS.name)
+            if refusal:
+                return refusal
+            included, bad = included_data()
+            if bad:
+                return bad
+            return with_rate_header(standin._search(seller or "", included, envelope), SEARCH_ORDERS.name)
+
+        return app
+
+    def _search(self, seller: str, included: set[str], envelope: Any) -> Response:
+        args = request.args
+        created_after, updated_after = args.get("createdAfter"), args.get("lastUpdatedAfter")
+        if bool(created_after) == bool(updated_after):
+            return envelope(400, "InvalidInput", "Exactly one of createdAfter and lastUpdatedAfter is required.")
+        try:
+            since = datetime.fromisoformat((created_after or updated_after or "").replace("Z", "+00:00"))
+            page_size = int(args.get("maxResultsPerPage", "100"))
+            offset = int(args.get("paginationToken") or 0)
+        except ValueError:
+            return envelope(400, "InvalidInput", "Invalid date, page size or pagination token.")
+        if not 1 <= page_size <= 100:
+            return envelope(400, "InvalidInput", "maxResultsPerPage must be between 1 and 100.")
+        statuses = {s for s in args.get("fulfillmentStatuses", "").split(",") if s}
+        if statuses - FULFILLMENT_STATUSES:
+            return envelope(400, "InvalidInput", "Invalid fulfillmentStatuses.")
+        marketplaces = {m for m in args.get("marketplaceIds", "").split(",") if m}
+        fulfilled_by = {f for f in args.get("fulfilledBy", "").split(",") if f}
+        with self._lock:
+            matches = [
+                o
+                for o in sorted(self.orders.values(), key=lambda o: (o.updated, o.order_id))
+                if o.seller_id == seller
+                and (o.created if created_after else o.updated) >= since
+                and (not statuses or o.status in statuses)
+                and (not marketplaces or o.marketplace_id in marketplaces)
+                and (not fulfilled_by or o.fulfilled_by in fulfilled_by)
+            ]
+            page = [o.to_json(included) for o in matches[offset : offset + page_size]]
+        body: dict[str, Any] = {"orders": page}
+        if offset + page_size < len(matches):
+            body["pagination"] = {"nextToken": str(offset + page_size)}
+        body["lastUpdatedBefore" if updated_after else "createdBefore"] = _iso(datetime.now(UTC))
+        return jsonify(body)
+
+
+def _lwa_error(code: str, description: str, status: int) -> Response:
+    response = jsonify({"error": code, "error_description": description})
+    response.status_code = status
+    return response
