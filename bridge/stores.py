@@ -44,7 +44,7 @@ class _StoreSchema(Schema):
     refresh_token_env = fields.String(
         required=True, validate=validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_]*$", error="must be an env var name")
     )
-    order_import = fields.Boolean(required=True)
+    order_import = fields.Boolean(required=True, truthy={True}, falsy={False})
     default_cancel_reason = fields.Enum(CancelReason, by_value=True, required=True)
     locale = fields.String(required=True, validate=validate.OneOf(LOCALES))
 

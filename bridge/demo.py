@@ -1,0 +1,121 @@
+"""``bridge demo``: the bridge as deployed (Procfile release + web, SQLite) against local stand-ins.
+
+Seeds one Commerce/Amazon order pair for every row of the decision table, cancels each the way an admin
+would (Commerce calls the signed ``before`` webhook, then cancels or shows the bridge's message), and prints
+what happened.
+"""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+from bridge.cancel_requests import CancelRequests
+from bridge.database import make_engine
+from bridge.standins.amazon import StandInOrder
+from bridge.standins.environment import LocalWorld
+
+
+@dataclass(frozen=True)
+class Scenario:
+    entity_id: int
+    label: str
+    store_id: int
+    amazon_status: str | None = "UNSHIPPED"  # None: not an Amazon order
+    fulfilled_by: str = "MERCHANT"
+    buyer_requested_cancel: bool = False
+    amazon_down: bool = False
+
+
+SCENARIOS = (
+    Scenario(1001, "web-shop order (not Amazon)", 2, amazon_status=None),
+    Scenario(1002, "Amazon store not set up", 9),
+    Scenario(1003, "order import off", 3),
+    Scenario(1004, "fulfilled by Amazon", 2, fulfilled_by="AMAZON"),
+    Scenario(1005, "unshipped, seller-fulfilled", 2),
+    Scenario(1006, "unshipped, buyer asked to cancel", 1, buyer_requested_cancel=True),
+    Scenario(1007, "pending", 2, amazon_status="PENDING"),
+    Scenario(1008, "partially shipped", 1, amazon_status="PARTIALLY_SHIPPED"),
+    Scenario(1009, "shipped", 1, amazon_status="SHIPPED"),
+    Scenario(1010, "already canceled at Amazon", 2, amazon_status="CANCELLED"),
+    Scenario(1011, "pre-order awaiting availability", 2, amazon_status="PENDING_AVAILABILITY"),
+    Scenario(1012, "unfulfillable", 2, amazon_status="UNFULFILLABLE"),
+    Scenario(1013, "Amazon not answering", 2, amazon_down=True),
+)
+
+
+def _seed(world: LocalWorld, scenario: Scenario) -> str | None:
+    if scenario.amazon_status is None:
+        world.commerce.add_order(scenario.entity_id, store_id=scenario.store_id, payment_method="checkmo")
+        return None
+    amazon_order_id = f"{400 + scenario.store_id}-{scenario.entity_id:07d}-{scenario.entity_id * 37:07d}"
+    world.commerce.add_order(
+        scenario.entity_id, store_id=scenario.store_id, payment_method="amazonpayment", po_number=amazon_order_id
+    )
+    seller = next((s.seller_id for s in world.stores if s.commerce_store_id == scenario.store_id), "A9UNKNOWN")
+    marketplace = next((s.marketplace_id for s in world.stores if s.seller_id == seller), "ATVPDKIKX0DER")
+    world.amazon.add_order(
+        StandInOrder(
+            amazon_order_id,
+            seller,
+            marketplace,
+            status=scenario.amazon_status,
+            fulfilled_by=scenario.fulfilled_by,
+            buyer_requested_cancel=scenario.buyer_requested_cancel,
+        )
+    )
+    if scenario.amazon_down:
+        world.amazon.faults.add("getOrder", status=503, times=3)
+    return amazon_order_id
+
+
+DEMO_DIR = Path("instance/demo")
+
+
+def run_demo() -> int:
+    shutil.rmtree(DEMO_DIR, ignore_errors=True)
+    world = LocalWorld(DEMO_DIR.resolve()).start()
+    try:
+        env = world.bridge_env()
+        bridge_url = world.start_bridge(env, log_file=DEMO_DIR / "web.log").url
+        world.commerce.cancel_hook = world.hook(bridge_url)
+        print(f"bridge: gunicorn from the Procfile at {bridge_url}, SQLite in {DEMO_DIR}/")
+        print("Commerce and Amazon: local stand-ins; each order below is canceled the way an admin would.\n")
+        rows = []
+        for scenario in SCENARIOS:
+            amazon_order_id = _seed(world, scenario)
+            canceled, message = world.commerce.cancel(scenario.entity_id)
+            rows.append((scenario, amazon_order_id, canceled, message))
+        recorded = {r.commerce_entity_id: r for r in CancelRequests(make_engine(env["DATABASE_URL"])).all()}
+        _print_table(rows, recorded)
+        print(
+            f"\nSP-API calls: {dict(world.amazon.calls)}; 429s caused by the bridge: "
+            f"{sum(world.amazon.throttled.values())}; LWA token exchanges: {world.amazon.token_exchanges}"
+        )
+        print(f"The bridge's JSON log: {DEMO_DIR / 'web.log'}")
+    finally:
+        world.stop()
+    return 0
+
+
+def _print_table(rows: list, recorded: dict) -> None:
+    header = (
+        f"{'order':<10} {'situation':<33} {'Amazon order':<20} {'Amazon status':<21} {'in Commerce':<12} "
+        "recorded for Amazon"
+    )
+    print(header)
+    print("-" * (len(header) + 18))
+    for scenario, amazon_order_id, canceled, message in rows:
+        request = recorded.get(scenario.entity_id)
+        record = f"{request.decision}, {request.reason}" if request else "-"
+        status = "-" if scenario.amazon_status is None else scenario.amazon_status
+        if scenario.amazon_down:
+            status += " (no answer)"
+        print(
+            f"{scenario.entity_id:09d}  {scenario.label:<33} {amazon_order_id or '-':<20} {status:<21} "
+            f"{'canceled' if canceled else 'STOPPED':<12} {record}"
+        )
+        if message:
+            print(textwrap.fill(message, 118, initial_indent=" " * 11 + "admin sees: ", subsequent_indent=" " * 23))
