@@ -149,6 +149,7 @@ class CancelIntake:
                 seller_id=store.seller_id,
                 marketplace_id=order.marketplace_id or store.marketplace_id,
                 amazon_order_id=order.order_id,
+                amazon_item_ids=order.item_ids,
                 reason=choose_reason(order.buyer_requested_cancel, store.default_cancel_reason).value,
                 decision=decision.outcome.value,
                 commerce_request_id=commerce_request_id,

@@ -1,72 +1,90 @@
-"""Token buckets that keep the bridge inside Amazon's published quotas.
+"""Amazon's quotas as token buckets kept in the database, shared by every process on every machine.
 
-Amazon meters each operation per seller with a token bucket (rate per second, burst). Mirroring those buckets
-locally means the bridge waits, or gives up within its time budget, instead of earning 429s.
+Amazon meters each operation per seller with a token bucket (rate per second, burst). Each bucket is one row;
+taking a token is one atomic UPDATE that refills by elapsed time, so four web processes and two workers together
+stay inside what one seller's application may do. A caller may reserve a token that is only minted later (the
+bucket goes negative) and then waits for it, or gives up at once if the wait would not fit its time budget.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 
+from sqlalchemy import Engine, and_, case, literal, select, update
+
 from bridge.errors import QuotaExhausted
-
-
-class TokenBucket:
-    """A bucket refilled continuously at ``rate`` tokens/s up to ``burst``, that hands out reservations."""
-
-    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate = rate
-        self.burst = burst
-        self._clock = clock
-        self._tokens = float(burst)
-        self._updated = clock()
-        self._lock = threading.Lock()
-
-    def _refill(self, now: float) -> None:
-        self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
-        self._updated = now
-
-    def reserve(self, max_wait: float) -> float:
-        """Take one token, returning how long to wait before using it; take none if that exceeds ``max_wait``.
-
-        Raises QuotaExhausted (with no token taken) when the wait would be longer than ``max_wait``.
-        """
-        with self._lock:
-            now = self._clock()
-            self._refill(now)
-            wait = 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
-            if wait > max_wait:
-                raise QuotaExhausted("rate limiter", f"next request slot in {wait:.1f}s", code="LocalQuota")
-            self._tokens -= 1
-            return wait
-
-    def drain(self) -> None:
-        """Amazon said 429: assume its bucket is empty and start refilling from zero."""
-        with self._lock:
-            self._updated = self._clock()
-            self._tokens = min(self._tokens, 0.0)
+from bridge.tables import rate_buckets
+from bridge.upsert import insert_if_absent
 
 
 class RateLimiter:
-    """One bucket per (seller, operation), created on first use."""
-
-    def __init__(self, quotas: dict[str, tuple[float, int]]) -> None:
+    def __init__(
+        self, engine: Engine, quotas: dict[str, tuple[float, int]], clock: Callable[[], float] = time.time
+    ) -> None:
+        self._engine = engine
         self._quotas = quotas
-        self._buckets: dict[tuple[str, str], TokenBucket] = {}
-        self._lock = threading.Lock()
+        self._clock = clock
+        self._known: set[tuple[str, str]] = set()
 
-    def bucket(self, seller_id: str, operation: str) -> TokenBucket:
-        key = (seller_id, operation)
-        with self._lock:
-            if key not in self._buckets:
-                rate, burst = self._quotas[operation]
-                self._buckets[key] = TokenBucket(rate, burst)
-            return self._buckets[key]
+    def reserve(self, seller_id: str, operation: str, max_wait: float) -> float:
+        """Take one token; return how long to wait before using it. QuotaExhausted if over ``max_wait``."""
+        rate, burst = self._quotas[operation]
+        now = self._clock()
+        self._ensure_row(seller_id, operation, burst, now)
+        elapsed = literal(now) - rate_buckets.c.updated_at
+        refilled = rate_buckets.c.tokens + case((elapsed > 0, elapsed), else_=0.0) * rate
+        available = case((refilled > burst, float(burst)), else_=refilled)
+        key = and_(rate_buckets.c.seller_id == seller_id, rate_buckets.c.operation == operation)
+        with self._engine.begin() as connection:
+            row = connection.execute(
+                update(rate_buckets)
+                .where(key, available - 1 >= -max_wait * rate)
+                .values(tokens=available - 1, updated_at=case((elapsed > 0, now), else_=rate_buckets.c.updated_at))
+                .returning(rate_buckets.c.tokens)
+            ).first()
+            if row is not None:
+                return max(0.0, -row.tokens / rate)
+            tokens = connection.execute(select(available).where(key)).scalar_one()
+        wait = (1 - tokens) / rate
+        raise QuotaExhausted("rate limiter", f"{operation}: next request slot in {wait:.1f}s", code="LocalQuota")
 
     def acquire(self, seller_id: str, operation: str, max_wait: float) -> None:
         """Block until a request slot is ours, or raise QuotaExhausted if it will not come in ``max_wait``."""
-        wait = self.bucket(seller_id, operation).reserve(max_wait)
+        wait = self.reserve(seller_id, operation, max_wait)
         if wait > 0:
             time.sleep(wait)
+
+    def available(self, seller_id: str, operation: str) -> float:
+        """Tokens in the bucket now (negative while reservations are outstanding)."""
+        rate, burst = self._quotas[operation]
+        now = self._clock()
+        self._ensure_row(seller_id, operation, burst, now)
+        with self._engine.connect() as connection:
+            row = connection.execute(
+                select(rate_buckets.c.tokens, rate_buckets.c.updated_at).where(
+                    rate_buckets.c.seller_id == seller_id, rate_buckets.c.operation == operation
+                )
+            ).one()
+        return min(float(burst), row.tokens + max(0.0, now - row.updated_at) * rate)
+
+    def drain(self, seller_id: str, operation: str) -> None:
+        """Amazon said 429: its bucket is empty whatever ours says, so start refilling from zero."""
+        now = self._clock()
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(rate_buckets)
+                .where(rate_buckets.c.seller_id == seller_id, rate_buckets.c.operation == operation)
+                .values(tokens=case((rate_buckets.c.tokens > 0, 0.0), else_=rate_buckets.c.tokens), updated_at=now)
+            )
+
+    def _ensure_row(self, seller_id: str, operation: str, burst: int, now: float) -> None:
+        if (seller_id, operation) in self._known:
+            return
+        with self._engine.begin() as connection:
+            insert_if_absent(
+                connection,
+                rate_buckets,
+                {"seller_id": seller_id, "operation": operation, "tokens": float(burst), "updated_at": now},
+            )
+        self._known.add((seller_id, operation))

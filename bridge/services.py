@@ -45,7 +45,7 @@ def build_services(settings: Settings) -> Services:
         settings.commerce_base_url, settings.commerce_auth, settings.commerce_store_code, session=session
     )
     lwa = LwaTokenSource(settings.lwa_token_url, settings.lwa_client_id, settings.lwa_client_secret, session=session)
-    spapi = SpApiClient(lwa, RateLimiter(QUOTAS), settings.spapi_endpoint, session=session)
+    spapi = SpApiClient(lwa, RateLimiter(engine, QUOTAS), settings.spapi_endpoint, session=session)
     cancel_requests = CancelRequests(engine)
     order_links = OrderLinks(engine)
     intake = CancelIntake(

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 
 def utcnow() -> datetime:
@@ -41,6 +53,51 @@ cancel_requests = Table(
     Column("commerce_request_id", String(128), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow),
     Column("updated_at", DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow),
+    Column("amazon_item_ids", Text, nullable=True),  # JSON list of 14-digit order item codes
+    Column("attempts", Integer, nullable=False, default=0),  # feeds this request went out in
+    Column("next_attempt_at", Float, nullable=False, default=0.0),  # epoch seconds; back-off after faults
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_expires_at", Float, nullable=True),
+    Column("feed_id", Integer, nullable=True),
+    Column("message_id", Integer, nullable=True),
+    Column("amazon_result_code", String(64), nullable=True),
+    Column("amazon_result_description", Text, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("completed_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("commerce_entity_id", name="uq_cancel_requests_commerce_entity_id"),
     Index("ix_cancel_requests_state", "state"),
+)
+
+# One OrderAcknowledgement feed per seller and marketplace batch, from building to its processing report.
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("store_code", String(64), nullable=False),
+    Column("seller_id", String(64), nullable=False),
+    Column("marketplace_id", String(32), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("message_count", Integer, nullable=False),
+    Column("feed_document_id", String(128), nullable=True),
+    Column("amazon_feed_id", String(64), nullable=True),
+    Column("processing_status", String(32), nullable=True),
+    Column("result_document_id", String(128), nullable=True),
+    Column("poll_count", Integer, nullable=False, default=0),
+    Column("next_poll_at", Float, nullable=True),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_expires_at", Float, nullable=True),
+    Column("uploaded_at", Float, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow),
+    Column("updated_at", DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow),
+    Index("ix_feeds_state", "state"),
+)
+
+# Amazon's quota buckets, shared by every web and worker process (tokens as of updated_at, epoch seconds).
+rate_buckets = Table(
+    "rate_buckets",
+    metadata,
+    Column("seller_id", String(64), primary_key=True),
+    Column("operation", String(64), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
 )

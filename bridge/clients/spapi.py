@@ -139,7 +139,7 @@ class SpApiClient:
                 return self._send(store, operation, path, deadline, params, json_body)
             except QuotaExhausted as exc:
                 if exc.status == 429:
-                    self._limiter.bucket(store.seller_id, operation.name).drain()
+                    self._limiter.drain(store.seller_id, operation.name)
                 if exc.status != 429 or attempt >= MAX_ATTEMPTS:
                     raise
             except UpstreamUnavailable:

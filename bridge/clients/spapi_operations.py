@@ -21,11 +21,13 @@ GET_ORDER = Operation("getOrder", "GET", "/orders/2026-01-01/orders/{orderId}", 
 SEARCH_ORDERS = Operation("searchOrders", "GET", "/orders/2026-01-01/orders", 0.0056, 20)
 CREATE_FEED_DOCUMENT = Operation("createFeedDocument", "POST", "/feeds/2021-06-30/documents", 0.5, 15)
 CREATE_FEED = Operation("createFeed", "POST", "/feeds/2021-06-30/feeds", 0.0083, 15)
+GET_FEEDS = Operation("getFeeds", "GET", "/feeds/2021-06-30/feeds", 0.0222, 10)
 GET_FEED = Operation("getFeed", "GET", "/feeds/2021-06-30/feeds/{feedId}", 2.0, 15)
 GET_FEED_DOCUMENT = Operation("getFeedDocument", "GET", "/feeds/2021-06-30/documents/{feedDocumentId}", 0.0222, 10)
 
 OPERATIONS = {
-    op.name: op for op in (GET_ORDER, SEARCH_ORDERS, CREATE_FEED_DOCUMENT, CREATE_FEED, GET_FEED, GET_FEED_DOCUMENT)
+    op.name: op
+    for op in (GET_ORDER, SEARCH_ORDERS, CREATE_FEED_DOCUMENT, CREATE_FEED, GET_FEEDS, GET_FEED, GET_FEED_DOCUMENT)
 }
 QUOTAS = {op.name: (op.rate, op.burst) for op in OPERATIONS.values()}
 

@@ -21,8 +21,8 @@ from flask import Flask, Response, jsonify, request
 
 from bridge.clients.spapi_operations import GET_ORDER, QUOTAS, SEARCH_ORDERS
 from bridge.errors import QuotaExhausted
-from bridge.rate_limit import TokenBucket
 from bridge.standins.faults import FaultPlan
+from bridge.standins.quota import TokenBucket
 
 INCLUDED_DATA = {
     "BUYER",

@@ -1,11 +1,11 @@
-"""Token buckets, driven by a fake clock."""
+"""The stand-in's token buckets, driven by a fake clock."""
 
 from __future__ import annotations
 
 import pytest
 
 from bridge.errors import QuotaExhausted
-from bridge.rate_limit import TokenBucket
+from bridge.standins.quota import TokenBucket
 
 
 class FakeClock:
