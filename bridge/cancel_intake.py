@@ -16,7 +16,7 @@ from bridge.cancel_requests import CancelRequest, CancelRequests, NewCancelReque
 from bridge.cancel_rule import Decision, Outcome, check_store, judge_amazon_order
 from bridge.clients.commerce import CommerceClient
 from bridge.clients.deadline import Deadline
-from bridge.clients.spapi import SpApiClient
+from bridge.clients.spapi_orders import OrdersApi
 from bridge.errors import NotFound, UpstreamError
 from bridge.messages import MessageKey, render
 from bridge.order_links import OrderLink, OrderLinks
@@ -54,7 +54,7 @@ class CancelIntake:
     def __init__(
         self,
         commerce: CommerceClient,
-        spapi: SpApiClient,
+        orders: OrdersApi,
         links: OrderLinks,
         requests: CancelRequests,
         stores: StoreDirectory,
@@ -62,7 +62,7 @@ class CancelIntake:
         default_locale: str,
     ) -> None:
         self._commerce = commerce
-        self._spapi = spapi
+        self._orders = orders
         self._links = links
         self._requests = requests
         self._stores = stores
@@ -112,7 +112,7 @@ class CancelIntake:
             return refuse(refusal.message_key.value, refusal.message_key)
         assert store is not None  # check_store refuses a missing store
         try:
-            order = self._spapi.get_order(store, amazon_order_id, deadline)
+            order = self._orders.get_order(store, amazon_order_id, deadline)
         except NotFound:
             return refuse("not_found_at_amazon", MessageKey.NOT_FOUND_AT_AMAZON)
         except UpstreamError as exc:

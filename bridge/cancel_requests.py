@@ -6,10 +6,12 @@ import json
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, func, select, update
 
-from bridge.job_states import RequestState
-from bridge.tables import cancel_requests, utcnow
+from bridge.job_states import RETRYABLE_REQUEST_STATES, RequestState
+from bridge.leases import ids_to_claim, lease_is_free
+from bridge.tables import cancel_requests as table
+from bridge.tables import utcnow
 from bridge.upsert import insert_if_absent
 
 
@@ -33,6 +35,7 @@ class CancelRequest(NewCancelRequest):
     state: str
     attempts: int
     next_attempt_at: float
+    confirm_checks: int
     lease_owner: str | None
     lease_expires_at: float | None
     feed_id: int | None
@@ -63,26 +66,105 @@ class CancelRequests:
         with self._engine.begin() as connection:
             return insert_if_absent(
                 connection,
-                cancel_requests,
+                table,
                 {**values, "state": RequestState.PENDING, "created_at": now, "updated_at": now},
             )
 
     def for_commerce_order(self, commerce_entity_id: int) -> CancelRequest | None:
         with self._engine.connect() as connection:
-            row = connection.execute(
-                select(cancel_requests).where(cancel_requests.c.commerce_entity_id == commerce_entity_id)
-            ).first()
+            row = connection.execute(select(table).where(table.c.commerce_entity_id == commerce_entity_id)).first()
         return CancelRequest.from_row(row) if row else None
 
     def get(self, request_id: int) -> CancelRequest | None:
         with self._engine.connect() as connection:
-            row = connection.execute(select(cancel_requests).where(cancel_requests.c.id == request_id)).first()
+            row = connection.execute(select(table).where(table.c.id == request_id)).first()
         return CancelRequest.from_row(row) if row else None
 
+    def claim(self, owner: str, states: set[RequestState], now: float, lease: float, limit: int) -> list[CancelRequest]:
+        """Lease up to ``limit`` due requests in these states to ``owner``, atomically (one statement)."""
+        due = [table.c.state.in_(states), table.c.next_attempt_at <= now, lease_is_free(table, now)]
+        with self._engine.begin() as connection:
+            rows = connection.execute(
+                update(table)
+                .where(table.c.id.in_(ids_to_claim(table, due, limit).scalar_subquery()), *due)
+                .values(lease_owner=owner, lease_expires_at=now + lease)
+                .returning(*table.c)
+            ).all()
+        return sorted((CancelRequest.from_row(row) for row in rows), key=lambda r: r.id)
+
+    def transition(
+        self,
+        request: CancelRequest,
+        owner: str,
+        state: RequestState,
+        connection: Connection | None = None,
+        **values: object,
+    ) -> bool:
+        """Move a leased request on and release it; False when the lease was lost (another worker has it now)."""
+        statement = (
+            update(table)
+            .where(table.c.id == request.id, table.c.lease_owner == owner)
+            .values(state=state, lease_owner=None, lease_expires_at=None, updated_at=utcnow(), **values)
+        )
+        if connection is not None:
+            return connection.execute(statement).rowcount == 1
+        with self._engine.begin() as own_connection:
+            return own_connection.execute(statement).rowcount == 1
+
+    def release(self, request: CancelRequest, owner: str, retry_at: float, error: str) -> None:
+        """Give the request back untouched, to be tried again at ``retry_at`` (a transient fault)."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(table)
+                .where(table.c.id == request.id, table.c.lease_owner == owner)
+                .values(lease_owner=None, lease_expires_at=None, next_attempt_at=retry_at, last_error=error[:2000])
+            )
+
+    def retry(self, request_id: int) -> CancelRequest | None:
+        """An operator's deliberate retry of a rejected or failed request: back to the start, checks included."""
+        with self._engine.begin() as connection:
+            changed = connection.execute(
+                update(table)
+                .where(table.c.id == request_id, table.c.state.in_(RETRYABLE_REQUEST_STATES))
+                .values(
+                    state=RequestState.PENDING,
+                    next_attempt_at=0.0,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    feed_id=None,
+                    message_id=None,
+                    confirm_checks=0,
+                    updated_at=utcnow(),
+                )
+            ).rowcount
+        return self.get(request_id) if changed else None
+
+    def ready_groups(self, now: float) -> list[tuple[str, str, str]]:
+        """(store, seller, marketplace) of every batch of requests waiting for a feed."""
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                select(table.c.store_code, table.c.seller_id, table.c.marketplace_id)
+                .where(table.c.state == RequestState.READY, table.c.next_attempt_at <= now, lease_is_free(table, now))
+                .group_by(table.c.store_code, table.c.seller_id, table.c.marketplace_id)
+            ).all()
+        return [(row.store_code, row.seller_id, row.marketplace_id) for row in rows]
+
+    def in_feed(self, feed_id: int, connection: Connection | None = None) -> list[CancelRequest]:
+        query = select(table).where(table.c.feed_id == feed_id).order_by(table.c.message_id)
+        if connection is not None:
+            return [CancelRequest.from_row(row) for row in connection.execute(query)]
+        with self._engine.connect() as own_connection:
+            return [CancelRequest.from_row(row) for row in own_connection.execute(query)]
+
+    def counts_by_state(self) -> dict[str, int]:
+        with self._engine.connect() as connection:
+            rows = connection.execute(select(table.c.state, func.count()).group_by(table.c.state)).all()
+        return {row[0]: row[1] for row in rows}
+
     def all(self, state: str | None = None, limit: int | None = None) -> list[CancelRequest]:
-        query = select(cancel_requests).order_by(cancel_requests.c.id)
+        query = select(table).order_by(table.c.id)
         if state is not None:
-            query = query.where(cancel_requests.c.state == state)
+            query = query.where(table.c.state == state)
         if limit is not None:
             query = query.limit(limit)
         with self._engine.connect() as connection:

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from bridge.clients.spapi_operations import QUOTAS
 from bridge.errors import ConfigError
 from bridge.stores import LOCALES, StoreDirectory, load_stores
 
@@ -36,6 +37,67 @@ class CommerceAuth:
     @property
     def uses_oauth1(self) -> bool:
         return bool(self.consumer_key)
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """How the worker paces itself. Defaults suit production; tests and the demo shorten them."""
+
+    worker_idle_seconds: float = 2.0  # wait when there is nothing to do
+    lease_seconds: float = 120.0  # a dead worker's jobs are taken over after this
+    feed_poll_initial_seconds: float = 30.0  # first getFeed after createFeed; doubles up to the max
+    feed_poll_max_seconds: float = 300.0
+    retry_backoff_seconds: float = 60.0  # after a transient fault or a FATAL feed; doubles per attempt
+    max_feed_attempts: int = 5  # feeds a request may go out in before an operator must look
+    confirm_checks: int = 10  # status reads after a clean report before giving up on seeing CANCELLED
+    feed_max_messages: int = 5000  # ~2 MB of XML, well under Amazon's 10 MB
+
+
+PIPELINE_VARIABLES = {
+    "BRIDGE_WORKER_IDLE_SECONDS": ("worker_idle_seconds", float, 0.01, 3600),
+    "BRIDGE_WORKER_LEASE_SECONDS": ("lease_seconds", float, 1, 86400),
+    "BRIDGE_FEED_POLL_INITIAL_SECONDS": ("feed_poll_initial_seconds", float, 0.01, 86400),
+    "BRIDGE_FEED_POLL_MAX_SECONDS": ("feed_poll_max_seconds", float, 0.01, 86400),
+    "BRIDGE_RETRY_BACKOFF_SECONDS": ("retry_backoff_seconds", float, 0.01, 86400),
+    "BRIDGE_MAX_FEED_ATTEMPTS": ("max_feed_attempts", int, 1, 100),
+    "BRIDGE_CONFIRM_CHECKS": ("confirm_checks", int, 1, 1000),
+    "BRIDGE_FEED_MAX_MESSAGES": ("feed_max_messages", int, 1, 20000),
+}
+
+
+def _pipeline_settings(env: Mapping[str, str], problems: list[str]) -> PipelineSettings:
+    values: dict[str, float | int] = {}
+    for variable, (name, kind, low, high) in PIPELINE_VARIABLES.items():
+        raw = env.get(variable)
+        if raw is None or raw == "":
+            continue
+        try:
+            value = kind(raw)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            problems.append(f"{variable}: must be a {'whole ' if kind is int else ''}number from {low} to {high}")
+            continue
+        values[name] = value
+    return PipelineSettings(**values)  # type: ignore[arg-type]
+
+
+def _quota_overrides(env: Mapping[str, str], problems: list[str]) -> dict[str, tuple[float, int]]:
+    """``SPAPI_QUOTAS="getOrder=5:60,createFeed=0.02:20"``: for an application Amazon granted higher limits."""
+    overrides: dict[str, tuple[float, int]] = {}
+    raw = env.get("SPAPI_QUOTAS", "").strip()
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        name, _, value = item.partition("=")
+        rate, _, burst = value.partition(":")
+        try:
+            parsed = (float(rate), int(burst))
+        except ValueError:
+            parsed = None
+        if name not in QUOTAS or parsed is None or parsed[0] <= 0 or parsed[1] < 1:
+            problems.append(f"SPAPI_QUOTAS: {item!r} is not operation=rate:burst (operations: {', '.join(QUOTAS)})")
+            continue
+        overrides[name] = parsed
+    return {**QUOTAS, **overrides}
 
 
 @dataclass(frozen=True)
@@ -61,6 +123,8 @@ class Settings:
     on_accept: str
     default_locale: str
     log_level: str
+    pipeline: PipelineSettings
+    spapi_quotas: dict[str, tuple[float, int]]
 
 
 def normalize_database_url(url: str) -> str:
@@ -186,6 +250,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         problems.append("BRIDGE_LOG_LEVEL: must be DEBUG, INFO, WARNING or ERROR")
 
+    pipeline = _pipeline_settings(env, problems)
+    spapi_quotas = _quota_overrides(env, problems)
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -208,4 +275,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         on_accept=on_accept,
         default_locale=default_locale,
         log_level=log_level,
+        pipeline=pipeline,
+        spapi_quotas=spapi_quotas,
     )

@@ -21,6 +21,9 @@ class MessageKey(StrEnum):
     STATUS_UNCONFIRMED = "status_unconfirmed"
     HELD_FOR_AMAZON = "held_for_amazon"
     BRIDGE_UNAVAILABLE = "bridge_unavailable"
+    AUDIT_CANCELED_AT_AMAZON = "audit_canceled_at_amazon"
+    AUDIT_ALREADY_CANCELED = "audit_already_canceled"
+    AUDIT_REJECTED = "audit_rejected"
 
 
 _CATALOG: dict[str, dict[MessageKey, str]] = {
@@ -66,6 +69,18 @@ _CATALOG: dict[str, dict[MessageKey, str]] = {
             "Order {order_ref} could not be checked by the Amazon cancel bridge right now, so it was not "
             "canceled. Try again in a few minutes; if this keeps happening, ask your administrator to run "
             "'bridge doctor'."
+        ),
+        MessageKey.AUDIT_CANCELED_AT_AMAZON: (
+            "Amazon order {amazon_order_id} was canceled at Amazon (reason: {reason}; feed {feed_id}); Amazon "
+            "notifies the buyer. The cancel bridge set this order to Complete."
+        ),
+        MessageKey.AUDIT_ALREADY_CANCELED: (
+            "Amazon order {amazon_order_id} was already canceled at Amazon, so no cancel was sent. The cancel bridge "
+            "set this order to Complete."
+        ),
+        MessageKey.AUDIT_REJECTED: (
+            "Amazon did not cancel order {amazon_order_id}: {answer}. This order was not set to Complete. Check the "
+            "order in Amazon Seller Central and handle it there."
         ),
     },
     "it_IT": {
@@ -113,6 +128,18 @@ _CATALOG: dict[str, dict[MessageKey, str]] = {
             "Non è stato possibile verificare ora l'ordine {order_ref} tramite il bridge di annullamento Amazon, "
             "quindi l'ordine non è stato annullato. Riprova tra qualche minuto; se il problema persiste, chiedi "
             "all'amministratore di eseguire 'bridge doctor'."
+        ),
+        MessageKey.AUDIT_CANCELED_AT_AMAZON: (
+            "L'ordine Amazon {amazon_order_id} è stato annullato su Amazon (motivo: {reason}; feed {feed_id}); Amazon "
+            "avvisa l'acquirente. Il bridge di annullamento ha impostato questo ordine su Completo."
+        ),
+        MessageKey.AUDIT_ALREADY_CANCELED: (
+            "L'ordine Amazon {amazon_order_id} era già annullato su Amazon, quindi non è stato inviato alcun "
+            "annullamento. Il bridge di annullamento ha impostato questo ordine su Completo."
+        ),
+        MessageKey.AUDIT_REJECTED: (
+            "Amazon non ha annullato l'ordine {amazon_order_id}: {answer}. Questo ordine non è stato impostato su "
+            "Completo. Verifica l'ordine nel tuo account Amazon Seller Central e gestiscilo lì."
         ),
     },
 }

@@ -13,9 +13,11 @@ from bridge.cancel_requests import CancelRequests
 from bridge.clients.commerce import CommerceClient
 from bridge.clients.lwa import LwaTokenSource
 from bridge.clients.spapi import SpApiClient
-from bridge.clients.spapi_operations import QUOTAS
+from bridge.clients.spapi_feeds import FeedsApi
+from bridge.clients.spapi_orders import OrdersApi
 from bridge.config import Settings
 from bridge.database import make_engine
+from bridge.feeds import Feeds
 from bridge.order_links import OrderLinks
 from bridge.rate_limit import RateLimiter
 
@@ -28,8 +30,11 @@ class Services:
     engine: Engine
     commerce: CommerceClient
     lwa: LwaTokenSource
-    spapi: SpApiClient
+    limiter: RateLimiter
+    orders: OrdersApi
+    feeds: FeedsApi
     cancel_requests: CancelRequests
+    feed_records: Feeds
     order_links: OrderLinks
     intake: CancelIntake
 
@@ -45,19 +50,24 @@ def build_services(settings: Settings) -> Services:
         settings.commerce_base_url, settings.commerce_auth, settings.commerce_store_code, session=session
     )
     lwa = LwaTokenSource(settings.lwa_token_url, settings.lwa_client_id, settings.lwa_client_secret, session=session)
-    spapi = SpApiClient(lwa, RateLimiter(engine, QUOTAS), settings.spapi_endpoint, session=session)
+    limiter = RateLimiter(engine, settings.spapi_quotas)
+    spapi = SpApiClient(lwa, limiter, settings.spapi_endpoint, session=session)
+    orders = OrdersApi(spapi)
+    feeds = FeedsApi(spapi, session)
     cancel_requests = CancelRequests(engine)
     order_links = OrderLinks(engine)
     intake = CancelIntake(
         commerce=commerce,
-        spapi=spapi,
+        orders=orders,
         links=order_links,
         requests=cancel_requests,
         stores=settings.stores,
         on_accept=settings.on_accept,
         default_locale=settings.default_locale,
     )
-    return Services(settings, engine, commerce, lwa, spapi, cancel_requests, order_links, intake)
+    return Services(
+        settings, engine, commerce, lwa, limiter, orders, feeds, cancel_requests, Feeds(engine), order_links, intake
+    )
 
 
 def init_app(app: Flask, settings: Settings) -> None:

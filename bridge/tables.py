@@ -56,6 +56,7 @@ cancel_requests = Table(
     Column("amazon_item_ids", Text, nullable=True),  # JSON list of 14-digit order item codes
     Column("attempts", Integer, nullable=False, default=0),  # feeds this request went out in
     Column("next_attempt_at", Float, nullable=False, default=0.0),  # epoch seconds; back-off after faults
+    Column("confirm_checks", Integer, nullable=False, default=0),  # status reads after a clean report
     Column("lease_owner", String(64), nullable=True),
     Column("lease_expires_at", Float, nullable=True),
     Column("feed_id", Integer, nullable=True),

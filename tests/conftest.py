@@ -119,7 +119,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 def amazon() -> Iterator[AmazonStandIn]:
-    standin = AmazonStandIn()
+    standin = AmazonStandIn(xsd_dir=SHARED / "reference" / "amazon" / "xsd")
     for seller_id, refresh_token in REFRESH_TOKENS.values():
         standin.add_seller(seller_id, refresh_token)
     server = BackgroundServer(standin.app).start()

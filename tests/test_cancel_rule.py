@@ -65,6 +65,9 @@ def test_cancel_reasons_are_exactly_the_schema_enumeration() -> None:
 @pytest.mark.parametrize("key", list(MessageKey))
 @pytest.mark.parametrize("locale", ["en_US", "it_IT"])
 def test_every_message_exists_in_both_locales_and_names_the_order(key: MessageKey, locale: str) -> None:
-    text = render(key, locale, amazon_order_id="171-1234567-1234567", amazon_status="X", order_ref="#42")
+    text = render(
+        key, locale, amazon_order_id="171-1234567-1234567", amazon_status="X", order_ref="#42", reason="R", feed_id="F",
+        answer="A",
+    )  # fmt: skip
     assert "171-1234567-1234567" in text or "#42" in text
     assert "{" not in text

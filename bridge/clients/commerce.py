@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -20,8 +21,18 @@ from bridge.errors import NotFound, UpstreamRejected, UpstreamUnavailable
 
 log = logging.getLogger(__name__)
 
+
+@dataclass(frozen=True)
+class OrderState:
+    increment_id: str | None
+    state: str | None
+    status: str | None
+    comments: tuple[str, ...]
+
+
 SERVICE = "Commerce"
 ORDER_FIELDS = "entity_id,increment_id,state,status,store_id,payment[method,po_number]"
+WRITE_BACK_FIELDS = "entity_id,increment_id,state,status,status_histories[comment]"
 CALL_TIMEOUT = 10.0
 
 
@@ -105,6 +116,34 @@ class CommerceClient:
             po_number=data["payment"].get("po_number"),
         )
 
+    def order_state(self, entity_id: int, deadline: Deadline) -> OrderState:
+        """State, status and audit comments: what a write-back must check before and after it writes."""
+        body = self._request("GET", f"/orders/{entity_id}", deadline, params={"fields": WRITE_BACK_FIELDS})
+        if not isinstance(body, dict):
+            raise UpstreamUnavailable(SERVICE, f"order {entity_id} came back malformed")
+        histories = body.get("status_histories") or []
+        return OrderState(
+            increment_id=body.get("increment_id"),
+            state=body.get("state"),
+            status=body.get("status"),
+            comments=tuple(str(h.get("comment", "")) for h in histories if isinstance(h, dict)),
+        )
+
+    def set_state_and_status(
+        self, entity_id: int, increment_id: str, state: str, status: str, deadline: Deadline
+    ) -> None:
+        """``POST /V1/orders``: the only call that sets both (comments cannot, on 2.4.7+).
+
+        ``increment_id`` always goes with it: some versions regenerate it when it is missing.
+        """
+        entity = {"entity_id": entity_id, "increment_id": increment_id, "state": state, "status": status}
+        self._request("POST", "/orders", deadline, json_body={"entity": entity})
+
+    def add_comment(self, entity_id: int, comment: str, deadline: Deadline) -> None:
+        """An audit comment for admins only: no status (it would be refused) and no e-mail to the Amazon buyer."""
+        history = {"comment": comment, "is_customer_notified": 0, "is_visible_on_front": 0, "parent_id": entity_id}
+        self._request("POST", f"/orders/{entity_id}/comments", deadline, json_body={"statusHistory": history})
+
     def check_access(self, deadline: Deadline) -> None:
         """An authenticated read of one order page: proves URL, credentials and the Sales ACL."""
         self._request(
@@ -114,24 +153,40 @@ class CommerceClient:
             params={"searchCriteria[pageSize]": "1", "fields": "total_count"},
         )
 
-    def _request(self, method: str, path: str, deadline: Deadline, *, params: dict[str, str] | None = None) -> Any:
-        """One call, retried on transient faults while the deadline allows."""
+    def _request(
+        self,
+        method: str,
+        path: str,
+        deadline: Deadline,
+        *,
+        params: dict[str, str] | None = None,
+        json_body: dict[str, Any] | None = None,
+    ) -> Any:
+        """One call, retried on transient faults while the deadline allows (every call here is idempotent)."""
         attempt = 0
         while True:
             attempt += 1
             try:
-                return self._request_once(method, path, deadline, params)
+                return self._request_once(method, path, deadline, params, json_body)
             except UpstreamUnavailable:
                 if attempt >= 3 or not sleep_before_retry(attempt, deadline, reserve=0.2):
                     raise
 
-    def _request_once(self, method: str, path: str, deadline: Deadline, params: dict[str, str] | None) -> Any:
+    def _request_once(
+        self,
+        method: str,
+        path: str,
+        deadline: Deadline,
+        params: dict[str, str] | None,
+        json_body: dict[str, Any] | None,
+    ) -> Any:
         started = time.monotonic()
         try:
             response = self._session.request(
                 method,
                 self._api + path,
                 params=params,
+                json=json_body,
                 auth=self._auth,
                 timeout=deadline.timeout(CALL_TIMEOUT, SERVICE),
                 headers={"Accept": "application/json"},

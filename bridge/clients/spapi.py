@@ -1,4 +1,4 @@
-"""Selling Partner API client: Orders v2026-01-01, inside the seller's quotas, with LWA tokens."""
+"""Selling Partner API transport: LWA tokens, the seller's shared quotas, retries, Amazon's error envelope."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
-from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
-from bridge.amazon_order import AmazonOrder
 from bridge.clients.deadline import Deadline
 from bridge.clients.lwa import LwaTokenSource
 from bridge.clients.retry import sleep_before_retry
-from bridge.clients.spapi_operations import GET_ORDER, REGION_HOSTS, Operation
+from bridge.clients.spapi_operations import REGION_HOSTS, Operation
 from bridge.errors import NotFound, QuotaExhausted, UpstreamRejected, UpstreamUnavailable
 from bridge.rate_limit import RateLimiter
 from bridge.stores import Store
@@ -24,59 +22,6 @@ log = logging.getLogger(__name__)
 SERVICE = "Amazon SP-API"
 CALL_TIMEOUT = 15.0
 MAX_ATTEMPTS = 3
-
-
-class _Lenient(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-
-class _CancellationRequestSchema(_Lenient):
-    requester = fields.String(load_default=None, allow_none=True)
-
-
-class _ItemCancellationSchema(_Lenient):
-    cancellationRequest = fields.Nested(_CancellationRequestSchema, load_default=None, allow_none=True)
-
-
-class _OrderItemSchema(_Lenient):
-    orderItemId = fields.String(required=True)
-    cancellation = fields.Nested(_ItemCancellationSchema, load_default=None, allow_none=True)
-
-
-class _FulfillmentSchema(_Lenient):
-    fulfillmentStatus = fields.String(required=True)
-    fulfilledBy = fields.String(load_default=None, allow_none=True)
-
-
-class _SalesChannelSchema(_Lenient):
-    marketplaceId = fields.String(load_default=None, allow_none=True)
-
-
-class _OrderSchema(_Lenient):
-    orderId = fields.String(required=True)
-    salesChannel = fields.Nested(_SalesChannelSchema, load_default=dict)
-    fulfillment = fields.Nested(_FulfillmentSchema, required=True)
-    orderItems = fields.List(fields.Nested(_OrderItemSchema), load_default=list)
-
-
-class _GetOrderResponseSchema(_Lenient):
-    order = fields.Nested(_OrderSchema, required=True)
-
-
-def _to_amazon_order(data: dict[str, Any]) -> AmazonOrder:
-    items = data["orderItems"]
-    return AmazonOrder(
-        order_id=data["orderId"],
-        marketplace_id=data["salesChannel"].get("marketplaceId"),
-        status=data["fulfillment"]["fulfillmentStatus"],
-        fulfilled_by=data["fulfillment"].get("fulfilledBy"),
-        item_ids=tuple(item["orderItemId"] for item in items),
-        buyer_requested_cancel=any(
-            ((item.get("cancellation") or {}).get("cancellationRequest") or {}).get("requester") == "BUYER"
-            for item in items
-        ),
-    )
 
 
 def _amazon_error(response: requests.Response) -> tuple[str | None, str]:
@@ -102,24 +47,10 @@ class SpApiClient:
         self._endpoint_override = endpoint_override
         self._session = session or requests.Session()
 
-    def get_order(self, store: Store, order_id: str, deadline: Deadline) -> AmazonOrder:
-        body = self._call(
-            store,
-            GET_ORDER,
-            deadline,
-            path_params={"orderId": order_id},
-            params={"includedData": "FULFILLMENT,CANCELLATION"},
-        )
-        try:
-            data = _GetOrderResponseSchema().load(body)
-        except ValidationError as exc:
-            raise UpstreamUnavailable(SERVICE, f"getOrder {order_id}: malformed answer {exc.messages}") from None
-        return _to_amazon_order(data["order"])
-
     def _host(self, store: Store) -> str:
         return self._endpoint_override or REGION_HOSTS[store.region]
 
-    def _call(
+    def call(
         self,
         store: Store,
         operation: Operation,
@@ -128,8 +59,13 @@ class SpApiClient:
         path_params: dict[str, str] | None = None,
         params: dict[str, str] | None = None,
         json_body: dict[str, Any] | None = None,
+        idempotent: bool = True,
     ) -> Any:
-        """One operation, inside the quota, retried on 429/5xx/timeouts with jittered back-off."""
+        """One operation, inside the quota, retried on 429 and (when ``idempotent``) on 5xx and timeouts.
+
+        A non-idempotent call (createFeed) is never repeated after an ambiguous failure: Amazon may have acted on
+        it, and the caller must find out before trying again.
+        """
         path = operation.path.format(**{k: quote(v, safe="") for k, v in (path_params or {}).items()})
         attempt = 0
         while True:
@@ -143,7 +79,7 @@ class SpApiClient:
                 if exc.status != 429 or attempt >= MAX_ATTEMPTS:
                     raise
             except UpstreamUnavailable:
-                if attempt >= MAX_ATTEMPTS or not sleep_before_retry(attempt, deadline, reserve=0.3):
+                if not idempotent or attempt >= MAX_ATTEMPTS or not sleep_before_retry(attempt, deadline, reserve=0.3):
                     raise
             except UpstreamRejected as exc:
                 if exc.status == 403 and attempt == 1:

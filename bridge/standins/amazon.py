@@ -1,9 +1,11 @@
-"""Stand-in for Login with Amazon and the Selling Partner API (Orders v2026-01-01).
+"""Stand-in for Login with Amazon and the Selling Partner API (Orders v2026-01-01, Feeds 2021-06-30).
 
 Follows ``reference/amazon``: the LWA token exchange and its ``invalid_grant``/``invalid_client`` errors,
 ``x-amz-access-token`` checks, ``{"errors":[...]}`` envelopes with ``x-amzn-RequestId``, ``includedData``
 filtering, and Amazon's published quotas as token buckets per seller and operation, answering 429
-``QuotaExceeded`` when the caller goes over.
+``QuotaExceeded`` when the caller goes over. The Feeds API (documents, presigned uploads, feeds, processing
+reports that really cancel the stand-in's orders) lives in ``amazon_feeds``; this class exposes its settings, faults
+and counters for tests (see ``AmazonStandIn``).
 """
 
 from __future__ import annotations
@@ -13,15 +15,18 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, Generic, TypeVar
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 
 from bridge.clients.spapi_operations import GET_ORDER, QUOTAS, SEARCH_ORDERS
 from bridge.errors import QuotaExhausted
-from bridge.standins.faults import FaultPlan
+from bridge.standins.amazon_feeds import STANDIN_QUOTAS, FeedService, register_feed_routes
+from bridge.standins.faults import Fault, FaultPlan
 from bridge.standins.quota import TokenBucket
 
 INCLUDED_DATA = {
@@ -47,6 +52,27 @@ FULFILLMENT_STATUSES = {
     "UNFULFILLABLE",
 }
 TOKEN_LIFETIME = 3600
+ALL_QUOTAS = {**QUOTAS, **STANDIN_QUOTAS}
+T = TypeVar("T")
+
+
+class _FeedSetting(Generic[T]):
+    """An ``AmazonStandIn`` attribute that reads and writes an attribute (by default the same-named one) of its
+    ``feed_service``, so settings can be changed after the stand-in is built (e.g. by a test using the fixture)."""
+
+    def __init__(self, target: str | None = None) -> None:
+        self.name = target or ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = self.name or name
+
+    def __get__(self, instance: Any, owner: type | None = None) -> T:
+        if instance is None:
+            return self  # type: ignore[return-value]
+        return getattr(instance.feed_service, self.name)
+
+    def __set__(self, instance: Any, value: T) -> None:
+        setattr(instance.feed_service, self.name, value)
 
 
 def _iso(moment: datetime) -> str:
@@ -111,15 +137,46 @@ class StandInOrder:
 
 
 class AmazonStandIn:
-    """State and behaviour of the stand-in; ``app`` is the WSGI app to serve."""
+    """State and behaviour of the stand-in; ``app`` is the WSGI app to serve.
+
+    For tests and benchmarks, besides ``add_seller``/``add_order``/``set_status``:
+
+    - ``faults`` (FaultPlan) by operation name: ``getOrder``, ``searchOrders``, ``createFeedDocument``,
+      ``createFeed``, ``getFeed``, ``getFeeds``, ``getFeedDocument``, ``cancelFeed``, ``uploadFeedDocument`` (the
+      presigned PUT), ``downloadFeedDocument`` (the presigned GET), or ``*``; ``status`` (429 answers
+      QuotaExceeded), ``delay`` (before handling), ``delay_after`` (handle, then hold the answer back);
+    - ``calls`` / ``throttled`` Counters by operation name, ``token_exchanges``;
+    - Feeds settings (read/write; see ``FeedService``): ``feed_processing_delay`` (seconds, default 0),
+      ``xsd_dir`` (Path of reference/amazon/xsd, or None to skip XSD validation), ``report_charset`` ("UTF-8"),
+      ``gzip_reports`` (False), ``document_url_lifetime`` (300 s);
+    - ``cancel_messages``: Counter of cancel (StatusCode Failure) messages per AmazonOrderID over all accepted feeds;
+    - ``fail_next_feeds(n, apply_messages=False)``, ``cancel_next_feeds(n)``: outcomes of the next feeds processed;
+    - ``process_due_feeds(force=False)``: process feeds whose delay passed (all with ``force``), returns their ids;
+    - ``wait_for_feeds(n, timeout)``, ``wait_until(predicate, timeout)``: block without sleeping;
+    - ``feed_service.feeds`` / ``feed_service.documents``: the feeds and documents themselves.
+    """
+
+    feed_processing_delay = _FeedSetting[float]("processing_delay")
+    xsd_dir = _FeedSetting["Path | None"]()
+    report_charset = _FeedSetting[str]()
+    gzip_reports = _FeedSetting[bool]()
+    document_url_lifetime = _FeedSetting[int]()
 
     def __init__(
-        self, client_id: str = "amzn1.application-oa2-client.standin", client_secret: str = "standin-secret"
+        self,
+        client_id: str = "amzn1.application-oa2-client.standin",
+        client_secret: str = "standin-secret",
+        *,
+        feed_processing_delay: float = 0.0,
+        xsd_dir: Path | None = None,
+        report_charset: str = "UTF-8",
+        gzip_reports: bool = False,
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
         self.faults = FaultPlan()
         self._lock = threading.RLock()
+        self.changed = threading.Condition(self._lock)  # notified on every call and feed state change
         self._sellers_by_refresh_token: dict[str, str] = {}
         self._access_tokens: dict[str, tuple[str, float]] = {}
         self.orders: dict[str, StandInOrder] = {}
@@ -127,6 +184,14 @@ class AmazonStandIn:
         self.calls: Counter[str] = Counter()
         self.throttled: Counter[str] = Counter()  # 429s the quota caused (never injected ones)
         self.token_exchanges = 0
+        self.feed_service = FeedService(
+            self.orders,
+            self.changed,
+            processing_delay=feed_processing_delay,
+            xsd_dir=xsd_dir,
+            report_charset=report_charset,
+            gzip_reports=gzip_reports,
+        )
         self.app = self._build_app()
 
     # --- set-up, for tests and the demo -------------------------------------------------------------------
@@ -148,12 +213,61 @@ class AmazonStandIn:
             order.updated = datetime.now(UTC)
 
     def reset_counters(self) -> None:
+        """Forget calls, quotas and pending faults (feed outcomes included); orders and feeds stay."""
         with self._lock:
             self.calls.clear()
             self.throttled.clear()
             self.token_exchanges = 0
             self._buckets.clear()
             self.faults.clear()
+            self.feed_service.clear_faults()
+
+    # --- feeds, for tests and benchmarks ------------------------------------------------------------------
+    @property
+    def cancel_messages(self) -> Counter[str]:
+        """Cancel messages (StatusCode Failure) per AmazonOrderID, over every feed createFeed accepted."""
+        return self.feed_service.cancel_messages
+
+    def process_due_feeds(self, force: bool = False) -> list[str]:
+        """Process the feeds whose ``feed_processing_delay`` has passed (every queued one with ``force``).
+
+        The stand-in also does this at the start of every request. Returns the ids of feeds that finished.
+        """
+        return self.feed_service.process_due(force=force)
+
+    def fail_next_feeds(self, count: int = 1, *, apply_messages: bool = False) -> None:
+        """The next ``count`` feeds processed end FATAL without a result document (cancels applied if asked)."""
+        self.feed_service.fail_next_feeds(count, apply_messages=apply_messages)
+
+    def cancel_next_feeds(self, count: int = 1) -> None:
+        """The next ``count`` feeds processed end CANCELLED without a result document, nothing applied."""
+        self.feed_service.cancel_next_feeds(count)
+
+    def wait_for_feeds(self, count: int, timeout: float = 5.0) -> bool:
+        """Block until createFeed has accepted ``count`` feeds in all (before its answer, which may be held
+        back by a ``delay_after`` fault); False on timeout."""
+        return self.feed_service.wait_for_feeds(count, timeout)
+
+    def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+        """Block until ``predicate()`` holds, re-checked on every call and feed change; False on timeout.
+
+        E.g. ``amazon.wait_until(lambda: amazon.calls["getFeed"] >= 3)``.
+        """
+        with self.changed:
+            return self.changed.wait_for(predicate, timeout)
+
+    def take_fault(self, operation: str) -> Fault | None:
+        """Count a call of ``operation`` and take its next fault: sleeps its ``delay`` now and arranges its
+        ``delay_after`` (the answer is held back once the handler is done)."""
+        with self.changed:
+            self.calls[operation] += 1
+            self.changed.notify_all()
+        fault = self.faults.take(operation)
+        if fault and fault.delay:
+            time.sleep(fault.delay)
+        if fault and fault.delay_after:
+            g.delay_after = fault.delay_after
+        return fault
 
     # --- behaviour ----------------------------------------------------------------------------------------
     def _seller_for(self, access_token: str | None) -> str | None:
@@ -167,7 +281,7 @@ class AmazonStandIn:
         with self._lock:
             key = (seller_id, operation)
             if key not in self._buckets:
-                rate, burst = QUOTAS[operation]
+                rate, burst = ALL_QUOTAS[operation]
                 self._buckets[key] = TokenBucket(rate, burst)
             bucket = self._buckets[key]
         try:
@@ -188,10 +302,21 @@ class AmazonStandIn:
             response.status_code = status
             return response
 
+        @app.before_request
+        def _process_due_feeds() -> None:
+            standin.feed_service.process_due()
+
         @app.after_request
         def _request_id(response: Response) -> Response:
             if request.path.startswith(("/orders/", "/feeds/")):
                 response.headers["x-amzn-RequestId"] = str(uuid.uuid4())
+            return response
+
+        @app.after_request
+        def _delay_after(response: Response) -> Response:
+            delay = g.pop("delay_after", 0.0)
+            if delay:
+                time.sleep(delay)  # the work is done; only the answer is late
             return response
 
         @app.post("/auth/o2/token")
@@ -214,10 +339,7 @@ class AmazonStandIn:
 
         def guard(operation: str) -> tuple[str | None, Response | None]:
             """Auth, injected faults and quota, in the order Amazon applies them."""
-            standin.calls[operation] += 1
-            fault = standin.faults.take(operation)
-            if fault and fault.delay:
-                time.sleep(fault.delay)
+            fault = standin.take_fault(operation)
             token = request.headers.get("x-amz-access-token")
             if not token:
                 return None, envelope(
@@ -254,7 +376,7 @@ class AmazonStandIn:
             return values, None
 
         def with_rate_header(response: Response, operation: str) -> Response:
-            response.headers["x-amzn-RateLimit-Limit"] = str(QUOTAS[operation][0])
+            response.headers["x-amzn-RateLimit-Limit"] = str(ALL_QUOTAS[operation][0])
             return response
 
         @app.get("/orders/2026-01-01/orders/<order_id>")
@@ -282,6 +404,7 @@ class AmazonStandIn:
                 return bad
             return with_rate_header(standin._search(seller or "", included, envelope), SEARCH_ORDERS.name)
 
+        register_feed_routes(app, standin, guard, envelope, with_rate_header)
         return app
 
     def _search(self, seller: str, included: set[str], envelope: Any) -> Response:

@@ -25,6 +25,17 @@ from bridge.standins.faults import FaultPlan
 
 ACL_SALES = "Magento_Sales::actions_view"
 NONCE_WINDOW = 600
+NOT_FOUND = "The entity that was requested doesn't exist. Verify the entity and try again."
+# Which statuses belong to which state (Magento's defaults): a comment may only carry a status of the current state.
+STATUSES_BY_STATE = {
+    "new": {"pending"},
+    "processing": {"processing", "fraud"},
+    "complete": {"complete"},
+    "closed": {"closed"},
+    "canceled": {"canceled"},
+    "holded": {"holded"},
+    "payment_review": {"payment_review", "fraud"},
+}
 
 
 @dataclass(frozen=True)
@@ -91,8 +102,11 @@ class CommerceStandIn:
         self.cancel_hook: CommerceWebhook | None = None
         self.faults = FaultPlan()
         self.calls: Counter[str] = Counter()
+        self.customer_notifications = 0  # comments saved with is_customer_notified: e-mails Commerce would send
+        self.regenerate_missing_increment_id = True  # as some versions do when POST /V1/orders omits it
         self._nonces: set[str] = set()
         self._lock = threading.RLock()
+        self._call_seen = threading.Condition(self._lock)
         self.app = self._build_app()
 
     # --- set-up -------------------------------------------------------------------------------------------
@@ -136,6 +150,11 @@ class CommerceStandIn:
             order = self.orders[entity_id]
             order["state"] = order["status"] = "canceled"
         return True, None
+
+    def wait_for_calls(self, operation: str, count: int, timeout: float = 30.0) -> bool:
+        """Block until ``operation`` (e.g. "POST /rest/V1/orders") has been called ``count`` times."""
+        with self._call_seen:
+            return self._call_seen.wait_for(lambda: self.calls[operation] >= count, timeout)
 
     # --- auth ---------------------------------------------------------------------------------------------
     def _authorized(self) -> bool:
@@ -185,7 +204,9 @@ class CommerceStandIn:
         @app.before_request
         def _guard() -> Response | None:
             operation = f"{request.method} {request.url_rule.rule if request.url_rule else request.path}"
-            standin.calls[operation] += 1
+            with standin._call_seen:
+                standin.calls[operation] += 1
+                standin._call_seen.notify_all()
             fault = standin.faults.take(operation) or standin.faults.take(request.method)
             if fault and fault.delay:
                 time.sleep(fault.delay)
@@ -207,9 +228,7 @@ class CommerceStandIn:
             with standin._lock:
                 order = standin.orders.get(entity_id)
                 if order is None:
-                    return magento_error(
-                        404, "The entity that was requested doesn't exist. Verify the entity and try again."
-                    )
+                    return magento_error(404, NOT_FOUND)
                 return filtered(order)
 
         @app.get("/rest/V1/orders")
@@ -231,13 +250,64 @@ class CommerceStandIn:
                 }
             )
 
+        @app.post("/rest/V1/orders")
+        @app.post("/rest/<store_code>/V1/orders")
+        def save_order(store_code: str = "default") -> Response:
+            body = request.get_json(silent=True)
+            entity = body.get("entity") if isinstance(body, dict) else None
+            if not isinstance(entity, dict) or "entity_id" not in entity:
+                return magento_error(400, '"%fieldName" is required. Enter and try again.', {"fieldName": "entity"})
+            with standin._lock:
+                order = standin.orders.get(int(entity["entity_id"]))
+                if order is None:
+                    return magento_error(404, NOT_FOUND)
+                for key, value in entity.items():
+                    if key not in ("items", "payment", "status_histories") and not isinstance(value, (dict, list)):
+                        order[key] = value
+                if "increment_id" not in entity and standin.regenerate_missing_increment_id:
+                    order["increment_id"] = f"9{order['entity_id']:08d}"
+                return jsonify(order)
+
+        @app.post("/rest/V1/orders/<int:entity_id>/comments")
+        @app.post("/rest/<store_code>/V1/orders/<int:entity_id>/comments")
+        def add_comment(entity_id: int, store_code: str = "default") -> Response:
+            body = request.get_json(silent=True)
+            history = body.get("statusHistory") if isinstance(body, dict) else None
+            if not isinstance(history, dict) or not history.get("comment"):
+                return magento_error(
+                    400, '"%fieldName" is required. Enter and try again.', {"fieldName": "statusHistory"}
+                )
+            with standin._lock:
+                order = standin.orders.get(entity_id)
+                if order is None:
+                    return magento_error(404, NOT_FOUND)
+                status = history.get("status")
+                if status and status not in STATUSES_BY_STATE.get(order["state"], set()):
+                    return magento_error(
+                        400, 'The status "%1" is not part of the order status history.', [status]
+                    )  # 2.4.7+: a comment cannot move the order to a status of another state
+                if status:
+                    order["status"] = status
+                notified = bool(int(history.get("is_customer_notified") or 0))
+                standin.customer_notifications += notified
+                order["status_histories"].append(
+                    {
+                        "comment": history["comment"],
+                        "created_at": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+                        "entity_name": "order",
+                        "is_customer_notified": int(notified),
+                        "is_visible_on_front": int(history.get("is_visible_on_front") or 0),
+                        "parent_id": entity_id,
+                        "status": order["status"],
+                    }
+                )
+            return jsonify(True)
+
         @app.post("/rest/V1/orders/<int:entity_id>/cancel")
         @app.post("/rest/<store_code>/V1/orders/<int:entity_id>/cancel")
         def cancel_order(entity_id: int, store_code: str = "default") -> Response:
             if entity_id not in standin.orders:
-                return magento_error(
-                    404, "The entity that was requested doesn't exist. Verify the entity and try again."
-                )
+                return magento_error(404, NOT_FOUND)
             canceled, message = standin.cancel(entity_id)
             if not canceled:
                 return magento_error(400, message or "")

@@ -39,6 +39,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("amazon_item_ids", sa.Text, nullable=True))
         batch.add_column(sa.Column("attempts", sa.Integer, nullable=False, server_default="0"))
         batch.add_column(sa.Column("next_attempt_at", sa.Float, nullable=False, server_default="0"))
+        batch.add_column(sa.Column("confirm_checks", sa.Integer, nullable=False, server_default="0"))
         batch.add_column(sa.Column("lease_owner", sa.String(64), nullable=True))
         batch.add_column(sa.Column("lease_expires_at", sa.Float, nullable=True))
         batch.add_column(sa.Column("feed_id", sa.Integer, nullable=True))
@@ -61,7 +62,7 @@ def downgrade() -> None:
     with op.batch_alter_table("cancel_requests") as batch:
         for column in (
             "completed_at", "last_error", "amazon_result_description", "amazon_result_code", "message_id", "feed_id",
-            "lease_expires_at", "lease_owner", "next_attempt_at", "attempts", "amazon_item_ids",
+            "lease_expires_at", "lease_owner", "confirm_checks", "next_attempt_at", "attempts", "amazon_item_ids",
         ):  # fmt: skip
             batch.drop_column(column)
     op.drop_index("ix_feeds_state", "feeds")

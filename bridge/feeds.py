@@ -1,0 +1,225 @@
+"""Feed records: one OrderAcknowledgement feed per seller-and-marketplace batch, and the requests riding in it.
+
+Each step that talks to Amazon is bracketed by a transaction that records what happened before and after it, so a
+crash at any point leaves a state from which the next worker can tell what Amazon may already have received.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, insert, select, update
+
+from bridge.cancel_requests import CancelRequest
+from bridge.job_states import FeedState, RequestState
+from bridge.leases import ids_to_claim, lease_is_free
+from bridge.tables import cancel_requests as requests_table
+from bridge.tables import feeds as table
+from bridge.tables import utcnow
+
+
+@dataclass(frozen=True)
+class FeedRecord:
+    id: int
+    store_code: str
+    seller_id: str
+    marketplace_id: str
+    state: str
+    message_count: int
+    feed_document_id: str | None
+    amazon_feed_id: str | None
+    processing_status: str | None
+    result_document_id: str | None
+    poll_count: int
+    next_poll_at: float | None
+    lease_owner: str | None
+    lease_expires_at: float | None
+    uploaded_at: float | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> FeedRecord:
+        return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class RequestOutcome:
+    """Where one request of a finished feed goes next."""
+
+    state: RequestState
+    values: dict[str, Any]
+
+
+class Feeds:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def open_batch(
+        self, owner: str, group: tuple[str, str, str], now: float, lease: float, max_messages: int
+    ) -> tuple[FeedRecord, list[CancelRequest]] | None:
+        """Start a feed holding every ready request of this (store, seller, marketplace), numbered 1..n.
+
+        Nothing has gone to Amazon yet: a crash from here until the feed is created only delays the requests.
+        """
+        store_code, seller_id, marketplace_id = group
+        ready = [
+            requests_table.c.state == RequestState.READY,
+            requests_table.c.store_code == store_code,
+            requests_table.c.seller_id == seller_id,
+            requests_table.c.marketplace_id == marketplace_id,
+            requests_table.c.next_attempt_at <= now,
+            lease_is_free(requests_table, now),
+        ]
+        with self._engine.begin() as connection:
+            feed_id = connection.execute(
+                insert(table)
+                .values(
+                    store_code=store_code, seller_id=seller_id, marketplace_id=marketplace_id,
+                    state=FeedState.PREPARING, message_count=0, poll_count=0, lease_owner=owner,
+                    lease_expires_at=now + lease, created_at=utcnow(), updated_at=utcnow(),
+                )
+                .returning(table.c.id)
+            ).scalar_one()  # fmt: skip
+            claimed = (
+                connection.execute(
+                    update(requests_table)
+                    .where(requests_table.c.id.in_(ids_to_claim(requests_table, ready, max_messages).scalar_subquery()))
+                    .where(*ready)
+                    .values(
+                        state=RequestState.IN_FEED, feed_id=feed_id, lease_owner=owner, lease_expires_at=now + lease
+                    )
+                    .returning(requests_table.c.id)
+                )
+                .scalars()
+                .all()
+            )
+            if not claimed:
+                connection.execute(delete(table).where(table.c.id == feed_id))
+                return None
+            for message_id, request_id in enumerate(sorted(claimed), start=1):
+                connection.execute(
+                    update(requests_table).where(requests_table.c.id == request_id).values(message_id=message_id)
+                )
+            connection.execute(update(table).where(table.c.id == feed_id).values(message_count=len(claimed)))
+            feed = FeedRecord.from_row(connection.execute(select(table).where(table.c.id == feed_id)).one())
+            rows = connection.execute(
+                select(requests_table).where(requests_table.c.feed_id == feed_id).order_by(requests_table.c.message_id)
+            ).all()
+        return feed, [CancelRequest.from_row(row) for row in rows]
+
+    def mark_uploaded(self, feed: FeedRecord, owner: str, document_id: str, now: float) -> bool:
+        """The document is at Amazon; from here on createFeed may have happened even if we never hear back."""
+        return self._update_leased(feed, owner, state=FeedState.UPLOADED, feed_document_id=document_id, uploaded_at=now)
+
+    def mark_submitted(self, feed: FeedRecord, owner: str, amazon_feed_id: str, next_poll_at: float) -> bool:
+        """Amazon's feed id and the requests' move to SUBMITTED, in one transaction."""
+        with self._engine.begin() as connection:
+            changed = connection.execute(
+                update(table)
+                .where(table.c.id == feed.id, table.c.lease_owner == owner)
+                .values(
+                    state=FeedState.SUBMITTED, amazon_feed_id=amazon_feed_id, next_poll_at=next_poll_at,
+                    lease_owner=None, lease_expires_at=None, updated_at=utcnow(),
+                )
+            ).rowcount  # fmt: skip
+            if changed != 1:
+                return False
+            connection.execute(
+                update(requests_table)
+                .where(requests_table.c.feed_id == feed.id, requests_table.c.state == RequestState.IN_FEED)
+                .values(
+                    state=RequestState.SUBMITTED,
+                    attempts=requests_table.c.attempts + 1,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    updated_at=utcnow(),
+                )
+            )
+        return True
+
+    def finish(
+        self,
+        feed: FeedRecord,
+        owner: str,
+        state: FeedState,
+        outcomes: dict[int, RequestOutcome],
+        **feed_values: Any,
+    ) -> bool:
+        """Close the feed and move each of its requests on, all in one transaction."""
+        with self._engine.begin() as connection:
+            changed = connection.execute(
+                update(table)
+                .where(table.c.id == feed.id, table.c.lease_owner == owner)
+                .values(state=state, lease_owner=None, lease_expires_at=None, updated_at=utcnow(), **feed_values)
+            ).rowcount
+            if changed != 1:
+                return False
+            for request_id, outcome in outcomes.items():
+                connection.execute(
+                    update(requests_table)
+                    .where(requests_table.c.id == request_id, requests_table.c.feed_id == feed.id)
+                    .values(
+                        state=outcome.state, lease_owner=None, lease_expires_at=None, updated_at=utcnow(),
+                        **outcome.values,
+                    )
+                )  # fmt: skip
+        return True
+
+    def claim(self, owner: str, states: set[FeedState], now: float, lease: float, limit: int) -> list[FeedRecord]:
+        """Lease feeds in these states: SUBMITTED ones when their next poll is due, the others when abandoned."""
+        due = [table.c.state.in_(states), lease_is_free(table, now)]
+        if FeedState.SUBMITTED in states:
+            due.append((table.c.next_poll_at.is_(None)) | (table.c.next_poll_at <= now))
+        with self._engine.begin() as connection:
+            rows = connection.execute(
+                update(table)
+                .where(table.c.id.in_(ids_to_claim(table, due, limit).scalar_subquery()), *due)
+                .values(lease_owner=owner, lease_expires_at=now + lease)
+                .returning(*table.c)
+            ).all()
+        return sorted((FeedRecord.from_row(row) for row in rows), key=lambda f: f.id)
+
+    def reschedule_poll(self, feed: FeedRecord, owner: str, processing_status: str, next_poll_at: float) -> None:
+        self._update_leased(
+            feed, owner, processing_status=processing_status, poll_count=feed.poll_count + 1,
+            next_poll_at=next_poll_at, lease_owner=None, lease_expires_at=None,
+        )  # fmt: skip
+
+    def release(self, feed: FeedRecord, owner: str, next_poll_at: float | None = None) -> None:
+        values: dict[str, Any] = {"lease_owner": None, "lease_expires_at": None}
+        if next_poll_at is not None:
+            values["next_poll_at"] = next_poll_at
+        self._update_leased(feed, owner, **values)
+
+    def known_amazon_feed_ids(self, seller_id: str) -> set[str]:
+        with self._engine.connect() as connection:
+            return set(
+                connection.execute(
+                    select(table.c.amazon_feed_id).where(
+                        table.c.seller_id == seller_id, table.c.amazon_feed_id.is_not(None)
+                    )
+                ).scalars()
+            )
+
+    def get(self, feed_id: int) -> FeedRecord | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(select(table).where(table.c.id == feed_id)).first()
+        return FeedRecord.from_row(row) if row else None
+
+    def all(self) -> list[FeedRecord]:
+        with self._engine.connect() as connection:
+            return [FeedRecord.from_row(row) for row in connection.execute(select(table).order_by(table.c.id))]
+
+    def _update_leased(self, feed: FeedRecord, owner: str, **values: Any) -> bool:
+        with self._engine.begin() as connection:
+            return (
+                connection.execute(
+                    update(table)
+                    .where(table.c.id == feed.id, table.c.lease_owner == owner)
+                    .values(updated_at=utcnow(), **values)
+                ).rowcount
+                == 1
+            )

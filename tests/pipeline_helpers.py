@@ -1,0 +1,26 @@
+"""Helpers for driving the pipeline in tests: the worker's own rounds, until a condition holds."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from bridge.pipeline.context import PipelineContext
+from bridge.worker import run_round
+
+FAST_PIPELINE = {
+    "BRIDGE_FEED_POLL_INITIAL_SECONDS": "0.02",
+    "BRIDGE_FEED_POLL_MAX_SECONDS": "0.1",
+    "BRIDGE_RETRY_BACKOFF_SECONDS": "0.02",
+    "BRIDGE_WORKER_IDLE_SECONDS": "0.01",
+}
+
+
+def drive(ctx: PipelineContext, until: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Run worker rounds (idling as the worker does) until ``until()``; fail after ``timeout`` seconds."""
+    give_up = time.monotonic() + timeout
+    while not until():
+        if time.monotonic() > give_up:
+            raise AssertionError(f"condition not reached within {timeout}s")
+        if run_round(ctx) == 0:
+            ctx.stop.wait(ctx.settings.worker_idle_seconds)
