@@ -17,19 +17,30 @@ from bridge.errors import QuotaExhausted
 from bridge.tables import rate_buckets
 from bridge.upsert import insert_if_absent
 
+# Amazon counts a token when a request arrives, the bridge when it reserves one; arrivals can be this much
+# closer together than the reservations were (network and scheduling jitter), so a bucket is never run below
+# rate x this many tokens.
+LATENCY_ALLOWANCE_SECONDS = 0.25
+
 
 class RateLimiter:
     def __init__(
-        self, engine: Engine, quotas: dict[str, tuple[float, int]], clock: Callable[[], float] = time.time
+        self,
+        engine: Engine,
+        quotas: dict[str, tuple[float, int]],
+        clock: Callable[[], float] = time.time,
+        latency_allowance: float = LATENCY_ALLOWANCE_SECONDS,
     ) -> None:
         self._engine = engine
         self._quotas = quotas
         self._clock = clock
+        self._latency_allowance = latency_allowance
         self._known: set[tuple[str, str]] = set()
 
     def reserve(self, seller_id: str, operation: str, max_wait: float) -> float:
         """Take one token; return how long to wait before using it. QuotaExhausted if over ``max_wait``."""
         rate, burst = self._quotas[operation]
+        floor = rate * self._latency_allowance
         now = self._clock()
         self._ensure_row(seller_id, operation, burst, now)
         elapsed = literal(now) - rate_buckets.c.updated_at
@@ -39,14 +50,14 @@ class RateLimiter:
         with self._engine.begin() as connection:
             row = connection.execute(
                 update(rate_buckets)
-                .where(key, available - 1 >= -max_wait * rate)
+                .where(key, available - 1 >= floor - max_wait * rate)
                 .values(tokens=available - 1, updated_at=case((elapsed > 0, now), else_=rate_buckets.c.updated_at))
                 .returning(rate_buckets.c.tokens)
             ).first()
             if row is not None:
-                return max(0.0, -row.tokens / rate)
+                return max(0.0, (floor - row.tokens) / rate)
             tokens = connection.execute(select(available).where(key)).scalar_one()
-        wait = (1 - tokens) / rate
+        wait = (floor + 1 - tokens) / rate
         raise QuotaExhausted("rate limiter", f"{operation}: next request slot in {wait:.1f}s", code="LocalQuota")
 
     def acquire(self, seller_id: str, operation: str, max_wait: float) -> None:

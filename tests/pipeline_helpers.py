@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -14,6 +15,17 @@ FAST_PIPELINE = {
     "BRIDGE_RETRY_BACKOFF_SECONDS": "0.02",
     "BRIDGE_WORKER_IDLE_SECONDS": "0.01",
 }
+
+
+def eventually(predicate: Callable[[], bool], timeout: float = 30.0, interval: float = 0.05) -> bool:
+    """Re-check a condition another process brings about (e.g. a row committed by a worker) until it holds."""
+    give_up = time.monotonic() + timeout
+    pause = threading.Event()
+    while not predicate():
+        if time.monotonic() > give_up:
+            return False
+        pause.wait(interval)
+    return True
 
 
 def drive(ctx: PipelineContext, until: Callable[[], bool], timeout: float = 30.0) -> None:

@@ -29,7 +29,7 @@ def engine(database_url: str):
 
 def test_burst_then_rate(engine) -> None:
     clock = FakeClock()
-    limiter = RateLimiter(engine, {"op": (0.5, 3)}, clock=clock)
+    limiter = RateLimiter(engine, {"op": (0.5, 3)}, clock=clock, latency_allowance=0)
     assert [limiter.reserve("S", "op", 0) for _ in range(3)] == [0, 0, 0]
     with pytest.raises(QuotaExhausted):
         limiter.reserve("S", "op", 1.9)
@@ -42,7 +42,7 @@ def test_burst_then_rate(engine) -> None:
 
 def test_refill_is_capped_at_burst_and_buckets_are_per_seller_and_operation(engine) -> None:
     clock = FakeClock()
-    limiter = RateLimiter(engine, {"a": (10, 2), "b": (10, 2)}, clock=clock)
+    limiter = RateLimiter(engine, {"a": (10, 2), "b": (10, 2)}, clock=clock, latency_allowance=0)
     clock.now += 100
     limiter.reserve("S1", "a", 0)
     limiter.reserve("S1", "a", 0)
@@ -54,7 +54,7 @@ def test_refill_is_capped_at_burst_and_buckets_are_per_seller_and_operation(engi
 
 def test_drain_after_a_429(engine) -> None:
     clock = FakeClock()
-    limiter = RateLimiter(engine, {"op": (1, 5)}, clock=clock)
+    limiter = RateLimiter(engine, {"op": (1, 5)}, clock=clock, latency_allowance=0)
     limiter.drain("S", "op")
     limiter.reserve("S", "op", 0)  # creates the full bucket
     limiter.drain("S", "op")
@@ -64,11 +64,20 @@ def test_drain_after_a_429(engine) -> None:
     assert limiter.reserve("S", "op", 0) == 0
 
 
+def test_latency_allowance_keeps_a_reserve_in_the_bucket(engine) -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(engine, {"op": (2.0, 3)}, clock=clock, latency_allowance=0.25)  # a reserve of 0.5 token
+    assert [limiter.reserve("S", "op", 0) for _ in range(2)] == [0, 0]
+    with pytest.raises(QuotaExhausted):
+        limiter.reserve("S", "op", 0.2)  # the third token may only be used 0.25 s from now
+    assert limiter.reserve("S", "op", 0.25) == pytest.approx(0.25)
+
+
 def test_limiters_in_separate_processes_share_one_bucket(engine) -> None:
     """Two limiter objects (as in two processes) on one database never hand out more than the burst together."""
     clock = FakeClock()
-    first = RateLimiter(engine, {"op": (0.001, 30)}, clock=clock)
-    second = RateLimiter(engine, {"op": (0.001, 30)}, clock=clock)
+    first = RateLimiter(engine, {"op": (0.001, 30)}, clock=clock, latency_allowance=0)
+    second = RateLimiter(engine, {"op": (0.001, 30)}, clock=clock, latency_allowance=0)
 
     def take(limiter: RateLimiter) -> bool:
         try:

@@ -171,8 +171,11 @@ class AmazonStandIn:
         xsd_dir: Path | None = None,
         report_charset: str = "UTF-8",
         gzip_reports: bool = False,
+        quotas: dict[str, tuple[float, int]] | None = None,
     ) -> None:
         self.client_id = client_id
+        # Amazon's published defaults; a test may grant higher limits, as Amazon does for some applications.
+        self.quotas = {**ALL_QUOTAS, **(quotas or {})}
         self.client_secret = client_secret
         self.faults = FaultPlan()
         self._lock = threading.RLock()
@@ -281,7 +284,7 @@ class AmazonStandIn:
         with self._lock:
             key = (seller_id, operation)
             if key not in self._buckets:
-                rate, burst = ALL_QUOTAS[operation]
+                rate, burst = self.quotas[operation]
                 self._buckets[key] = TokenBucket(rate, burst)
             bucket = self._buckets[key]
         try:
@@ -376,7 +379,7 @@ class AmazonStandIn:
             return values, None
 
         def with_rate_header(response: Response, operation: str) -> Response:
-            response.headers["x-amzn-RateLimit-Limit"] = str(ALL_QUOTAS[operation][0])
+            response.headers["x-amzn-RateLimit-Limit"] = str(standin.quotas[operation][0])
             return response
 
         @app.get("/orders/2026-01-01/orders/<order_id>")

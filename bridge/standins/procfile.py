@@ -40,22 +40,45 @@ def run_release(env: dict[str, str], procfile: Path = DEFAULT_PROCFILE) -> None:
     subprocess.run(command, shell=True, env=process_env(env), check=True, stdout=subprocess.DEVNULL)  # noqa: S602
 
 
-class WebProcess:
+class ProcfileProcess:
+    """One Procfile process in its own process group, with its output in ``log_file``."""
+
+    def __init__(self, name: str, env: dict[str, str], log_file: Path, procfile: Path = DEFAULT_PROCFILE) -> None:
+        self.log_file = log_file
+        with log_file.open("ab") as log:
+            self._process = subprocess.Popen(  # noqa: S602 - a Procfile line is a shell command by definition
+                "exec " + procfile_command(name, procfile),  # so the signal and exit code are the program's own
+                shell=True,
+                env=process_env(env),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    @property
+    def running(self) -> bool:
+        return self._process.poll() is None
+
+    def stop(self, timeout: float = 30.0) -> int:
+        """SIGTERM to the whole process group, as a platform stops a dyno; return the exit code."""
+        if self._process.poll() is None:
+            os.killpg(self._process.pid, signal.SIGTERM)
+        return self._process.wait(timeout=timeout)
+
+    def kill(self) -> int:
+        """SIGKILL: a crash, with no chance to clean up."""
+        if self._process.poll() is None:
+            os.killpg(self._process.pid, signal.SIGKILL)
+        return self._process.wait(timeout=10)
+
+
+class WebProcess(ProcfileProcess):
     """The ``web`` process (gunicorn) on a free port, with its output in ``log_file``."""
 
     def __init__(self, env: dict[str, str], log_file: Path, procfile: Path = DEFAULT_PROCFILE) -> None:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
-        self.log_file = log_file
-        with log_file.open("ab") as log:
-            self._process = subprocess.Popen(  # noqa: S602 - a Procfile line is a shell command by definition
-                "exec " + procfile_command("web", procfile),  # so the signal and exit code are gunicorn's
-                shell=True,
-                env=process_env({**env, "PORT": str(port)}),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        super().__init__("web", {**env, "PORT": str(port)}, log_file, procfile)
 
     def wait_until_ready(self, limit: float = 30.0) -> WebProcess:
         """Poll /readyz until it answers 200: a start-up wait, like a platform's health check."""
@@ -70,9 +93,3 @@ class WebProcess:
                 pass
             time.sleep(0.1)
         raise TimeoutError(f"{self.url} was not ready within {limit:.0f}s; see {self.log_file}")
-
-    def stop(self) -> int:
-        """SIGTERM to the whole process group, as a platform stops a dyno; return gunicorn's exit code."""
-        if self._process.poll() is None:
-            os.killpg(self._process.pid, signal.SIGTERM)
-        return self._process.wait(timeout=30)
