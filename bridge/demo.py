@@ -1,19 +1,21 @@
-"""``bridge demo``: the bridge as deployed (Procfile release + web, SQLite) against local stand-ins.
+"""``bridge demo``: the bridge as deployed (Procfile release, web and worker; SQLite) against local stand-ins.
 
 Seeds one Commerce/Amazon order pair for every row of the decision table, cancels each the way an admin
-would (Commerce calls the signed ``before`` webhook, then cancels or shows the bridge's message), and prints
-what happened.
+would (Commerce calls the signed ``before`` webhook, then cancels or shows the bridge's message), then lets the
+worker carry the accepted cancels through an Amazon feed and back to Commerce, and prints both sides at the end.
 """
 
 from __future__ import annotations
 
 import shutil
 import textwrap
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from bridge.cancel_requests import CancelRequests
 from bridge.database import make_engine
+from bridge.job_states import FINAL_REQUEST_STATES
 from bridge.standins.amazon import StandInOrder
 from bridge.standins.environment import LocalWorld
 
@@ -27,6 +29,7 @@ class Scenario:
     fulfilled_by: str = "MERCHANT"
     buyer_requested_cancel: bool = False
     amazon_down: bool = False
+    ships_after_webhook: bool = False
 
 
 SCENARIOS = (
@@ -43,7 +46,14 @@ SCENARIOS = (
     Scenario(1011, "pre-order awaiting availability", 2, amazon_status="PENDING_AVAILABILITY"),
     Scenario(1012, "unfulfillable", 2, amazon_status="UNFULFILLABLE"),
     Scenario(1013, "Amazon not answering", 2, amazon_down=True),
+    Scenario(1014, "unshipped, then ships before the feed", 1, ships_after_webhook=True),
 )
+FEED_PROCESSING_DELAY = 3.0
+FAST_PIPELINE = {  # production defaults are minutes; the demo shortens them, nothing else changes
+    "BRIDGE_FEED_POLL_INITIAL_SECONDS": "1",
+    "BRIDGE_FEED_POLL_MAX_SECONDS": "2",
+    "BRIDGE_WORKER_IDLE_SECONDS": "0.5",
+}
 
 
 def _seed(world: LocalWorld, scenario: Scenario) -> str | None:
@@ -77,8 +87,9 @@ DEMO_DIR = Path("instance/demo")
 def run_demo() -> int:
     shutil.rmtree(DEMO_DIR, ignore_errors=True)
     world = LocalWorld(DEMO_DIR.resolve()).start()
+    world.amazon.feed_processing_delay = FEED_PROCESSING_DELAY
     try:
-        env = world.bridge_env()
+        env = world.bridge_env(**FAST_PIPELINE)
         bridge_url = world.start_bridge(env, log_file=DEMO_DIR / "web.log").url
         world.commerce.cancel_hook = world.hook(bridge_url)
         print(f"bridge: gunicorn from the Procfile at {bridge_url}, SQLite in {DEMO_DIR}/")
@@ -88,21 +99,64 @@ def run_demo() -> int:
             amazon_order_id = _seed(world, scenario)
             canceled, message = world.commerce.cancel(scenario.entity_id)
             rows.append((scenario, amazon_order_id, canceled, message))
-        recorded = {r.commerce_entity_id: r for r in CancelRequests(make_engine(env["DATABASE_URL"])).all()}
-        _print_table(rows, recorded)
+        requests = CancelRequests(make_engine(env["DATABASE_URL"]))
+        _print_table(rows, {r.commerce_entity_id: r for r in requests.all()})
+
+        for scenario, amazon_order_id, _, _ in rows:
+            if scenario.ships_after_webhook and amazon_order_id:
+                world.amazon.set_status(amazon_order_id, "SHIPPED")
         print(
-            f"\nSP-API calls: {dict(world.amazon.calls)}; 429s caused by the bridge: "
+            f"\nThe worker (Procfile 'worker') now sends the accepted cancels; Amazon's stand-in processes each feed "
+            f"after {FEED_PROCESSING_DELAY:.0f} s.\n"
+        )
+        started = time.monotonic()
+        world.start_worker(env, log_file=DEMO_DIR / "worker.log")
+        finished = _wait_until_final(requests, limit=120)
+        outcome = "all requests final" if finished else "NOT all requests final"
+        print(f"{outcome} after {time.monotonic() - started:.1f} s\n")
+        _print_outcome(world, rows, {r.commerce_entity_id: r for r in requests.all()})
+        print(
+            f"\nSP-API calls: {dict(sorted(world.amazon.calls.items()))}; 429s caused by the bridge: "
             f"{sum(world.amazon.throttled.values())}; LWA token exchanges: {world.amazon.token_exchanges}"
         )
-        print(f"The bridge's JSON log: {DEMO_DIR / 'web.log'}")
+        print(f"The bridge's JSON logs: {DEMO_DIR / 'web.log'}, {DEMO_DIR / 'worker.log'}")
+        return 0 if finished else 1
     finally:
         world.stop()
-    return 0
+
+
+def _wait_until_final(requests: CancelRequests, limit: float) -> bool:
+    give_up = time.monotonic() + limit
+    while time.monotonic() < give_up:
+        if all(r.state in FINAL_REQUEST_STATES for r in requests.all()):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _print_outcome(world: LocalWorld, rows: list, recorded: dict) -> None:
+    header = f"{'order':<10} {'situation':<38} {'Amazon now':<21} {'Commerce state/status':<22} cancel request"
+    print(header)
+    print("-" * (len(header) + 12))
+    for scenario, amazon_order_id, _, _ in rows:
+        order = world.commerce.orders[scenario.entity_id]
+        amazon = world.amazon.orders.get(amazon_order_id) if amazon_order_id else None
+        request = recorded.get(scenario.entity_id)
+        print(
+            f"{scenario.entity_id:09d}  {scenario.label:<38} {amazon.status if amazon else '-':<21} "
+            f"{order['state'] + '/' + order['status']:<22} {request.state if request else '-'}"
+        )
+        for history in order["status_histories"]:
+            print(
+                textwrap.fill(
+                    history["comment"], 118, initial_indent=" " * 11 + "comment: ", subsequent_indent=" " * 20
+                )
+            )
 
 
 def _print_table(rows: list, recorded: dict) -> None:
     header = (
-        f"{'order':<10} {'situation':<33} {'Amazon order':<20} {'Amazon status':<21} {'in Commerce':<12} "
+        f"{'order':<10} {'situation':<38} {'Amazon order':<20} {'Amazon status':<21} {'in Commerce':<12} "
         "recorded for Amazon"
     )
     print(header)
@@ -114,7 +168,7 @@ def _print_table(rows: list, recorded: dict) -> None:
         if scenario.amazon_down:
             status += " (no answer)"
         print(
-            f"{scenario.entity_id:09d}  {scenario.label:<33} {amazon_order_id or '-':<20} {status:<21} "
+            f"{scenario.entity_id:09d}  {scenario.label:<38} {amazon_order_id or '-':<20} {status:<21} "
             f"{'canceled' if canceled else 'STOPPED':<12} {record}"
         )
         if message:

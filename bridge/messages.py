@@ -24,6 +24,7 @@ class MessageKey(StrEnum):
     AUDIT_CANCELED_AT_AMAZON = "audit_canceled_at_amazon"
     AUDIT_ALREADY_CANCELED = "audit_already_canceled"
     AUDIT_REJECTED = "audit_rejected"
+    AUDIT_NOT_SENT = "audit_not_sent"
 
 
 _CATALOG: dict[str, dict[MessageKey, str]] = {
@@ -81,6 +82,10 @@ _CATALOG: dict[str, dict[MessageKey, str]] = {
         MessageKey.AUDIT_REJECTED: (
             "Amazon did not cancel order {amazon_order_id}: {answer}. This order was not set to Complete. Check the "
             "order in Amazon Seller Central and handle it there."
+        ),
+        MessageKey.AUDIT_NOT_SENT: (
+            "The cancel of Amazon order {amazon_order_id} was not sent: at Amazon the order is now {amazon_status}. "
+            "This order was not set to Complete. Handle it in Amazon Seller Central."
         ),
     },
     "it_IT": {
@@ -140,6 +145,11 @@ _CATALOG: dict[str, dict[MessageKey, str]] = {
         MessageKey.AUDIT_REJECTED: (
             "Amazon non ha annullato l'ordine {amazon_order_id}: {answer}. Questo ordine non è stato impostato su "
             "Completo. Verifica l'ordine nel tuo account Amazon Seller Central e gestiscilo lì."
+        ),
+        MessageKey.AUDIT_NOT_SENT: (
+            "L'annullamento dell'ordine Amazon {amazon_order_id} non è stato inviato: su Amazon l'ordine ora è nello "
+            "stato {amazon_status}. Questo ordine non è stato impostato su Completo. Gestiscilo nel tuo account "
+            "Amazon Seller Central."
         ),
     },
 }

@@ -132,3 +132,17 @@ def test_cli_prints_one_message_and_no_traceback(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "invalid configuration" in result.stderr and "COMMERCE_BASE_URL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_pipeline_settings_and_quota_overrides(valid_env: dict[str, str]) -> None:
+    settings = load_settings(
+        {**valid_env, "BRIDGE_FEED_POLL_INITIAL_SECONDS": "5", "SPAPI_QUOTAS": "getOrder=2:60, createFeed=0.02:20"}
+    )
+    assert settings.pipeline.feed_poll_initial_seconds == 5.0
+    assert settings.pipeline.lease_seconds == 120.0
+    assert settings.spapi_quotas["getOrder"] == (2.0, 60)
+    assert settings.spapi_quotas["createFeed"] == (0.02, 20)
+    assert settings.spapi_quotas["getFeed"] == (2.0, 15)  # Amazon's published default
+    with pytest.raises(ConfigError) as raised:
+        load_settings({**valid_env, "BRIDGE_MAX_FEED_ATTEMPTS": "0", "SPAPI_QUOTAS": "cancelOrder=1:1"})
+    assert "BRIDGE_MAX_FEED_ATTEMPTS" in str(raised.value) and "cancelOrder" in str(raised.value)

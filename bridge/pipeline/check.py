@@ -18,6 +18,7 @@ from bridge.pipeline.context import STEP_SECONDS, PipelineContext
 
 log = logging.getLogger(__name__)
 BATCH = 10
+STATUS_CHANGED = "StatusChanged"  # the request's result description then holds Amazon's new status
 
 
 def check_pending(ctx: PipelineContext) -> int:
@@ -62,7 +63,7 @@ def _check_one(ctx: PipelineContext, request: CancelRequest) -> int:
             request, ctx.owner, RequestState.READY, amazon_item_ids=json.dumps(list(order.item_ids))
         )
         return 1
-    return _reject(ctx, request, "StatusChanged", f"the order is now {order.status} at Amazon, so no cancel was sent")
+    return _reject(ctx, request, STATUS_CHANGED, order.status)
 
 
 def _reject(ctx: PipelineContext, request: CancelRequest, code: str, description: str) -> int:

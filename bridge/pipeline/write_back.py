@@ -16,6 +16,7 @@ from bridge.errors import UpstreamError
 from bridge.feeds import Feeds
 from bridge.job_states import RequestState
 from bridge.messages import MessageKey, render
+from bridge.pipeline.check import STATUS_CHANGED
 from bridge.pipeline.context import STEP_SECONDS, PipelineContext
 from bridge.tables import utcnow
 
@@ -29,7 +30,12 @@ def marker(request: CancelRequest) -> str:
 
 
 def audit_comment(request: CancelRequest, locale: str, feeds: Feeds) -> str:
-    if request.state == RequestState.REJECTING:
+    if request.state == RequestState.REJECTING and request.amazon_result_code == STATUS_CHANGED:
+        text = render(
+            MessageKey.AUDIT_NOT_SENT, locale, amazon_order_id=request.amazon_order_id,
+            amazon_status=request.amazon_result_description or "?",
+        )  # fmt: skip
+    elif request.state == RequestState.REJECTING:
         answer = request.amazon_result_description or "no reason given"
         if request.amazon_result_code:
             answer += f" ({request.amazon_result_code})"

@@ -15,8 +15,13 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from bridge.standins.amazon import AmazonStandIn
 from bridge.standins.commerce import CommerceStandIn, Integration
 from bridge.standins.commerce_webhooks import CommerceWebhook
-from bridge.standins.procfile import WebProcess, run_release
+from bridge.standins.procfile import ProcfileProcess, WebProcess, run_release
 from bridge.standins.server import BackgroundServer
+
+# The official schemas sit beside the project (shared/reference); the stand-in validates feeds when they are there.
+REFERENCE_XSD = next(
+    (p for p in (Path("../shared/reference/amazon/xsd"), Path("shared/reference/amazon/xsd")) if p.is_dir()), None
+)
 
 
 @dataclass(frozen=True)
@@ -57,14 +62,14 @@ class LocalWorld:
 
     workdir: Path
     stores: tuple[DemoStore, ...] = DEMO_STORES
-    amazon: AmazonStandIn = field(default_factory=AmazonStandIn)
+    amazon: AmazonStandIn = field(default_factory=lambda: AmazonStandIn(xsd_dir=REFERENCE_XSD))
     integration: Integration = field(default_factory=lambda: Integration(access_token="demo-commerce-token"))  # noqa: S106
     private_key: RSAPrivateKey = field(default_factory=lambda: rsa.generate_private_key(65537, 2048))
 
     def __post_init__(self) -> None:
         self.commerce = CommerceStandIn(self.integration)
         self._servers: list[BackgroundServer] = []
-        self._web: list[WebProcess] = []
+        self._processes: list[ProcfileProcess] = []
 
     def start(self) -> LocalWorld:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -105,14 +110,19 @@ class LocalWorld:
         """Release, then web, from the Procfile; the bridge is ready when this returns."""
         run_release(env)
         web = WebProcess(env, log_file).wait_until_ready()
-        self._web.append(web)
+        self._processes.append(web)
         return web
+
+    def start_worker(self, env: dict[str, str], log_file: Path) -> ProcfileProcess:
+        worker = ProcfileProcess("worker", env, log_file)
+        self._processes.append(worker)
+        return worker
 
     def hook(self, bridge_url: str) -> CommerceWebhook:
         return CommerceWebhook(f"{bridge_url}/webhooks/commerce/order-cancel", private_key=self.private_key)
 
     def stop(self) -> None:
-        for web in self._web:
-            web.stop()
+        for process in self._processes:
+            process.stop()
         for server in self._servers:
             server.stop()
