@@ -2,7 +2,7 @@
 
 The bridge runs as deployed (Procfile release, web and worker; SQLite unless --postgres) against the stand-ins at
 Amazon's published quotas. Webhooks go one after another, as Commerce sends them; an order answered "try again"
-(getOrder quota used up within the webhook budget) is sent again after the others, as an admin would retry it.
+(getOrder quota used up within the webhook budget) is sent again two seconds later, as an admin would retry it.
 
     python bench/pipeline_e2e.py [--orders 200] [--feed-delay 30] [--poll-initial 5] [--postgres URL]
 """
@@ -25,6 +25,7 @@ from bridge.standins.environment import DEMO_STORES, LocalWorld
 
 RESULTS = Path("bench/results")
 STORE = DEMO_STORES[1]  # amazon-us
+ADMIN_RETRY_SECONDS = 2.0
 PRESIGNED_TRANSFERS = ("uploadFeedDocument", "downloadFeedDocument")  # plain HTTPS to S3, not SP-API operations
 
 
@@ -64,15 +65,14 @@ def main() -> int:
         hook = world.hook(web.url)
 
         started = time.monotonic()
-        waiting, sends, try_again = list(entity_ids), 0, 0
-        while waiting:
-            retry = []
-            for entity_id in waiting:
+        sends, try_again = 0, 0
+        for entity_id in entity_ids:
+            while True:
                 sends += 1
-                if hook.post({"subject": [], "id": str(entity_id)}).json()["op"] != "success":
-                    try_again += 1
-                    retry.append(entity_id)
-            waiting = retry
+                if hook.post({"subject": [], "id": str(entity_id)}).json()["op"] == "success":
+                    break
+                try_again += 1
+                time.sleep(ADMIN_RETRY_SECONDS)
         webhooks_done = time.monotonic() - started
         while any(world.commerce.orders[e]["state"] != "complete" for e in entity_ids):
             time.sleep(0.5)

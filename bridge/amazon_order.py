@@ -33,3 +33,4 @@ class AmazonOrder:
     fulfilled_by: str | None
     item_ids: tuple[str, ...]
     buyer_requested_cancel: bool
+    last_updated: float | None = None  # Amazon's lastUpdatedTime, epoch seconds

@@ -7,6 +7,7 @@ that says to try again, never accepted unverified.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -20,6 +21,7 @@ from bridge.clients.spapi_orders import OrdersApi
 from bridge.errors import NotFound, UpstreamError
 from bridge.messages import MessageKey, render
 from bridge.order_links import OrderLink, OrderLinks
+from bridge.order_mirror import OrderMirror
 from bridge.reasons import choose_reason
 from bridge.stores import Store, StoreDirectory
 
@@ -57,6 +59,8 @@ class CancelIntake:
         orders: OrdersApi,
         links: OrderLinks,
         requests: CancelRequests,
+        mirror: OrderMirror,
+        mirror_max_age: float,
         stores: StoreDirectory,
         on_accept: str,
         default_locale: str,
@@ -65,6 +69,8 @@ class CancelIntake:
         self._orders = orders
         self._links = links
         self._requests = requests
+        self._mirror = mirror
+        self._mirror_max_age = mirror_max_age
         self._stores = stores
         self._on_accept = on_accept
         self._default_locale = default_locale
@@ -112,7 +118,7 @@ class CancelIntake:
             return refuse(refusal.message_key.value, refusal.message_key)
         assert store is not None  # check_store refuses a missing store
         try:
-            order = self._orders.get_order(store, amazon_order_id, deadline)
+            order = self._amazon_order(store, amazon_order_id, deadline)
         except NotFound:
             return refuse("not_found_at_amazon", MessageKey.NOT_FOUND_AT_AMAZON)
         except UpstreamError as exc:
@@ -132,6 +138,20 @@ class CancelIntake:
         if decision.outcome is Outcome.ACCEPT and self._on_accept == ON_ACCEPT_HOLD:
             return refuse("accepted_hold", MessageKey.HELD_FOR_AMAZON)
         return CancelAnswer.proceed(decision.outcome.value, **context)
+
+    def _amazon_order(self, store: Store, amazon_order_id: str, deadline: Deadline) -> AmazonOrder:
+        """From the shared mirror while it is fresh (no quota spent), else live from Amazon (and remembered)."""
+        now = time.time()
+        if self._mirror_max_age > 0:
+            mirrored = self._mirror.fresh(store.code, store.marketplace_id, amazon_order_id, now, self._mirror_max_age)
+            if mirrored is not None:
+                return mirrored
+        order = self._orders.get_order(store, amazon_order_id, deadline)
+        try:
+            self._mirror.record(store.code, [order], seen_at=now)
+        except SQLAlchemyError as exc:
+            log.warning("could not remember %s in the mirror: %s", amazon_order_id, exc.__class__.__name__)
+        return order
 
     def _record(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, func, select, update
 
@@ -13,6 +13,23 @@ from bridge.leases import ids_to_claim, lease_is_free
 from bridge.tables import cancel_requests as table
 from bridge.tables import utcnow
 from bridge.upsert import insert_if_absent
+
+
+def epoch(moment: datetime | str) -> float:
+    """UTC timestamps come back naive from SQLite (as text from aggregates) and aware from PostgreSQL."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+@dataclass(frozen=True)
+class ReadyGroup:
+    """Requests that could share one feed, and since when they have been waiting (epoch seconds)."""
+
+    key: tuple[str, str, str]  # store, seller, marketplace
+    count: int
+    oldest: float
+    newest: float
 
 
 @dataclass(frozen=True)
@@ -139,15 +156,27 @@ class CancelRequests:
             ).rowcount
         return self.get(request_id) if changed else None
 
-    def ready_groups(self, now: float) -> list[tuple[str, str, str]]:
-        """(store, seller, marketplace) of every batch of requests waiting for a feed."""
+    def ready_groups(self, now: float) -> list[ReadyGroup]:
+        """Every batch of requests waiting for a feed, per (store, seller, marketplace)."""
         with self._engine.connect() as connection:
             rows = connection.execute(
-                select(table.c.store_code, table.c.seller_id, table.c.marketplace_id)
+                select(
+                    table.c.store_code,
+                    table.c.seller_id,
+                    table.c.marketplace_id,
+                    func.count().label("count"),
+                    func.min(table.c.updated_at).label("oldest"),
+                    func.max(table.c.updated_at).label("newest"),
+                )
                 .where(table.c.state == RequestState.READY, table.c.next_attempt_at <= now, lease_is_free(table, now))
                 .group_by(table.c.store_code, table.c.seller_id, table.c.marketplace_id)
             ).all()
-        return [(row.store_code, row.seller_id, row.marketplace_id) for row in rows]
+        return [
+            ReadyGroup(
+                (row.store_code, row.seller_id, row.marketplace_id), row.count, epoch(row.oldest), epoch(row.newest)
+            )
+            for row in rows
+        ]
 
     def in_feed(self, feed_id: int, connection: Connection | None = None) -> list[CancelRequest]:
         query = select(table).where(table.c.feed_id == feed_id).order_by(table.c.message_id)

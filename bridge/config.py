@@ -51,6 +51,12 @@ class PipelineSettings:
     max_feed_attempts: int = 5  # feeds a request may go out in before an operator must look
     confirm_checks: int = 10  # status reads after a clean report before giving up on seeing CANCELLED
     feed_max_messages: int = 5000  # ~2 MB of XML, well under Amazon's 10 MB
+    feed_gather_seconds: float = 2.0  # send once no cancel joined the batch for this long (a mass cancel ended)
+    feed_max_wait_seconds: float = 60.0  # ... or once the oldest has waited this long
+    write_back_concurrency: int = 4  # parallel Commerce calls for write-backs
+    mirror_max_age_seconds: float = 600.0  # trust the order mirror while it is this fresh; 0 = always read live
+    mirror_refresh_seconds: float = 300.0  # keep it fresh (searchOrders refills one call per 180 s)
+    mirror_backfill_days: int = 30  # open orders created this far back are loaded at start
 
 
 PIPELINE_VARIABLES = {
@@ -62,6 +68,12 @@ PIPELINE_VARIABLES = {
     "BRIDGE_MAX_FEED_ATTEMPTS": ("max_feed_attempts", int, 1, 100),
     "BRIDGE_CONFIRM_CHECKS": ("confirm_checks", int, 1, 1000),
     "BRIDGE_FEED_MAX_MESSAGES": ("feed_max_messages", int, 1, 20000),
+    "BRIDGE_FEED_GATHER_SECONDS": ("feed_gather_seconds", float, 0, 3600),
+    "BRIDGE_FEED_MAX_WAIT_SECONDS": ("feed_max_wait_seconds", float, 0, 86400),
+    "BRIDGE_WRITE_BACK_CONCURRENCY": ("write_back_concurrency", int, 1, 32),
+    "BRIDGE_MIRROR_MAX_AGE_SECONDS": ("mirror_max_age_seconds", float, 0, 86400),
+    "BRIDGE_MIRROR_REFRESH_SECONDS": ("mirror_refresh_seconds", float, 1, 86400),
+    "BRIDGE_MIRROR_BACKFILL_DAYS": ("mirror_backfill_days", int, 1, 365),
 }
 
 

@@ -19,6 +19,7 @@ from bridge.config import Settings
 from bridge.database import make_engine
 from bridge.feeds import Feeds
 from bridge.order_links import OrderLinks
+from bridge.order_mirror import OrderMirror
 from bridge.rate_limit import RateLimiter
 
 EXTENSION_KEY = "bridge"
@@ -36,6 +37,7 @@ class Services:
     cancel_requests: CancelRequests
     feed_records: Feeds
     order_links: OrderLinks
+    mirror: OrderMirror
     intake: CancelIntake
 
 
@@ -56,17 +58,31 @@ def build_services(settings: Settings) -> Services:
     feeds = FeedsApi(spapi, session)
     cancel_requests = CancelRequests(engine)
     order_links = OrderLinks(engine)
+    mirror = OrderMirror(engine)
     intake = CancelIntake(
         commerce=commerce,
         orders=orders,
         links=order_links,
         requests=cancel_requests,
+        mirror=mirror,
+        mirror_max_age=settings.pipeline.mirror_max_age_seconds,
         stores=settings.stores,
         on_accept=settings.on_accept,
         default_locale=settings.default_locale,
     )
     return Services(
-        settings, engine, commerce, lwa, limiter, orders, feeds, cancel_requests, Feeds(engine), order_links, intake
+        settings,
+        engine,
+        commerce,
+        lwa,
+        limiter,
+        orders,
+        feeds,
+        cancel_requests,
+        Feeds(engine),
+        order_links,
+        mirror,
+        intake,
     )
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -52,7 +53,7 @@ cancel_requests = Table(
     Column("state", String(32), nullable=False),
     Column("commerce_request_id", String(128), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow),
-    Column("updated_at", DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow),
+    Column("updated_at", DateTime(timezone=True), nullable=False, default=utcnow),  # the last state change
     Column("amazon_item_ids", Text, nullable=True),  # JSON list of 14-digit order item codes
     Column("attempts", Integer, nullable=False, default=0),  # feeds this request went out in
     Column("next_attempt_at", Float, nullable=False, default=0.0),  # epoch seconds; back-off after faults
@@ -89,7 +90,7 @@ feeds = Table(
     Column("lease_expires_at", Float, nullable=True),
     Column("uploaded_at", Float, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow),
-    Column("updated_at", DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow),
+    Column("updated_at", DateTime(timezone=True), nullable=False, default=utcnow),  # the last state change
     Index("ix_feeds_state", "state"),
 )
 
@@ -101,4 +102,29 @@ rate_buckets = Table(
     Column("operation", String(64), primary_key=True),
     Column("tokens", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+)
+
+# What the bridge last learned of each Amazon order (from searchOrders pages or getOrder), shared by all processes.
+order_mirror = Table(
+    "order_mirror",
+    metadata,
+    Column("amazon_order_id", String(32), primary_key=True),
+    Column("store_code", String(64), nullable=False),
+    Column("marketplace_id", String(32), nullable=True),
+    Column("status", String(32), nullable=False),
+    Column("fulfilled_by", String(16), nullable=True),
+    Column("item_ids", Text, nullable=False),  # JSON list
+    Column("buyer_requested_cancel", Boolean, nullable=False),
+    Column("last_updated", Float, nullable=True),  # Amazon's lastUpdatedTime, epoch seconds
+    Column("seen_at", Float, nullable=False),
+)
+
+# Per store: searchOrders resumes from updated_after; the mirror holds every change up to complete_as_of.
+mirror_cursors = Table(
+    "mirror_cursors",
+    metadata,
+    Column("store_code", String(64), primary_key=True),
+    Column("updated_after", Float, nullable=True),
+    Column("complete_as_of", Float, nullable=True),
+    Column("backfilled_at", Float, nullable=True),
 )

@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bridge.pipeline.check import check_pending
 from bridge.pipeline.confirm import confirm_cancelled
 from bridge.pipeline.context import PipelineContext
+from bridge.pipeline.mirror import keep_mirrors_fresh
 from bridge.pipeline.poll import poll_submitted_feeds
 from bridge.pipeline.recover import recover_stale_feeds
 from bridge.pipeline.send import send_ready
@@ -28,6 +29,7 @@ from bridge.services import Services
 log = logging.getLogger(__name__)
 
 STEPS: tuple[Callable[[PipelineContext], int], ...] = (
+    keep_mirrors_fresh,
     recover_stale_feeds,
     check_pending,
     send_ready,
@@ -50,6 +52,7 @@ def pipeline_context(services: Services, owner: str | None = None) -> PipelineCo
         feeds_api=services.feeds,
         commerce=services.commerce,
         limiter=services.limiter,
+        mirror=services.mirror,
         stores=services.settings.stores,
         settings=services.settings.pipeline,
     )

@@ -13,8 +13,6 @@ graceful_timeout = 20
 keepalive = 5
 accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG") else None
 errorlog = "-"
-max_requests = 5000
-max_requests_jitter = 500
 
 
 def on_starting(server):

@@ -31,11 +31,12 @@ def amazon_order(
         store_id, "A2SELLERUS"
     )
     commerce.add_order(entity_id, store_id=store_id, payment_method="amazonpayment", po_number=amazon_order_id)
+    marketplace = {IT_STORE: "APJ6JRA9NG5V4", IMPORT_OFF_STORE: "A1PA6795UKMFR9"}.get(store_id, "ATVPDKIKX0DER")
     amazon.add_order(
         StandInOrder(
             amazon_order_id,
             seller,
-            "ATVPDKIKX0DER",
+            marketplace,
             status=status,
             fulfilled_by=fulfilled_by,
             buyer_requested_cancel=buyer_requested_cancel,

@@ -1,67 +1,104 @@
-"""Before sending: Amazon's status may have changed since the webhook looked, so read the order again.
+"""Before sending: Amazon's status may have changed since the webhook looked, so look again.
 
 Still Unshipped and seller-fulfilled: ready for a feed. Already CANCELLED: straight to the write-back. Anything else
-(shipped meanwhile, ...): never sent; rejected with the reason.
+(shipped meanwhile, ...): never sent; rejected with the reason. The batch is decided from the order mirror after
+one refresh that covers every change since the requests were recorded; orders the mirror does not hold (or every
+order, with the mirror off) are read one by one.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections import defaultdict
 
-from bridge.amazon_order import FulfilledBy, FulfillmentStatus
-from bridge.cancel_requests import CancelRequest
+from bridge.amazon_order import AmazonOrder, FulfilledBy, FulfillmentStatus
+from bridge.cancel_requests import CancelRequest, epoch
 from bridge.clients.deadline import Deadline
 from bridge.errors import NotFound, UpstreamError, UpstreamRejected
 from bridge.job_states import RequestState
 from bridge.pipeline.context import STEP_SECONDS, PipelineContext
+from bridge.pipeline.mirror import ensure_complete_as_of, mirror_enabled
+from bridge.stores import Store
 
 log = logging.getLogger(__name__)
-BATCH = 10
+BATCH = 500
+LIVE_READ_LIMIT = 5  # up to this many orders are read one by one rather than waiting for the mirror
 STATUS_CHANGED = "StatusChanged"  # the request's result description then holds Amazon's new status
 
 
 def check_pending(ctx: PipelineContext) -> int:
-    """Re-read the Amazon order of each pending request; return how many moved on."""
+    """Look at Amazon again for each pending request; return how many moved on."""
     claimed = ctx.requests.claim(ctx.owner, {RequestState.PENDING}, ctx.clock(), ctx.settings.lease_seconds, BATCH)
+    by_store: dict[str, list[CancelRequest]] = defaultdict(list)
+    for request in claimed:
+        by_store[request.store_code].append(request)
     moved = 0
-    for index, request in enumerate(claimed):
-        if ctx.stop.is_set():
-            for left in claimed[index:]:
-                ctx.requests.release(left, ctx.owner, retry_at=0.0, error=left.last_error or "")
-            break
-        moved += _check_one(ctx, request)
+    for store_code, requests in by_store.items():
+        store = ctx.stores.by_code(store_code)
+        if store is None:
+            for request in requests:
+                ctx.requests.transition(
+                    request, ctx.owner, RequestState.FAILED,
+                    last_error=f"store {store_code!r} is no longer in the stores file",
+                )  # fmt: skip
+            moved += len(requests)
+            continue
+        moved += _check_store_batch(ctx, store, requests)
     return moved
 
 
-def _check_one(ctx: PipelineContext, request: CancelRequest) -> int:
-    store = ctx.stores.by_code(request.store_code)
-    if store is None:
-        ctx.requests.transition(
-            request, ctx.owner, RequestState.FAILED,
-            last_error=f"store {request.store_code!r} is no longer in the stores file",
-        )  # fmt: skip
-        return 1
+def _check_store_batch(ctx: PipelineContext, store: Store, requests: list[CancelRequest]) -> int:
+    mirrored: dict[str, AmazonOrder] = {}
+    if mirror_enabled(ctx):
+        # Every change since each request last changed state (recorded, or back from a failed feed) must be seen.
+        retry_at = ensure_complete_as_of(ctx, store, max(epoch(r.updated_at) for r in requests))
+        if retry_at is None:
+            mirrored = ctx.mirror.get_many((r.amazon_order_id for r in requests), store.marketplace_id)
+        elif len(requests) > LIVE_READ_LIMIT:  # cheaper to wait for the mirror than to read each order
+            for request in requests:
+                ctx.requests.release(request, ctx.owner, retry_at, request.last_error or "")
+            return 0
+    moved = 0
+    for request in requests:
+        if ctx.stop.is_set():
+            ctx.requests.release(request, ctx.owner, retry_at=0.0, error=request.last_error or "")
+            continue
+        order = mirrored.get(request.amazon_order_id)
+        if order is None:
+            order = _read_live(ctx, store, request)
+            if order is None:
+                continue
+        moved += _decide(ctx, request, order)
+    return moved
+
+
+def _read_live(ctx: PipelineContext, store: Store, request: CancelRequest) -> AmazonOrder | None:
     try:
         order = ctx.orders.get_order(store, request.amazon_order_id, Deadline(STEP_SECONDS))
     except NotFound as exc:
-        return _reject(ctx, request, "NotFound", f"Amazon does not know the order ({exc})")
+        _reject(ctx, request, "NotFound", f"Amazon does not know the order ({exc})")
+        return None
     except UpstreamRejected as exc:
         ctx.requests.release(request, ctx.owner, ctx.backoff(request.attempts + 1), str(exc))
         log.error("pre-send check refused", extra={"request": request.id, "error": str(exc)})
-        return 0
+        return None
     except UpstreamError as exc:
         ctx.requests.release(request, ctx.owner, ctx.backoff(1), str(exc))
-        return 0
+        return None
+    ctx.mirror.record(store.code, [order], seen_at=ctx.clock())
+    return order
+
+
+def _decide(ctx: PipelineContext, request: CancelRequest, order: AmazonOrder) -> int:
     if order.fulfilled_by == FulfilledBy.AMAZON:
         return _reject(ctx, request, "AmazonFulfilled", "the order is fulfilled by Amazon")
     if order.status == FulfillmentStatus.CANCELLED:
         ctx.requests.transition(request, ctx.owner, RequestState.CANCELLED_AT_AMAZON)
         return 1
     if order.status == FulfillmentStatus.UNSHIPPED and order.fulfilled_by == FulfilledBy.MERCHANT:
-        ctx.requests.transition(
-            request, ctx.owner, RequestState.READY, amazon_item_ids=json.dumps(list(order.item_ids))
-        )
+        item_ids = order.item_ids or request.amazon_item_ids
+        ctx.requests.transition(request, ctx.owner, RequestState.READY, amazon_item_ids=json.dumps(list(item_ids)))
         return 1
     return _reject(ctx, request, STATUS_CHANGED, order.status)
 

@@ -1,47 +1,88 @@
 """Confirmation: a clean processing report means Amazon accepted the message; the order reading CANCELLED means
-the cancel happened. Only then is Commerce written back."""
+the cancel happened. Only then is Commerce written back.
+
+A batch is confirmed from one mirror refresh that covers every change since the report came in; with the mirror
+off, each order is read on its own.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 
-from bridge.amazon_order import FulfillmentStatus
+from bridge.amazon_order import AmazonOrder, FulfillmentStatus
+from bridge.cancel_requests import CancelRequest, epoch
 from bridge.clients.deadline import Deadline
 from bridge.errors import UpstreamError
 from bridge.job_states import RequestState
 from bridge.pipeline.context import STEP_SECONDS, PipelineContext
+from bridge.pipeline.mirror import ensure_complete_as_of, mirror_enabled
 from bridge.pipeline.poll import next_poll_delay
+from bridge.stores import Store
 
 log = logging.getLogger(__name__)
-BATCH = 10
+BATCH = 1000
 
 
 def confirm_cancelled(ctx: PipelineContext) -> int:
-    confirmed = 0
     claimed = ctx.requests.claim(ctx.owner, {RequestState.CONFIRMING}, ctx.clock(), ctx.settings.lease_seconds, BATCH)
+    by_store: dict[str, list[CancelRequest]] = defaultdict(list)
     for request in claimed:
-        store = ctx.stores.by_code(request.store_code)
-        if ctx.stop.is_set() or store is None:
-            ctx.requests.release(request, ctx.owner, retry_at=ctx.clock(), error=request.last_error or "")
+        by_store[request.store_code].append(request)
+    confirmed = 0
+    for store_code, requests in by_store.items():
+        store = ctx.stores.by_code(store_code)
+        if store is None or ctx.stop.is_set():
+            for request in requests:
+                ctx.requests.release(request, ctx.owner, retry_at=ctx.clock(), error=request.last_error or "")
             continue
-        try:
-            order = ctx.orders.get_order(store, request.amazon_order_id, Deadline(STEP_SECONDS))
-        except UpstreamError as exc:
-            ctx.requests.release(request, ctx.owner, ctx.backoff(1), str(exc))
+        confirmed += _confirm_batch(ctx, store, requests)
+    return confirmed
+
+
+def _confirm_batch(ctx: PipelineContext, store: Store, requests: list[CancelRequest]) -> int:
+    if mirror_enabled(ctx):
+        reported = max(epoch(r.updated_at) for r in requests)  # when the report put them in CONFIRMING
+        retry_at = ensure_complete_as_of(ctx, store, reported)
+        if retry_at is not None:
+            for request in requests:  # wait for the mirror rather than read a thousand orders one by one
+                ctx.requests.release(request, ctx.owner, retry_at, request.last_error or "")
+            return 0
+        orders = ctx.mirror.get_many((r.amazon_order_id for r in requests), store.marketplace_id)
+    else:
+        orders = {}
+    confirmed = 0
+    for request in requests:
+        order = orders.get(request.amazon_order_id) or _read_live(ctx, store, request)
+        if order is None:
             continue
         if order.status == FulfillmentStatus.CANCELLED:
             ctx.requests.transition(request, ctx.owner, RequestState.CANCELLED_AT_AMAZON)
             confirmed += 1
-            continue
-        checks = request.confirm_checks + 1
-        if checks >= ctx.settings.confirm_checks:
-            ctx.requests.transition(
-                request, ctx.owner, RequestState.FAILED, confirm_checks=checks,
-                last_error=f"Amazon accepted the cancel but the order still reads {order.status}",
-            )  # fmt: skip
-            continue
-        ctx.requests.transition(
-            request, ctx.owner, RequestState.CONFIRMING, confirm_checks=checks,
-            next_attempt_at=ctx.clock() + next_poll_delay(ctx, checks - 1),
-        )  # fmt: skip
+        else:
+            _not_yet(ctx, request, order.status)
     return confirmed
+
+
+def _read_live(ctx: PipelineContext, store: Store, request: CancelRequest) -> AmazonOrder | None:
+    try:
+        order = ctx.orders.get_order(store, request.amazon_order_id, Deadline(STEP_SECONDS))
+    except UpstreamError as exc:
+        ctx.requests.release(request, ctx.owner, ctx.backoff(1), str(exc))
+        return None
+    ctx.mirror.record(store.code, [order], seen_at=ctx.clock())
+    return order
+
+
+def _not_yet(ctx: PipelineContext, request: CancelRequest, status: str) -> None:
+    checks = request.confirm_checks + 1
+    if checks >= ctx.settings.confirm_checks:
+        ctx.requests.transition(
+            request, ctx.owner, RequestState.FAILED, confirm_checks=checks,
+            last_error=f"Amazon accepted the cancel but the order still reads {status}",
+        )  # fmt: skip
+        return
+    ctx.requests.transition(
+        request, ctx.owner, RequestState.CONFIRMING, confirm_checks=checks,
+        next_attempt_at=ctx.clock() + next_poll_delay(ctx, checks - 1),
+    )  # fmt: skip

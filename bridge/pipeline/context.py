@@ -13,6 +13,7 @@ from bridge.clients.spapi_feeds import FeedsApi
 from bridge.clients.spapi_orders import OrdersApi
 from bridge.config import PipelineSettings
 from bridge.feeds import Feeds
+from bridge.order_mirror import OrderMirror
 from bridge.rate_limit import RateLimiter
 from bridge.stores import StoreDirectory
 
@@ -28,6 +29,7 @@ class PipelineContext:
     feeds_api: FeedsApi
     commerce: CommerceClient
     limiter: RateLimiter
+    mirror: OrderMirror
     stores: StoreDirectory
     settings: PipelineSettings
     stop: threading.Event = field(default_factory=threading.Event)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from bridge.cancel_requests import CancelRequest
+from bridge.cancel_requests import CancelRequest, ReadyGroup
 from bridge.clients.deadline import Deadline
 from bridge.clients.spapi_operations import CREATE_FEED
 from bridge.errors import QuotaExhausted, UpstreamError, UpstreamRejected
@@ -22,19 +22,33 @@ from bridge.stores import Store
 log = logging.getLogger(__name__)
 
 
+def due(ctx: PipelineContext, group: ReadyGroup, now: float) -> bool:
+    """Adaptive batching: while cancels keep arriving (a mass cancel), let them gather into one feed.
+
+    Send once none has joined for ``feed_gather_seconds``, or the oldest has waited ``feed_max_wait_seconds``, or
+    the batch is full. An idle bridge thus sends a lone cancel within seconds; a busy one sends few large feeds.
+    """
+    settings = ctx.settings
+    return (
+        group.count >= settings.feed_max_messages
+        or now - group.newest >= settings.feed_gather_seconds
+        or now - group.oldest >= settings.feed_max_wait_seconds
+    )
+
+
 def send_ready(ctx: PipelineContext) -> int:
-    """Send one feed per (store, seller, marketplace) that has ready requests and a createFeed token."""
+    """Send one feed per (store, seller, marketplace) that is due and has a createFeed token."""
     sent = 0
     for group in ctx.requests.ready_groups(ctx.clock()):
         if ctx.stop.is_set():
             break
-        store = ctx.stores.by_code(group[0])
-        if store is None:
-            continue  # check.py fails such requests before they are ready
+        store = ctx.stores.by_code(group.key[0])
+        if store is None or not due(ctx, group, ctx.clock()):
+            continue  # (check.py fails requests of a store no longer configured before they are ready)
         if ctx.limiter.available(store.seller_id, CREATE_FEED.name) < 1:
             continue  # no createFeed slot now: let requests gather into a bigger feed
         batch = ctx.feeds.open_batch(
-            ctx.owner, group, ctx.clock(), ctx.settings.lease_seconds, ctx.settings.feed_max_messages
+            ctx.owner, group.key, ctx.clock(), ctx.settings.lease_seconds, ctx.settings.feed_max_messages
         )
         if batch is not None:
             sent += _send(ctx, store, *batch)

@@ -9,6 +9,7 @@ Commerce outage only delay the write-back: it is retried with back-off, never dr
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from bridge.cancel_requests import CancelRequest
 from bridge.clients.deadline import Deadline
@@ -21,7 +22,7 @@ from bridge.pipeline.context import STEP_SECONDS, PipelineContext
 from bridge.tables import utcnow
 
 log = logging.getLogger(__name__)
-BATCH = 10
+BATCH = 200
 COMPLETE = "complete"
 
 
@@ -52,36 +53,41 @@ def audit_comment(request: CancelRequest, locale: str, feeds: Feeds) -> str:
 
 
 def write_back(ctx: PipelineContext) -> int:
-    done = 0
+    """Write back a batch, ``write_back_concurrency`` orders at a time (each takes three or four Commerce calls)."""
     claimed = ctx.requests.claim(
         ctx.owner, {RequestState.CANCELLED_AT_AMAZON, RequestState.REJECTING}, ctx.clock(),
         ctx.settings.lease_seconds, BATCH,
     )  # fmt: skip
-    for request in claimed:
-        if ctx.stop.is_set():
-            ctx.requests.release(request, ctx.owner, retry_at=ctx.clock(), error=request.last_error or "")
-            continue
-        try:
-            _write_one(ctx, request)
-        except UpstreamError as exc:
-            log.warning("write-back delayed", extra={"request": request.id, "error": str(exc)})
-            ctx.requests.release(request, ctx.owner, ctx.backoff(1), f"Commerce write-back: {exc}")
-            continue
-        done += 1
-    return done
+    if not claimed:
+        return 0
+    with ThreadPoolExecutor(max_workers=ctx.settings.write_back_concurrency) as pool:
+        return sum(pool.map(lambda request: _write_back_one(ctx, request), claimed))
+
+
+def _write_back_one(ctx: PipelineContext, request: CancelRequest) -> int:
+    if ctx.stop.is_set():
+        ctx.requests.release(request, ctx.owner, retry_at=ctx.clock(), error=request.last_error or "")
+        return 0
+    try:
+        _write_one(ctx, request)
+    except UpstreamError as exc:
+        log.warning("write-back delayed", extra={"request": request.id, "error": str(exc)})
+        ctx.requests.release(request, ctx.owner, ctx.backoff(1), f"Commerce write-back: {exc}")
+        return 0
+    return 1
 
 
 def _write_one(ctx: PipelineContext, request: CancelRequest) -> None:
     store = ctx.stores.by_code(request.store_code)
     locale = store.locale if store else "en_US"
     entity_id = request.commerce_entity_id
+    if request.state == RequestState.CANCELLED_AT_AMAZON:
+        # Setting Complete again is harmless, so write first and read back once (state, status and comments).
+        increment_id = request.increment_id or ctx.commerce.order_state(entity_id, Deadline(STEP_SECONDS)).increment_id
+        ctx.commerce.set_state_and_status(entity_id, increment_id or "", COMPLETE, COMPLETE, Deadline(STEP_SECONDS))
     current = ctx.commerce.order_state(entity_id, Deadline(STEP_SECONDS))
     if request.state == RequestState.CANCELLED_AT_AMAZON and (current.state, current.status) != (COMPLETE, COMPLETE):
-        increment_id = request.increment_id or current.increment_id or ""
-        ctx.commerce.set_state_and_status(entity_id, increment_id, COMPLETE, COMPLETE, Deadline(STEP_SECONDS))
-        current = ctx.commerce.order_state(entity_id, Deadline(STEP_SECONDS))
-        if (current.state, current.status) != (COMPLETE, COMPLETE):
-            raise UpstreamError("Commerce", f"order {entity_id} reads {current.state}/{current.status} after the write")
+        raise UpstreamError("Commerce", f"order {entity_id} reads {current.state}/{current.status} after the write")
     if not any(marker(request) in comment for comment in current.comments):
         ctx.commerce.add_comment(entity_id, audit_comment(request, locale, ctx.feeds), Deadline(STEP_SECONDS))
     final = RequestState.COMPLETED if request.state == RequestState.CANCELLED_AT_AMAZON else RequestState.REJECTED

@@ -1,0 +1,92 @@
+"""Keeping the order mirror (bridge/order_mirror.py) current with searchOrders, inside its scarce quota.
+
+A store is backfilled once (open seller-fulfilled orders created in the last days), then refreshed from its cursor
+by ``lastUpdatedAfter``. The worker refreshes on a schedule for the webhook's sake, and on demand: once before
+deciding a batch of pending requests and once to confirm a batch, instead of reading orders one by one.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from bridge.clients.deadline import Deadline
+from bridge.clients.spapi_operations import SEARCH_ORDERS
+from bridge.errors import UpstreamError
+from bridge.pipeline.context import STEP_SECONDS, PipelineContext
+from bridge.stores import Store
+
+log = logging.getLogger(__name__)
+OPEN_STATUSES = ("PENDING", "UNSHIPPED", "PARTIALLY_SHIPPED")
+MIN_WAIT_SECONDS = 0.5
+
+
+def mirror_enabled(ctx: PipelineContext) -> bool:
+    return ctx.settings.mirror_max_age_seconds > 0
+
+
+def refresh_store(ctx: PipelineContext, store: Store) -> bool:
+    """One backfill or incremental refresh of the store's mirror; False when Amazon could not be asked now."""
+    if ctx.limiter.available(store.seller_id, SEARCH_ORDERS.name) < 1:
+        return False
+    cursor = ctx.mirror.cursor(store.code)
+    started = ctx.clock()
+    try:
+        if cursor is None or cursor.backfilled_at is None or cursor.updated_after is None:
+            since = datetime.fromtimestamp(started, UTC) - timedelta(days=ctx.settings.mirror_backfill_days)
+            search = ctx.orders.search_orders(
+                store, Deadline(STEP_SECONDS), created_after=since, statuses=OPEN_STATUSES
+            )
+            ctx.mirror.replace_store(store.code, search.orders, seen_at=started)
+            ctx.mirror.advance(store.code, updated_after=started, complete_as_of=started, backfilled_at=started)
+        else:
+            since = datetime.fromtimestamp(cursor.updated_after, UTC)
+            search = ctx.orders.search_orders(store, Deadline(STEP_SECONDS), updated_after=since)
+            ctx.mirror.record(store.code, search.orders, seen_at=started)
+            # Amazon answers with the time up to which its answer is complete (a little before now).
+            until = min(search.complete_until.timestamp(), started) if search.complete_until else started
+            ctx.mirror.advance(store.code, updated_after=until, complete_as_of=until)
+    except UpstreamError as exc:
+        log.warning("order mirror refresh failed", extra={"store": store.code, "error": str(exc)})
+        return False
+    log.info(
+        "order mirror refreshed",
+        extra={"store": store.code, "orders": len(search.orders), "pages": search.pages,
+               "backfill": cursor is None or cursor.backfilled_at is None},
+    )  # fmt: skip
+    return True
+
+
+def ensure_complete_as_of(ctx: PipelineContext, store: Store, moment: float) -> float | None:
+    """Make sure the mirror holds every change of this store up to ``moment``, refreshing once if needed.
+
+    Returns None when it does, else when to try again: Amazon's answers are complete only up to a little before
+    now (about two minutes), and searchOrders may have no call to spare.
+    """
+    cursor = ctx.mirror.cursor(store.code)
+    if cursor is not None and cursor.complete_as_of is not None and cursor.complete_as_of >= moment:
+        return None
+    if not refresh_store(ctx, store):
+        return ctx.clock() + ctx.settings.feed_poll_initial_seconds
+    cursor = ctx.mirror.cursor(store.code)
+    complete_as_of = cursor.complete_as_of if cursor and cursor.complete_as_of is not None else 0.0
+    if complete_as_of >= moment:
+        return None
+    return ctx.clock() + max(MIN_WAIT_SECONDS, moment - complete_as_of)
+
+
+def keep_mirrors_fresh(ctx: PipelineContext) -> int:
+    """Scheduled refresh, so the webhook can answer from the mirror; a worker step."""
+    if not mirror_enabled(ctx):
+        return 0
+    refreshed = 0
+    for store in ctx.stores:
+        if not store.order_import or ctx.stop.is_set():
+            continue
+        cursor = ctx.mirror.cursor(store.code)
+        due = cursor is None or cursor.complete_as_of is None
+        if not due and cursor is not None and cursor.complete_as_of is not None:
+            due = cursor.complete_as_of < ctx.clock() - ctx.settings.mirror_refresh_seconds
+        if due and refresh_store(ctx, store):
+            refreshed += 1
+    return refreshed
