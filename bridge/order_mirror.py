@@ -44,6 +44,8 @@ def _values(store_code: str, order: AmazonOrder, seen_at: float) -> dict[str, ob
 class OrderMirror:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        # How far behind "now" Amazon's last answer was complete, per store (about two minutes on SP-API).
+        self.lag: dict[str, float] = {}
 
     def record(self, store_code: str, orders: Iterable[AmazonOrder], seen_at: float) -> int:
         """Upsert what Amazon said, never letting an older view of an order replace a newer one."""

@@ -36,10 +36,20 @@ class RateLimiter:
         self._clock = clock
         self._latency_allowance = latency_allowance
         self._known: set[tuple[str, str]] = set()
+        self._observed_rates: dict[tuple[str, str], float] = {}
+
+    def observe_rate(self, seller_id: str, operation: str, rate: float) -> None:
+        """Amazon's ``x-amzn-RateLimit-Limit``: the rate it really applies to this seller (it may grant more)."""
+        if rate > 0:
+            self._observed_rates[(seller_id, operation)] = rate
+
+    def _quota(self, seller_id: str, operation: str) -> tuple[float, int]:
+        rate, burst = self._quotas[operation]
+        return self._observed_rates.get((seller_id, operation), rate), burst
 
     def reserve(self, seller_id: str, operation: str, max_wait: float) -> float:
         """Take one token; return how long to wait before using it. QuotaExhausted if over ``max_wait``."""
-        rate, burst = self._quotas[operation]
+        rate, burst = self._quota(seller_id, operation)
         floor = rate * self._latency_allowance
         now = self._clock()
         self._ensure_row(seller_id, operation, burst, now)
@@ -68,7 +78,7 @@ class RateLimiter:
 
     def available(self, seller_id: str, operation: str) -> float:
         """Tokens in the bucket now (negative while reservations are outstanding)."""
-        rate, burst = self._quotas[operation]
+        rate, burst = self._quota(seller_id, operation)
         now = self._clock()
         self._ensure_row(seller_id, operation, burst, now)
         with self._engine.connect() as connection:

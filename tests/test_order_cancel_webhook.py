@@ -397,3 +397,14 @@ def test_secret_header_is_checked_when_configured(start_bridge, commerce, amazon
 def test_extra_fields_from_webhooks_xml_are_tolerated(bridge: RunningBridge, commerce, amazon):
     amazon_order(commerce, amazon, 85)
     assert answer_of(bridge.hook().post({"id": "85", "area_code": "adminhtml", "subject": []})) == {"op": "success"}
+
+
+def test_a_higher_quota_announced_by_amazon_is_used(start_bridge, commerce, amazon):
+    """Amazon grants some applications more than the published getOrder rate and says so in x-amzn-RateLimit-Limit."""
+    amazon.quotas["getOrder"] = (5.0, 30)
+    bridge = start_bridge(BRIDGE_MIRROR_MAX_AGE_SECONDS="0")
+    for entity_id in range(200, 240):
+        amazon_order(commerce, amazon, entity_id)
+    answers = [answer_of(bridge.hook().post({"id": str(entity_id)})) for entity_id in range(200, 240)]
+    assert answers == [{"op": "success"}] * 40  # at the published 0.5/s, the 32nd would have had to wait 4 s
+    assert amazon.throttled["getOrder"] == 0

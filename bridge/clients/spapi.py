@@ -87,6 +87,14 @@ class SpApiClient:
                     continue
                 raise
 
+    def _observe_rate_limit(self, store: Store, operation: Operation, response: requests.Response) -> None:
+        limit = response.headers.get("x-amzn-RateLimit-Limit")
+        if limit:
+            try:
+                self._limiter.observe_rate(store.seller_id, operation.name, float(limit))
+            except ValueError:
+                log.debug("unreadable x-amzn-RateLimit-Limit", extra={"value": limit[:40]})
+
     def _send(
         self,
         store: Store,
@@ -123,6 +131,7 @@ class SpApiClient:
             },
         )
         if response.status_code < 300:
+            self._observe_rate_limit(store, operation, response)
             try:
                 return response.json()
             except ValueError:

@@ -18,7 +18,7 @@ from bridge.stores import Store
 
 log = logging.getLogger(__name__)
 OPEN_STATUSES = ("PENDING", "UNSHIPPED", "PARTIALLY_SHIPPED")
-MIN_WAIT_SECONDS = 0.5
+MIN_WAIT_SECONDS = 1.0
 
 
 def mirror_enabled(ctx: PipelineContext) -> bool:
@@ -39,6 +39,8 @@ def refresh_store(ctx: PipelineContext, store: Store) -> bool:
             )
             ctx.mirror.replace_store(store.code, search.orders, seen_at=started)
             ctx.mirror.advance(store.code, updated_after=started, complete_as_of=started, backfilled_at=started)
+            if search.complete_until:
+                ctx.mirror.lag[store.code] = max(0.0, started - search.complete_until.timestamp())
         else:
             since = datetime.fromtimestamp(cursor.updated_after, UTC)
             search = ctx.orders.search_orders(store, Deadline(STEP_SECONDS), updated_after=since)
@@ -46,6 +48,7 @@ def refresh_store(ctx: PipelineContext, store: Store) -> bool:
             # Amazon answers with the time up to which its answer is complete (a little before now).
             until = min(search.complete_until.timestamp(), started) if search.complete_until else started
             ctx.mirror.advance(store.code, updated_after=until, complete_as_of=until)
+            ctx.mirror.lag[store.code] = started - until
     except UpstreamError as exc:
         log.warning("order mirror refresh failed", extra={"store": store.code, "error": str(exc)})
         return False
@@ -66,6 +69,9 @@ def ensure_complete_as_of(ctx: PipelineContext, store: Store, moment: float) -> 
     cursor = ctx.mirror.cursor(store.code)
     if cursor is not None and cursor.complete_as_of is not None and cursor.complete_as_of >= moment:
         return None
+    lag = ctx.mirror.lag.get(store.code, 0.0)
+    if moment > ctx.clock() - lag:  # a search now could not cover it yet: do not spend a scarce call on it
+        return moment + lag + MIN_WAIT_SECONDS
     if not refresh_store(ctx, store):
         return ctx.clock() + ctx.settings.feed_poll_initial_seconds
     cursor = ctx.mirror.cursor(store.code)

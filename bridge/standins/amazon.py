@@ -26,7 +26,7 @@ from flask import Flask, Response, g, jsonify, request
 from bridge.clients.spapi_operations import GET_ORDER, QUOTAS, SEARCH_ORDERS
 from bridge.errors import QuotaExhausted
 from bridge.standins.amazon_feeds import STANDIN_QUOTAS, FeedService, register_feed_routes
-from bridge.standins.faults import Fault, FaultPlan
+from bridge.standins.faults import Fault, FaultPlan, Latency
 from bridge.standins.quota import TokenBucket
 
 INCLUDED_DATA = {
@@ -178,6 +178,7 @@ class AmazonStandIn:
         self.quotas = {**ALL_QUOTAS, **(quotas or {})}
         self.client_secret = client_secret
         self.faults = FaultPlan()
+        self.latency = Latency()  # every call's round trip, for benchmarks
         self._lock = threading.RLock()
         self.changed = threading.Condition(self._lock)  # notified on every call and feed state change
         self._sellers_by_refresh_token: dict[str, str] = {}
@@ -307,6 +308,7 @@ class AmazonStandIn:
 
         @app.before_request
         def _process_due_feeds() -> None:
+            standin.latency.wait()
             standin.feed_service.process_due()
 
         @app.after_request

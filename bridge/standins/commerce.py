@@ -21,7 +21,7 @@ from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
 
 from bridge.standins.commerce_webhooks import CommerceWebhook
-from bridge.standins.faults import FaultPlan
+from bridge.standins.faults import FaultPlan, Latency
 
 ACL_SALES = "Magento_Sales::actions_view"
 NONCE_WINDOW = 600
@@ -101,6 +101,7 @@ class CommerceStandIn:
         self.orders: dict[int, dict[str, Any]] = {}
         self.cancel_hook: CommerceWebhook | None = None
         self.faults = FaultPlan()
+        self.latency = Latency()  # every call's round trip, for benchmarks
         self.calls: Counter[str] = Counter()
         self.customer_notifications = 0  # comments saved with is_customer_notified: e-mails Commerce would send
         self.regenerate_missing_increment_id = True  # as some versions do when POST /V1/orders omits it
@@ -203,6 +204,7 @@ class CommerceStandIn:
 
         @app.before_request
         def _guard() -> Response | None:
+            standin.latency.wait()
             operation = f"{request.method} {request.url_rule.rule if request.url_rule else request.path}"
             with standin._call_seen:
                 standin.calls[operation] += 1

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 from dataclasses import dataclass
 
 
@@ -54,3 +56,16 @@ class FaultPlan:
                         queue.pop(0)
                     return fault
         return None
+
+
+@dataclass
+class Latency:
+    """A realistic round trip for every call: ``fixed`` seconds plus up to ``jitter`` more, at random."""
+
+    fixed: float = 0.0
+    jitter: float = 0.0
+
+    def wait(self) -> None:
+        delay = self.fixed + (random.uniform(0, self.jitter) if self.jitter else 0.0)  # noqa: S311 - not crypto
+        if delay > 0:
+            time.sleep(delay)
