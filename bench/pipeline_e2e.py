@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 import uuid
@@ -44,6 +45,7 @@ def main() -> int:
             connection.execute(f'CREATE SCHEMA "{schema}"')
         database_url = f"{args.postgres}?options=-csearch_path%3D{schema}"
     workdir = Path("instance/bench-e2e")
+    shutil.rmtree(workdir, ignore_errors=True)
     world = LocalWorld(workdir.resolve()).start()
     world.amazon.feed_processing_delay = args.feed_delay
     try:

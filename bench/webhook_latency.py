@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import sys
 import time
@@ -50,6 +51,7 @@ def main() -> int:
         for n in range(1, 11)
     )
     workdir = Path("instance/bench")
+    shutil.rmtree(workdir, ignore_errors=True)
     world = LocalWorld(workdir.resolve(), stores=stores).start()
     try:
         env = world.bridge_env(**({"DATABASE_URL": database_url} if database_url else {}))

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from bridge.cancel_requests import CancelRequest
 from bridge.job_states import FeedState, RequestState
@@ -115,7 +116,17 @@ class Feeds:
         return self._update_leased(feed, owner, state=FeedState.UPLOADED, feed_document_id=document_id, uploaded_at=now)
 
     def mark_submitted(self, feed: FeedRecord, owner: str, amazon_feed_id: str, next_poll_at: float) -> bool:
-        """Amazon's feed id and the requests' move to SUBMITTED, in one transaction."""
+        """Amazon's feed id and the requests' move to SUBMITTED, in one transaction.
+
+        False if the lease was lost, or if another record already follows that Amazon feed (two workers
+        recovering at once may both pick the same unknown feed; only one may have it).
+        """
+        try:
+            return self._mark_submitted(feed, owner, amazon_feed_id, next_poll_at)
+        except IntegrityError:
+            return False
+
+    def _mark_submitted(self, feed: FeedRecord, owner: str, amazon_feed_id: str, next_poll_at: float) -> bool:
         with self._engine.begin() as connection:
             changed = connection.execute(
                 update(table)

@@ -92,6 +92,8 @@ feeds = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow),
     Column("updated_at", DateTime(timezone=True), nullable=False, default=utcnow),  # the last state change
     Index("ix_feeds_state", "state"),
+    # Amazon's feed ids are unique per seller: two feed records can never follow the same Amazon feed.
+    Index("uq_feeds_seller_amazon_feed", "seller_id", "amazon_feed_id", unique=True),
 )
 
 # Amazon's quota buckets, shared by every web and worker process (tokens as of updated_at, epoch seconds).

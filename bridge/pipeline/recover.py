@@ -54,7 +54,8 @@ def _recover_uploaded(ctx: PipelineContext, feed: FeedRecord) -> int:
         log.warning(
             "adopting a feed created before a crash", extra={"feed": feed.id, "amazon_feed_id": adopted.feed_id}
         )
-        ctx.feeds.mark_submitted(feed, ctx.owner, adopted.feed_id, ctx.clock())
+        if not ctx.feeds.mark_submitted(feed, ctx.owner, adopted.feed_id, ctx.clock()):
+            ctx.feeds.release(feed, ctx.owner)  # another worker adopted it first: look again next round
     else:
         _requeue(ctx, feed, "createFeed did not reach Amazon; the requests are checked and sent again")
     return 1

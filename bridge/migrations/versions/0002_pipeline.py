@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_feeds_state", "feeds", ["state"])
+    op.create_index("uq_feeds_seller_amazon_feed", "feeds", ["seller_id", "amazon_feed_id"], unique=True)
     with op.batch_alter_table("cancel_requests") as batch:
         batch.add_column(sa.Column("amazon_item_ids", sa.Text, nullable=True))
         batch.add_column(sa.Column("attempts", sa.Integer, nullable=False, server_default="0"))
@@ -65,5 +66,6 @@ def downgrade() -> None:
             "lease_expires_at", "lease_owner", "confirm_checks", "next_attempt_at", "attempts", "amazon_item_ids",
         ):  # fmt: skip
             batch.drop_column(column)
+    op.drop_index("uq_feeds_seller_amazon_feed", "feeds")
     op.drop_index("ix_feeds_state", "feeds")
     op.drop_table("feeds")
