@@ -23,17 +23,17 @@ import statistics
 import sys
 import threading
 import time
-import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from sqlalchemy import select
 
 from bridge.database import make_engine
 from bridge.standins.amazon import StandInOrder
+from bridge.standins.databases import postgres_reachable, throwaway_schema
 from bridge.standins.environment import DEMO_STORES, LocalWorld
 from bridge.standins.faults import Latency
 from bridge.tables import mirror_cursors
@@ -62,19 +62,13 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 @contextmanager
-def database(postgres: str | None, workdir: Path):
+def database(postgres: str | None, workdir: Path) -> Iterator[str]:
     """A fresh database for one run: a new PostgreSQL schema (dropped after) or a new SQLite file."""
     if postgres is None:
         yield f"sqlite:///{workdir / 'bridge.sqlite'}"
         return
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{postgres}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(postgres, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with throwaway_schema(postgres, "bench") as url:
+        yield url
 
 
 class Run:
@@ -109,6 +103,7 @@ class Run:
         self.web = self.world.start_bridge(self.env, self.workdir / "web.log")
         self.world.start_worker(self.env, self.workdir / "worker.log")
         self.hook = self.world.hook(self.web.url)
+        self.world.commerce.cancel_hook = self.hook
         if self.strategy == "bridge":
             self._wait_for_warm_mirror()
         self.world.amazon.calls.clear()  # count from the first webhook on (the quotas themselves carry over)
@@ -178,10 +173,11 @@ def scenario_b(strategy: str, postgres: str | None, cap: float) -> dict[str, Any
         lock = threading.Lock()
 
         def send(entity_id: int) -> bool:
+            """The admin's Cancel: Commerce calls the hook, then cancels the order if the bridge said so."""
             nonlocal sends
             with lock:
                 sends += 1
-            return run.cancel(entity_id)[1] and run.world.commerce.orders[entity_id]["state"] == "canceled"
+            return run.world.commerce.cancel(entity_id)[0]
 
         with ThreadPoolExecutor(max_workers=4) as pool:  # a few admins or an automation, in parallel
             while pending and time.monotonic() - started < cap:
@@ -225,13 +221,7 @@ def scenario_c(strategy: str, postgres: str | None) -> dict[str, Any]:
 
 
 def postgres_url(args: argparse.Namespace) -> str | None:
-    if args.sqlite:
-        return None
-    try:
-        with psycopg.connect(args.postgres, connect_timeout=2):
-            return args.postgres
-    except psycopg.OperationalError:
-        return None
+    return None if args.sqlite or not postgres_reachable(args.postgres) else args.postgres
 
 
 def table(results: dict[str, dict[str, Any]]) -> str:

@@ -14,14 +14,13 @@ import json
 import shutil
 import sys
 import time
-import uuid
+from contextlib import ExitStack
 from pathlib import Path
-
-import psycopg
 
 from bridge.cancel_requests import CancelRequests
 from bridge.database import make_engine
 from bridge.standins.amazon import StandInOrder
+from bridge.standins.databases import throwaway_schema
 from bridge.standins.environment import DEMO_STORES, LocalWorld
 
 RESULTS = Path("bench/results")
@@ -38,12 +37,12 @@ def main() -> int:
     parser.add_argument("--postgres", default=None)
     args = parser.parse_args()
 
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    database_url = None
-    if args.postgres:
-        with psycopg.connect(args.postgres, autocommit=True) as connection:
-            connection.execute(f'CREATE SCHEMA "{schema}"')
-        database_url = f"{args.postgres}?options=-csearch_path%3D{schema}"
+    with ExitStack() as stack:
+        database_url = stack.enter_context(throwaway_schema(args.postgres, "bench")) if args.postgres else None
+        return run(args, database_url)
+
+
+def run(args: argparse.Namespace, database_url: str | None) -> int:
     workdir = Path("instance/bench-e2e")
     shutil.rmtree(workdir, ignore_errors=True)
     world = LocalWorld(workdir.resolve()).start()
@@ -82,9 +81,6 @@ def main() -> int:
         requests = CancelRequests(make_engine(env["DATABASE_URL"])).all()
     finally:
         world.stop()
-        if args.postgres:
-            with psycopg.connect(args.postgres, autocommit=True) as connection:
-                connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
     calls = dict(sorted(world.amazon.calls.items()))
     figures = {

@@ -18,12 +18,11 @@ import shutil
 import statistics
 import sys
 import time
-import uuid
+from contextlib import ExitStack
 from pathlib import Path
 
-import psycopg
-
 from bridge.standins.amazon import StandInOrder
+from bridge.standins.databases import throwaway_schema
 from bridge.standins.environment import DemoStore, LocalWorld
 
 RESULTS = Path("bench/results")
@@ -39,12 +38,12 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--postgres", default=None, help="a PostgreSQL URL; default: SQLite in instance/bench")
     args = parser.parse_args()
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    database_url = None
-    if args.postgres:
-        with psycopg.connect(args.postgres, autocommit=True) as connection:
-            connection.execute(f'CREATE SCHEMA "{schema}"')
-        database_url = f"{args.postgres}?options=-csearch_path%3D{schema}"
+    with ExitStack() as stack:
+        database_url = stack.enter_context(throwaway_schema(args.postgres, "bench")) if args.postgres else None
+        return run(args, database_url)
+
+
+def run(args: argparse.Namespace, database_url: str | None) -> int:
 
     stores = tuple(
         DemoStore(f"seller-{n}", n, f"A{n:02d}BENCHSELLER", "APJ6JRA9NG5V4", "eu", True, "NoInventory", "it_IT")
@@ -80,9 +79,6 @@ def main() -> int:
         total = time.perf_counter() - started
     finally:
         world.stop()
-        if args.postgres:
-            with psycopg.connect(args.postgres, autocommit=True) as connection:
-                connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
     figures = {
         "requests": args.requests,

@@ -130,6 +130,8 @@ class CancelIntake:
         if decision.outcome is Outcome.REFUSE:
             assert decision.message_key is not None
             return refuse(decision.message_key.value, decision.message_key, amazon_status=order.status)
+        if deadline.remaining() <= 0:  # Commerce may have given up already: never record what it may not apply
+            return refuse("unavailable", MessageKey.STATUS_UNCONFIRMED)
         try:
             self._record(link, store, order, decision, commerce_request_id)
         except SQLAlchemyError as exc:

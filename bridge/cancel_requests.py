@@ -6,10 +6,10 @@ import json
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, case, func, select, update
 
 from bridge.job_states import RETRYABLE_REQUEST_STATES, RequestState
-from bridge.leases import ids_to_claim, lease_is_free
+from bridge.leases import claim_rows, lease_is_free
 from bridge.tables import cancel_requests as table
 from bridge.tables import utcnow
 from bridge.upsert import insert_if_absent
@@ -100,14 +100,7 @@ class CancelRequests:
     def claim(self, owner: str, states: set[RequestState], now: float, lease: float, limit: int) -> list[CancelRequest]:
         """Lease up to ``limit`` due requests in these states to ``owner``, atomically (one statement)."""
         due = [table.c.state.in_(states), table.c.next_attempt_at <= now, lease_is_free(table, now)]
-        with self._engine.begin() as connection:
-            rows = connection.execute(
-                update(table)
-                .where(table.c.id.in_(ids_to_claim(table, due, limit).scalar_subquery()), *due)
-                .values(lease_owner=owner, lease_expires_at=now + lease)
-                .returning(*table.c)
-            ).all()
-        return sorted((CancelRequest.from_row(row) for row in rows), key=lambda r: r.id)
+        return [CancelRequest.from_row(row) for row in claim_rows(self._engine, table, due, owner, now, lease, limit)]
 
     def transition(
         self,
@@ -157,25 +150,34 @@ class CancelRequests:
         return self.get(request_id) if changed else None
 
     def ready_groups(self, now: float) -> list[ReadyGroup]:
-        """Every batch of requests waiting for a feed, per (store, seller, marketplace)."""
+        """Every batch of requests waiting for a feed, per (store, seller, marketplace).
+
+        ``newest`` also counts requests still being checked: while a mass cancel goes on, webhooks keep adding
+        to the group even if the pre-send check lets them through in bursts.
+        """
+        ready = table.c.state == RequestState.READY
+        key = (table.c.store_code, table.c.seller_id, table.c.marketplace_id)
         with self._engine.connect() as connection:
             rows = connection.execute(
                 select(
-                    table.c.store_code,
-                    table.c.seller_id,
-                    table.c.marketplace_id,
-                    func.count().label("count"),
-                    func.min(table.c.updated_at).label("oldest"),
-                    func.max(table.c.updated_at).label("newest"),
+                    *key,
+                    func.count(case((ready, 1))).label("count"),
+                    func.min(case((ready, table.c.created_at))).label("oldest"),
+                    func.max(table.c.created_at).label("newest"),
                 )
-                .where(table.c.state == RequestState.READY, table.c.next_attempt_at <= now, lease_is_free(table, now))
-                .group_by(table.c.store_code, table.c.seller_id, table.c.marketplace_id)
+                .where(
+                    table.c.state.in_((RequestState.PENDING, RequestState.READY)),
+                    table.c.next_attempt_at <= now,
+                    lease_is_free(table, now) | (table.c.state == RequestState.PENDING),
+                )
+                .group_by(*key)
             ).all()
         return [
             ReadyGroup(
                 (row.store_code, row.seller_id, row.marketplace_id), row.count, epoch(row.oldest), epoch(row.newest)
             )
             for row in rows
+            if row.count
         ]
 
     def in_feed(self, feed_id: int, connection: Connection | None = None) -> list[CancelRequest]:

@@ -116,7 +116,7 @@ def _quota_overrides(env: Mapping[str, str], problems: list[str]) -> dict[str, t
 class Settings:
     """Everything the bridge needs to run, validated."""
 
-    database_url: str
+    database_url: str = field(repr=False)  # may hold a password
     instance_path: Path
     commerce_base_url: str
     commerce_store_code: str | None
@@ -186,7 +186,8 @@ def _load_public_key(env: Mapping[str, str], problems: list[str]) -> RSAPublicKe
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and check every setting; raise ConfigError listing all problems at once."""
-    env = os.environ if environ is None else environ
+    # Values pasted into a platform's settings often carry a stray newline; it must not reach an HTTP header.
+    env = {name: value.strip() for name, value in (os.environ if environ is None else environ).items()}
     problems: list[str] = []
 
     instance_path = Path(env.get("BRIDGE_INSTANCE_PATH", "instance")).resolve()

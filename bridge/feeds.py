@@ -10,12 +10,12 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bridge.cancel_requests import CancelRequest
 from bridge.job_states import FeedState, RequestState
-from bridge.leases import ids_to_claim, lease_is_free
+from bridge.leases import claim_rows, ids_to_claim, lease_is_free
 from bridge.tables import cancel_requests as requests_table
 from bridge.tables import feeds as table
 from bridge.tables import utcnow
@@ -52,6 +52,15 @@ class RequestOutcome:
 
     state: RequestState
     values: dict[str, Any]
+
+
+def _move_requests(connection: Connection, feed: FeedRecord, outcomes: dict[int, RequestOutcome]) -> None:
+    for request_id, outcome in outcomes.items():
+        connection.execute(
+            update(requests_table)
+            .where(requests_table.c.id == request_id, requests_table.c.feed_id == feed.id)
+            .values(state=outcome.state, lease_owner=None, lease_expires_at=None, updated_at=utcnow(), **outcome.values)
+        )
 
 
 class Feeds:
@@ -168,30 +177,24 @@ class Feeds:
             ).rowcount
             if changed != 1:
                 return False
-            for request_id, outcome in outcomes.items():
-                connection.execute(
-                    update(requests_table)
-                    .where(requests_table.c.id == request_id, requests_table.c.feed_id == feed.id)
-                    .values(
-                        state=outcome.state, lease_owner=None, lease_expires_at=None, updated_at=utcnow(),
-                        **outcome.values,
-                    )
-                )  # fmt: skip
+            _move_requests(connection, feed, outcomes)
         return True
+
+    def settle_some(self, feed: FeedRecord, owner: str, outcomes: dict[int, RequestOutcome]) -> None:
+        """Move some requests out of a feed that is still being prepared (the feed stays ours)."""
+        with self._engine.begin() as connection:
+            _move_requests(connection, feed, outcomes)
+
+    def hold(self, feed: FeedRecord, owner: str, until: float) -> None:
+        """Keep the feed untouched until then (its lease simply runs longer)."""
+        self._update_leased(feed, owner, lease_expires_at=until)
 
     def claim(self, owner: str, states: set[FeedState], now: float, lease: float, limit: int) -> list[FeedRecord]:
         """Lease feeds in these states: SUBMITTED ones when their next poll is due, the others when abandoned."""
         due = [table.c.state.in_(states), lease_is_free(table, now)]
         if FeedState.SUBMITTED in states:
             due.append((table.c.next_poll_at.is_(None)) | (table.c.next_poll_at <= now))
-        with self._engine.begin() as connection:
-            rows = connection.execute(
-                update(table)
-                .where(table.c.id.in_(ids_to_claim(table, due, limit).scalar_subquery()), *due)
-                .values(lease_owner=owner, lease_expires_at=now + lease)
-                .returning(*table.c)
-            ).all()
-        return sorted((FeedRecord.from_row(row) for row in rows), key=lambda f: f.id)
+        return [FeedRecord.from_row(row) for row in claim_rows(self._engine, table, due, owner, now, lease, limit)]
 
     def reschedule_poll(self, feed: FeedRecord, owner: str, processing_status: str, next_poll_at: float) -> None:
         self._update_leased(

@@ -7,9 +7,10 @@ that dies leaves its rows to whoever comes after the lease runs out.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, or_, select
+from sqlalchemy import ColumnElement, Engine, Row, Select, Table, or_, select, update
 
 
 def lease_is_free(table: Table, now: float) -> ColumnElement[bool]:
@@ -20,3 +21,17 @@ def lease_is_free(table: Table, now: float) -> ColumnElement[bool]:
 def ids_to_claim(table: Table, where: list[Any], limit: int) -> Select[Any]:
     """Oldest rows first, skipping rows another worker holds locked right now (PostgreSQL)."""
     return select(table.c.id).where(*where).order_by(table.c.id).limit(limit).with_for_update(skip_locked=True)
+
+
+def claim_rows(
+    engine: Engine, table: Table, due: list[Any], owner: str, now: float, lease: float, limit: int
+) -> Sequence[Row[Any]]:
+    """Lease up to ``limit`` rows matching ``due`` to ``owner``, atomically (one statement), oldest first."""
+    with engine.begin() as connection:
+        rows = connection.execute(
+            update(table)
+            .where(table.c.id.in_(ids_to_claim(table, due, limit).scalar_subquery()), *due)
+            .values(lease_owner=owner, lease_expires_at=now + lease)
+            .returning(*table.c)
+        ).all()
+    return sorted(rows, key=lambda row: row.id)

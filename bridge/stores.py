@@ -97,7 +97,7 @@ def load_stores(path: Path, environ: Mapping[str, str]) -> tuple[list[Store], li
                     f"{label}: Commerce store id {store_id} is claimed by both {owner_of[store_id]!r} and {code!r}"
                 )
             owner_of[store_id] = code
-        token = environ.get(entry["refresh_token_env"], "")
+        token = environ.get(entry["refresh_token_env"], "").strip()
         if not token:
             problems.append(f"{entry['refresh_token_env']}: not set (the SP-API refresh token of store {code!r})")
         stores.append(

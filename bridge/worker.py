@@ -59,7 +59,7 @@ def pipeline_context(services: Services, owner: str | None = None) -> PipelineCo
 
 
 def run_round(ctx: PipelineContext) -> int:
-    """Every step once; how much moved. A database hiccup in one step does not stop the others."""
+    """Every step once; how much moved. A failure in one step does not stop the others."""
     progressed = 0
     for step in STEPS:
         if ctx.stop.is_set():
@@ -68,6 +68,8 @@ def run_round(ctx: PipelineContext) -> int:
             progressed += step(ctx)
         except SQLAlchemyError as exc:
             log.error("pipeline step failed", extra={"step": step.__name__, "error": exc.__class__.__name__})
+        except Exception:  # a bug in one step must not stop the others; leases hand its work back later
+            log.exception("pipeline step crashed", extra={"step": step.__name__})
     return progressed
 
 

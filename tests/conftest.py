@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -22,6 +20,7 @@ from bridge.services import services_of
 from bridge.standins.amazon import AmazonStandIn
 from bridge.standins.commerce import CommerceStandIn, Integration
 from bridge.standins.commerce_webhooks import CommerceWebhook
+from bridge.standins.databases import postgres_reachable, throwaway_schema
 from bridge.standins.server import BackgroundServer
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -75,14 +74,6 @@ INTEGRATION = Integration(
 )
 
 
-def _postgres_reachable() -> bool:
-    try:
-        with psycopg.connect(PG_ADMIN_URL, connect_timeout=2):
-            return True
-    except psycopg.OperationalError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def private_key() -> RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -103,18 +94,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'bridge.sqlite'}"
         return
-    if not _postgres_reachable():
+    if not postgres_reachable(PG_ADMIN_URL):
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}; .ci/run should have started it")
         pytest.skip(f"no PostgreSQL server reachable at {PG_ADMIN_URL}")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with throwaway_schema(PG_ADMIN_URL) as url:
+        yield url
 
 
 @pytest.fixture

@@ -164,3 +164,20 @@ def test_two_stores_two_feeds(bridge, ctx, commerce, amazon):
     assert amazon.calls["createFeed"] == 2
     feeds = sorted(f.messages_processed for f in amazon.feed_service.feeds.values())
     assert feeds == [1, 2]
+
+
+def test_two_feed_records_can_never_follow_the_same_amazon_feed(bridge, ctx, commerce, amazon):
+    """Two workers recovering at once might both pick the same unknown Amazon feed; only one may keep it."""
+    accept(bridge, commerce, amazon, [70])
+    while check_pending(ctx):
+        pass
+    [group] = ctx.requests.ready_groups(ctx.clock() + 10)
+    first, _ = ctx.feeds.open_batch("worker-a", group.key, ctx.clock(), 60, 100)
+    accept(bridge, commerce, amazon, [71])
+    while check_pending(ctx):
+        pass
+    [group] = ctx.requests.ready_groups(ctx.clock() + 10)
+    second, _ = ctx.feeds.open_batch("worker-b", group.key, ctx.clock(), 60, 100)
+    assert ctx.feeds.mark_submitted(first, "worker-a", "50001020999", ctx.clock())
+    assert not ctx.feeds.mark_submitted(second, "worker-b", "50001020999", ctx.clock())
+    assert [f.amazon_feed_id for f in ctx.feeds.all()] == ["50001020999", None]

@@ -195,6 +195,8 @@ class CommerceClient:
             raise UpstreamUnavailable(SERVICE, f"{method} {path} timed out") from None
         except requests.ConnectionError:
             raise UpstreamUnavailable(SERVICE, f"{method} {path}: cannot connect") from None
+        except (requests.RequestException, ValueError) as exc:  # never echo the message: it may quote a header
+            raise UpstreamUnavailable(SERVICE, f"request could not be sent ({exc.__class__.__name__})") from None
         log.debug(
             "commerce call",
             extra={

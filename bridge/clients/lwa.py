@@ -79,6 +79,8 @@ class LwaTokenSource:
             raise UpstreamUnavailable(SERVICE, "token exchange timed out") from None
         except requests.ConnectionError:
             raise UpstreamUnavailable(SERVICE, "cannot connect to the token endpoint") from None
+        except (requests.RequestException, ValueError) as exc:  # never echo the message: it may quote a header
+            raise UpstreamUnavailable(SERVICE, f"request could not be sent ({exc.__class__.__name__})") from None
         try:
             body = response.json()
         except ValueError:

@@ -119,6 +119,8 @@ class SpApiClient:
             raise UpstreamUnavailable(SERVICE, f"{operation.name} timed out") from None
         except requests.ConnectionError:
             raise UpstreamUnavailable(SERVICE, f"{operation.name}: cannot connect") from None
+        except (requests.RequestException, ValueError) as exc:  # never echo the message: it may quote a header
+            raise UpstreamUnavailable(SERVICE, f"request could not be sent ({exc.__class__.__name__})") from None
         request_id = response.headers.get("x-amzn-RequestId")
         log.info(
             "spapi call",

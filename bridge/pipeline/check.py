@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import defaultdict
 
 from bridge.amazon_order import AmazonOrder, FulfilledBy, FulfillmentStatus
 from bridge.cancel_requests import CancelRequest, epoch
@@ -18,34 +17,25 @@ from bridge.clients.deadline import Deadline
 from bridge.errors import NotFound, UpstreamError, UpstreamRejected
 from bridge.job_states import RequestState
 from bridge.pipeline.context import STEP_SECONDS, PipelineContext
-from bridge.pipeline.mirror import ensure_complete_as_of, mirror_enabled
+from bridge.pipeline.mirror import ensure_complete_as_of, mirror_enabled, mirror_is_stale
 from bridge.stores import Store
 
 log = logging.getLogger(__name__)
 BATCH = 500
 LIVE_READ_LIMIT = 5  # up to this many orders are read one by one rather than waiting for the mirror
+LIVE_READS_PER_ROUND = 10  # at getOrder's pace, so a round stays well inside its lease
 STATUS_CHANGED = "StatusChanged"  # the request's result description then holds Amazon's new status
 
 
 def check_pending(ctx: PipelineContext) -> int:
     """Look at Amazon again for each pending request; return how many moved on."""
-    claimed = ctx.requests.claim(ctx.owner, {RequestState.PENDING}, ctx.clock(), ctx.settings.lease_seconds, BATCH)
-    by_store: dict[str, list[CancelRequest]] = defaultdict(list)
-    for request in claimed:
-        by_store[request.store_code].append(request)
-    moved = 0
-    for store_code, requests in by_store.items():
-        store = ctx.stores.by_code(store_code)
-        if store is None:
-            for request in requests:
-                ctx.requests.transition(
-                    request, ctx.owner, RequestState.FAILED,
-                    last_error=f"store {store_code!r} is no longer in the stores file",
-                )  # fmt: skip
-            moved += len(requests)
-            continue
-        moved += _check_store_batch(ctx, store, requests)
-    return moved
+    batches, orphans = ctx.claim_by_store(RequestState.PENDING, BATCH)
+    for request in orphans:
+        ctx.requests.transition(
+            request, ctx.owner, RequestState.FAILED,
+            last_error=f"store {request.store_code!r} is no longer in the stores file",
+        )  # fmt: skip
+    return len(orphans) + sum(_check_store_batch(ctx, store, requests) for store, requests in batches)
 
 
 def _check_store_batch(ctx: PipelineContext, store: Store, requests: list[CancelRequest]) -> int:
@@ -55,17 +45,18 @@ def _check_store_batch(ctx: PipelineContext, store: Store, requests: list[Cancel
         retry_at = ensure_complete_as_of(ctx, store, max(epoch(r.updated_at) for r in requests))
         if retry_at is None:
             mirrored = ctx.mirror.get_many((r.amazon_order_id for r in requests), store.marketplace_id)
-        elif len(requests) > LIVE_READ_LIMIT:  # cheaper to wait for the mirror than to read each order
-            for request in requests:
+        elif len(requests) > LIVE_READ_LIMIT and not mirror_is_stale(ctx, store):
+            for request in requests:  # cheaper to wait for the mirror than to read each order
                 ctx.requests.release(request, ctx.owner, retry_at, request.last_error or "")
             return 0
-    moved = 0
+    moved, live_reads = 0, 0
     for request in requests:
-        if ctx.stop.is_set():
+        order = mirrored.get(request.amazon_order_id)
+        if ctx.stop.is_set() or (order is None and live_reads >= LIVE_READS_PER_ROUND):
             ctx.requests.release(request, ctx.owner, retry_at=0.0, error=request.last_error or "")
             continue
-        order = mirrored.get(request.amazon_order_id)
         if order is None:
+            live_reads += 1
             order = _read_live(ctx, store, request)
             if order is None:
                 continue

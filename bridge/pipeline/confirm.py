@@ -8,15 +8,15 @@ off, each order is read on its own.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 
 from bridge.amazon_order import AmazonOrder, FulfillmentStatus
 from bridge.cancel_requests import CancelRequest, epoch
 from bridge.clients.deadline import Deadline
 from bridge.errors import UpstreamError
 from bridge.job_states import RequestState
+from bridge.pipeline.check import LIVE_READS_PER_ROUND
 from bridge.pipeline.context import STEP_SECONDS, PipelineContext
-from bridge.pipeline.mirror import ensure_complete_as_of, mirror_enabled
+from bridge.pipeline.mirror import ensure_complete_as_of, mirror_enabled, mirror_is_stale
 from bridge.pipeline.poll import next_poll_delay
 from bridge.stores import Store
 
@@ -25,37 +25,40 @@ BATCH = 1000
 
 
 def confirm_cancelled(ctx: PipelineContext) -> int:
-    claimed = ctx.requests.claim(ctx.owner, {RequestState.CONFIRMING}, ctx.clock(), ctx.settings.lease_seconds, BATCH)
-    by_store: dict[str, list[CancelRequest]] = defaultdict(list)
-    for request in claimed:
-        by_store[request.store_code].append(request)
+    batches, orphans = ctx.claim_by_store(RequestState.CONFIRMING, BATCH)
     confirmed = 0
-    for store_code, requests in by_store.items():
-        store = ctx.stores.by_code(store_code)
-        if store is None or ctx.stop.is_set():
-            for request in requests:
-                ctx.requests.release(request, ctx.owner, retry_at=ctx.clock(), error=request.last_error or "")
+    for store, requests in batches:
+        if ctx.stop.is_set():
+            orphans.extend(requests)
             continue
         confirmed += _confirm_batch(ctx, store, requests)
+    for request in orphans:  # left for later (a store taken out of the stores file is an operator's call)
+        ctx.requests.release(request, ctx.owner, retry_at=ctx.backoff(1), error=request.last_error or "")
     return confirmed
 
 
 def _confirm_batch(ctx: PipelineContext, store: Store, requests: list[CancelRequest]) -> int:
+    orders: dict[str, AmazonOrder] = {}
     if mirror_enabled(ctx):
         reported = max(epoch(r.updated_at) for r in requests)  # when the report put them in CONFIRMING
         retry_at = ensure_complete_as_of(ctx, store, reported)
-        if retry_at is not None:
+        if retry_at is None:
+            orders = ctx.mirror.get_many((r.amazon_order_id for r in requests), store.marketplace_id)
+        elif not mirror_is_stale(ctx, store):
             for request in requests:  # wait for the mirror rather than read a thousand orders one by one
                 ctx.requests.release(request, ctx.owner, retry_at, request.last_error or "")
             return 0
-        orders = ctx.mirror.get_many((r.amazon_order_id for r in requests), store.marketplace_id)
-    else:
-        orders = {}
-    confirmed = 0
+    confirmed, live_reads = 0, 0
     for request in requests:
-        order = orders.get(request.amazon_order_id) or _read_live(ctx, store, request)
-        if order is None:
+        order = orders.get(request.amazon_order_id)
+        if order is None and live_reads >= LIVE_READS_PER_ROUND:
+            ctx.requests.release(request, ctx.owner, retry_at=0.0, error=request.last_error or "")
             continue
+        if order is None:
+            live_reads += 1
+            order = _read_live(ctx, store, request)
+            if order is None:
+                continue
         if order.status == FulfillmentStatus.CANCELLED:
             ctx.requests.transition(request, ctx.owner, RequestState.CANCELLED_AT_AMAZON)
             confirmed += 1

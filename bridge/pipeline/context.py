@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bridge.cancel_requests import CancelRequests
+from bridge.cancel_requests import CancelRequest, CancelRequests
 from bridge.clients.commerce import CommerceClient
 from bridge.clients.spapi_feeds import FeedsApi
 from bridge.clients.spapi_orders import OrdersApi
 from bridge.config import PipelineSettings
 from bridge.feeds import Feeds
+from bridge.job_states import RequestState
 from bridge.order_mirror import OrderMirror
 from bridge.rate_limit import RateLimiter
-from bridge.stores import StoreDirectory
+from bridge.stores import Store, StoreDirectory
 
 STEP_SECONDS = 20.0  # one outbound call's budget inside a step, quota wait included
 
@@ -34,6 +36,22 @@ class PipelineContext:
     settings: PipelineSettings
     stop: threading.Event = field(default_factory=threading.Event)
     clock: Callable[[], float] = time.time
+
+    def claim_by_store(
+        self, state: RequestState, limit: int
+    ) -> tuple[list[tuple[Store, list[CancelRequest]]], list[CancelRequest]]:
+        """Lease due requests in ``state``, grouped by their configured store; and those of unknown stores."""
+        grouped: dict[str, list[CancelRequest]] = defaultdict(list)
+        for request in self.requests.claim(self.owner, {state}, self.clock(), self.settings.lease_seconds, limit):
+            grouped[request.store_code].append(request)
+        known, orphans = [], []
+        for code, requests in grouped.items():
+            store = self.stores.by_code(code)
+            if store is None:
+                orphans.extend(requests)
+            else:
+                known.append((store, requests))
+        return known, orphans
 
     def backoff(self, attempt: int) -> float:
         """When to try again after the ``attempt``-th transient failure (doubling, capped at an hour)."""

@@ -38,9 +38,9 @@ def refresh_store(ctx: PipelineContext, store: Store) -> bool:
                 store, Deadline(STEP_SECONDS), created_after=since, statuses=OPEN_STATUSES
             )
             ctx.mirror.replace_store(store.code, search.orders, seen_at=started)
-            ctx.mirror.advance(store.code, updated_after=started, complete_as_of=started, backfilled_at=started)
-            if search.complete_until:
-                ctx.mirror.lag[store.code] = max(0.0, started - search.complete_until.timestamp())
+            until = min(search.complete_until.timestamp(), started) if search.complete_until else started
+            ctx.mirror.advance(store.code, updated_after=until, complete_as_of=until, backfilled_at=started)
+            ctx.mirror.lag[store.code] = started - until
         else:
             since = datetime.fromtimestamp(cursor.updated_after, UTC)
             search = ctx.orders.search_orders(store, Deadline(STEP_SECONDS), updated_after=since)
@@ -58,6 +58,13 @@ def refresh_store(ctx: PipelineContext, store: Store) -> bool:
                "backfill": cursor is None or cursor.backfilled_at is None},
     )  # fmt: skip
     return True
+
+
+def mirror_is_stale(ctx: PipelineContext, store: Store) -> bool:
+    """Too old to be worth waiting for (e.g. searchOrders cannot keep up): read orders one by one instead."""
+    cursor = ctx.mirror.cursor(store.code)
+    complete_as_of = cursor.complete_as_of if cursor and cursor.complete_as_of is not None else 0.0
+    return complete_as_of < ctx.clock() - ctx.settings.mirror_max_age_seconds
 
 
 def ensure_complete_as_of(ctx: PipelineContext, store: Store, moment: float) -> float | None:

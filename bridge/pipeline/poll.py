@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from bridge.clients.deadline import Deadline
-from bridge.errors import UpstreamError
+from bridge.errors import NotFound, UpstreamError
 from bridge.feeds import FeedRecord, RequestOutcome
 from bridge.job_states import FeedState, RequestState
 from bridge.pipeline.context import STEP_SECONDS, PipelineContext
@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 
 def poll_submitted_feeds(ctx: PipelineContext) -> int:
     progressed = 0
-    for feed in ctx.feeds.claim(ctx.owner, {FeedState.SUBMITTED}, ctx.clock(), ctx.settings.lease_seconds, 5):
+    # One feed per claim: a feed's report can take a minute to fetch, and its lease must outlast that.
+    for feed in ctx.feeds.claim(ctx.owner, {FeedState.SUBMITTED}, ctx.clock(), ctx.settings.lease_seconds, 1):
         if ctx.stop.is_set():
             ctx.feeds.release(feed, ctx.owner)
             continue
@@ -50,7 +51,13 @@ def _poll(ctx: PipelineContext, feed: FeedRecord) -> int:
         document = ctx.feeds_api.get_feed_document(store, status.result_document_id, Deadline(STEP_SECONDS))
         raw, content_type = ctx.feeds_api.download(document, Deadline(STEP_SECONDS))
         report = parse_processing_report(decode_report_document(raw, document.compression_algorithm, content_type))
-    except (UpstreamError, ReportError) as exc:
+    except ReportError as exc:
+        # A report the bridge cannot read: let each order's own status decide instead of polling forever.
+        log.error("unreadable processing report", extra={"feed": feed.id, "error": str(exc)})
+        return _confirm_by_status(ctx, feed)
+    except NotFound:
+        return _abandon(ctx, feed, "NOT_FOUND")
+    except UpstreamError as exc:
         log.warning("feed poll failed", extra={"feed": feed.id, "error": str(exc)})
         ctx.feeds.release(feed, ctx.owner, ctx.clock() + next_poll_delay(ctx, feed.poll_count))
         return 0
@@ -79,6 +86,16 @@ def _apply_report(ctx: PipelineContext, feed: FeedRecord, report: ProcessingRepo
     ctx.feeds.finish(
         feed, ctx.owner, FeedState.DONE, outcomes, processing_status="DONE", result_document_id=result_document_id
     )
+    return 1
+
+
+def _confirm_by_status(ctx: PipelineContext, feed: FeedRecord) -> int:
+    outcomes = {
+        r.id: RequestOutcome(RequestState.CONFIRMING, {"next_attempt_at": 0.0, "last_error": "report unreadable"})
+        for r in ctx.requests.in_feed(feed.id)
+        if r.state == RequestState.SUBMITTED
+    }
+    ctx.feeds.finish(feed, ctx.owner, FeedState.DONE, outcomes, processing_status="DONE")
     return 1
 
 

@@ -20,6 +20,7 @@ from bridge.reasons import CancelReason
 from bridge.stores import Store
 
 log = logging.getLogger(__name__)
+CREATE_FEED_SETTLE_SECONDS = 600.0  # after an unclear createFeed, wait this long before asking getFeeds
 
 
 def due(ctx: PipelineContext, group: ReadyGroup, now: float) -> bool:
@@ -69,6 +70,7 @@ def _messages(requests: list[CancelRequest]) -> list[CancelMessage]:
 
 
 def _send(ctx: PipelineContext, store: Store, feed: FeedRecord, requests: list[CancelRequest]) -> int:
+    requests = _without_duplicate_orders(ctx, feed, requests)
     content = build_cancel_feed(store.seller_id, _messages(requests))
     try:
         document = ctx.feeds_api.create_feed_document(store, FEED_CONTENT_TYPE, Deadline(STEP_SECONDS))
@@ -87,9 +89,10 @@ def _send(ctx: PipelineContext, store: Store, feed: FeedRecord, requests: list[C
         _give_back(ctx, feed, requests, f"createFeed: {exc}")
         return 0
     except UpstreamError as exc:
-        # Timeout or 5xx: the feed may exist. Leave it UPLOADED for recover.py to look up before any resend.
+        # Timeout or 5xx: the feed may exist. Leave it UPLOADED for recover.py to look up before any resend,
+        # once Amazon has had time to list it.
         log.warning("createFeed outcome unknown", extra={"feed": feed.id, "error": str(exc)})
-        ctx.feeds.release(feed, ctx.owner)
+        ctx.feeds.hold(feed, ctx.owner, until=ctx.clock() + CREATE_FEED_SETTLE_SECONDS)
         return 0
     next_poll = ctx.clock() + ctx.settings.feed_poll_initial_seconds
     if ctx.feeds.mark_submitted(feed, ctx.owner, amazon_feed_id, next_poll):
@@ -100,14 +103,41 @@ def _send(ctx: PipelineContext, store: Store, feed: FeedRecord, requests: list[C
     return 1
 
 
+def _without_duplicate_orders(
+    ctx: PipelineContext, feed: FeedRecord, requests: list[CancelRequest]
+) -> list[CancelRequest]:
+    """One message per Amazon order: two Commerce orders linked to one Amazon order (a duplicate import) must not
+    cancel it twice. The later request fails, for an operator to look at."""
+    first: dict[str, CancelRequest] = {}
+    duplicates: dict[int, RequestOutcome] = {}
+    for request in requests:
+        if request.amazon_order_id in first:
+            error = f"Amazon order {request.amazon_order_id} is also cancel request {first[request.amazon_order_id].id}"
+            duplicates[request.id] = RequestOutcome(
+                RequestState.FAILED, {"feed_id": None, "message_id": None, "last_error": error}
+            )
+        else:
+            first[request.amazon_order_id] = request
+    if duplicates:
+        ctx.feeds.settle_some(feed, ctx.owner, duplicates)
+    return list(first.values())
+
+
 def _give_back(ctx: PipelineContext, feed: FeedRecord, requests: list[CancelRequest], error: str) -> None:
-    """Nothing reached Amazon: the requests wait for the next feed, after a back-off."""
+    """Nothing reached Amazon. The requests go back to be re-checked (they may ship while they wait), after a
+    growing back-off; a lasting refusal (e.g. the app lacks the Feeds role) ends in FAILED for an operator."""
     log.warning("feed not sent", extra={"feed": feed.id, "error": error})
-    retry_at = ctx.backoff(1)
-    ctx.feeds.finish(
-        feed,
-        ctx.owner,
-        FeedState.ABANDONED,
-        {r.id: RequestOutcome(RequestState.READY, {"feed_id": None, "message_id": None, "next_attempt_at": retry_at,
-                                                   "last_error": error[:2000]}) for r in requests},
-    )  # fmt: skip
+    outcomes = {}
+    for request in requests:
+        attempts = request.attempts + 1
+        if attempts >= ctx.settings.max_feed_attempts:
+            outcomes[request.id] = RequestOutcome(
+                RequestState.FAILED, {"attempts": attempts, "feed_id": None, "message_id": None,
+                                      "last_error": error[:2000]},
+            )  # fmt: skip
+        else:
+            outcomes[request.id] = RequestOutcome(
+                RequestState.PENDING, {"attempts": attempts, "feed_id": None, "message_id": None,
+                                       "next_attempt_at": ctx.backoff(attempts), "last_error": error[:2000]},
+            )  # fmt: skip
+    ctx.feeds.finish(feed, ctx.owner, FeedState.ABANDONED, outcomes)
