@@ -344,40 +344,27 @@ def test_body_changed_after_signing_is_401(bridge: RunningBridge, commerce, amaz
     assert bridge.cancel_requests() == []
 
 
+def post_signed(bridge: RunningBridge, body: bytes) -> requests.Response:
+    """Any bytes, signed with the store's key, as Commerce would sign them."""
+    from bridge.signature import sign
+
+    headers = {"Content-Type": "application/json", "x-adobe-commerce-webhook-signature": sign(body, bridge.private_key)}
+    return requests.post(bridge.webhook_url, data=body, headers=headers, timeout=5)
+
+
 @pytest.mark.parametrize(
     "body",
     [b"not json", b"[1,2]", b'{"subject":[]}', b'{"id":"abc"}', b'{"id":0}', b'{"id":4.5}', b'{"id":true}', b""],
 )
 def test_malformed_bodies_are_400(bridge: RunningBridge, body: bytes):
-    from bridge.signature import sign
-
-    response = requests.post(
-        bridge.webhook_url,
-        data=body,
-        headers={
-            "Content-Type": "application/json",
-            "x-adobe-commerce-webhook-signature": sign(body, bridge.private_key),
-        },
-        timeout=5,
-    )
+    response = post_signed(bridge, body)
     assert response.status_code == 400
     assert response.json()["error"] == "bad_request"
     assert bridge.cancel_requests() == []
 
 
 def test_oversized_body_is_413(bridge: RunningBridge):
-    from bridge.signature import sign
-
-    body = json.dumps({"id": "1", "padding": "x" * 70_000}).encode()
-    response = requests.post(
-        bridge.webhook_url,
-        data=body,
-        headers={
-            "Content-Type": "application/json",
-            "x-adobe-commerce-webhook-signature": sign(body, bridge.private_key),
-        },
-        timeout=5,
-    )
+    response = post_signed(bridge, json.dumps({"id": "1", "padding": "x" * 70_000}).encode())
     assert response.status_code == 413
     assert response.json()["error"] == "request_entity_too_large"
     assert bridge.cancel_requests() == []

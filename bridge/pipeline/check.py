@@ -13,11 +13,10 @@ import logging
 
 from bridge.amazon_order import AmazonOrder, FulfilledBy, FulfillmentStatus
 from bridge.cancel_requests import CancelRequest, epoch
-from bridge.clients.deadline import Deadline
 from bridge.errors import NotFound, UpstreamError, UpstreamRejected
 from bridge.job_states import RequestState
-from bridge.pipeline.context import STEP_SECONDS, PipelineContext
-from bridge.pipeline.mirror import ensure_complete_as_of, mirror_enabled, mirror_is_stale
+from bridge.pipeline.context import PipelineContext
+from bridge.pipeline.mirror import ensure_complete_as_of, mirror_enabled, mirror_is_stale, read_live
 from bridge.stores import Store
 
 log = logging.getLogger(__name__)
@@ -66,7 +65,7 @@ def _check_store_batch(ctx: PipelineContext, store: Store, requests: list[Cancel
 
 def _read_live(ctx: PipelineContext, store: Store, request: CancelRequest) -> AmazonOrder | None:
     try:
-        order = ctx.orders.get_order(store, request.amazon_order_id, Deadline(STEP_SECONDS))
+        return read_live(ctx, store, request.amazon_order_id)
     except NotFound as exc:
         _reject(ctx, request, "NotFound", f"Amazon does not know the order ({exc})")
         return None
@@ -77,8 +76,6 @@ def _read_live(ctx: PipelineContext, store: Store, request: CancelRequest) -> Am
     except UpstreamError as exc:
         ctx.requests.release(request, ctx.owner, ctx.backoff(1), str(exc))
         return None
-    ctx.mirror.record(store.code, [order], seen_at=ctx.clock())
-    return order
 
 
 def _decide(ctx: PipelineContext, request: CancelRequest, order: AmazonOrder) -> int:

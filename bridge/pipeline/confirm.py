@@ -11,12 +11,11 @@ import logging
 
 from bridge.amazon_order import AmazonOrder, FulfillmentStatus
 from bridge.cancel_requests import CancelRequest, epoch
-from bridge.clients.deadline import Deadline
 from bridge.errors import UpstreamError
 from bridge.job_states import RequestState
 from bridge.pipeline.check import LIVE_READS_PER_ROUND
-from bridge.pipeline.context import STEP_SECONDS, PipelineContext
-from bridge.pipeline.mirror import ensure_complete_as_of, mirror_enabled, mirror_is_stale
+from bridge.pipeline.context import PipelineContext
+from bridge.pipeline.mirror import ensure_complete_as_of, mirror_enabled, mirror_is_stale, read_live
 from bridge.pipeline.poll import next_poll_delay
 from bridge.stores import Store
 
@@ -69,12 +68,10 @@ def _confirm_batch(ctx: PipelineContext, store: Store, requests: list[CancelRequ
 
 def _read_live(ctx: PipelineContext, store: Store, request: CancelRequest) -> AmazonOrder | None:
     try:
-        order = ctx.orders.get_order(store, request.amazon_order_id, Deadline(STEP_SECONDS))
+        return read_live(ctx, store, request.amazon_order_id)
     except UpstreamError as exc:
         ctx.requests.release(request, ctx.owner, ctx.backoff(1), str(exc))
         return None
-    ctx.mirror.record(store.code, [order], seen_at=ctx.clock())
-    return order
 
 
 def _not_yet(ctx: PipelineContext, request: CancelRequest, status: str) -> None:

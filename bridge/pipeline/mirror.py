@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
+from bridge.amazon_order import AmazonOrder
 from bridge.clients.deadline import Deadline
 from bridge.clients.spapi_operations import SEARCH_ORDERS
 from bridge.errors import UpstreamError
@@ -103,3 +104,10 @@ def keep_mirrors_fresh(ctx: PipelineContext) -> int:
         if due and refresh_store(ctx, store):
             refreshed += 1
     return refreshed
+
+
+def read_live(ctx: PipelineContext, store: Store, amazon_order_id: str) -> AmazonOrder:
+    """One order straight from Amazon (getOrder), remembered in the mirror for everyone else."""
+    order = ctx.orders.get_order(store, amazon_order_id, Deadline(STEP_SECONDS))
+    ctx.mirror.record(store.code, [order], seen_at=ctx.clock())
+    return order
