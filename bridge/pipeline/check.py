@@ -12,17 +12,16 @@ import json
 import logging
 
 from bridge.amazon_order import AmazonOrder, FulfilledBy, FulfillmentStatus
-from bridge.cancel_requests import CancelRequest, epoch
+from bridge.cancel_requests import CancelRequest
 from bridge.errors import NotFound, UpstreamError, UpstreamRejected
 from bridge.job_states import RequestState
 from bridge.pipeline.context import PipelineContext
-from bridge.pipeline.mirror import ensure_complete_as_of, mirror_enabled, mirror_is_stale, read_live
+from bridge.pipeline.mirror import orders_for, read_live
 from bridge.stores import Store
 
 log = logging.getLogger(__name__)
 BATCH = 500
 LIVE_READ_LIMIT = 5  # up to this many orders are read one by one rather than waiting for the mirror
-LIVE_READS_PER_ROUND = 10  # at getOrder's pace, so a round stays well inside its lease
 STATUS_CHANGED = "StatusChanged"  # the request's result description then holds Amazon's new status
 
 
@@ -38,29 +37,10 @@ def check_pending(ctx: PipelineContext) -> int:
 
 
 def _check_store_batch(ctx: PipelineContext, store: Store, requests: list[CancelRequest]) -> int:
-    mirrored: dict[str, AmazonOrder] = {}
-    if mirror_enabled(ctx):
-        # Every change since each request last changed state (recorded, or back from a failed feed) must be seen.
-        retry_at = ensure_complete_as_of(ctx, store, max(epoch(r.updated_at) for r in requests))
-        if retry_at is None:
-            mirrored = ctx.mirror.get_many((r.amazon_order_id for r in requests), store.marketplace_id)
-        elif len(requests) > LIVE_READ_LIMIT and not mirror_is_stale(ctx, store):
-            for request in requests:  # cheaper to wait for the mirror than to read each order
-                ctx.requests.release(request, ctx.owner, retry_at, request.last_error or "")
-            return 0
-    moved, live_reads = 0, 0
-    for request in requests:
-        order = mirrored.get(request.amazon_order_id)
-        if ctx.stop.is_set() or (order is None and live_reads >= LIVE_READS_PER_ROUND):
-            ctx.requests.release(request, ctx.owner, retry_at=0.0, error=request.last_error or "")
-            continue
-        if order is None:
-            live_reads += 1
-            order = _read_live(ctx, store, request)
-            if order is None:
-                continue
-        moved += _decide(ctx, request, order)
-    return moved
+    # Every change since each request last moved (recorded, or back from a failed feed) must be seen; up to
+    # LIVE_READ_LIMIT orders are read one by one rather than waiting for the mirror.
+    pairs = orders_for(ctx, store, requests, lambda request: _read_live(ctx, store, request), LIVE_READ_LIMIT)
+    return sum(_decide(ctx, request, order) for request, order in pairs)
 
 
 def _read_live(ctx: PipelineContext, store: Store, request: CancelRequest) -> AmazonOrder | None:

@@ -10,12 +10,11 @@ from __future__ import annotations
 import logging
 
 from bridge.amazon_order import AmazonOrder, FulfillmentStatus
-from bridge.cancel_requests import CancelRequest, epoch
+from bridge.cancel_requests import CancelRequest
 from bridge.errors import UpstreamError
 from bridge.job_states import RequestState
-from bridge.pipeline.check import LIVE_READS_PER_ROUND
 from bridge.pipeline.context import PipelineContext
-from bridge.pipeline.mirror import ensure_complete_as_of, mirror_enabled, mirror_is_stale, read_live
+from bridge.pipeline.mirror import orders_for, read_live
 from bridge.pipeline.poll import next_poll_delay
 from bridge.stores import Store
 
@@ -37,27 +36,10 @@ def confirm_cancelled(ctx: PipelineContext) -> int:
 
 
 def _confirm_batch(ctx: PipelineContext, store: Store, requests: list[CancelRequest]) -> int:
-    orders: dict[str, AmazonOrder] = {}
-    if mirror_enabled(ctx):
-        reported = max(epoch(r.updated_at) for r in requests)  # when the report put them in CONFIRMING
-        retry_at = ensure_complete_as_of(ctx, store, reported)
-        if retry_at is None:
-            orders = ctx.mirror.get_many((r.amazon_order_id for r in requests), store.marketplace_id)
-        elif not mirror_is_stale(ctx, store):
-            for request in requests:  # wait for the mirror rather than read a thousand orders one by one
-                ctx.requests.release(request, ctx.owner, retry_at, request.last_error or "")
-            return 0
-    confirmed, live_reads = 0, 0
-    for request in requests:
-        order = orders.get(request.amazon_order_id)
-        if order is None and live_reads >= LIVE_READS_PER_ROUND:
-            ctx.requests.release(request, ctx.owner, retry_at=0.0, error=request.last_error or "")
-            continue
-        if order is None:
-            live_reads += 1
-            order = _read_live(ctx, store, request)
-            if order is None:
-                continue
+    # Every change since the report put them in CONFIRMING must be seen: wait for the mirror rather than read a
+    # thousand orders one by one.
+    confirmed = 0
+    for request, order in orders_for(ctx, store, requests, lambda r: _read_live(ctx, store, r), read_live_up_to=0):
         if order.status == FulfillmentStatus.CANCELLED:
             ctx.requests.transition(request, ctx.owner, RequestState.CANCELLED_AT_AMAZON)
             confirmed += 1

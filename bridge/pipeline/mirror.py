@@ -8,9 +8,11 @@ deciding a batch of pending requests and once to confirm a batch, instead of rea
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 from bridge.amazon_order import AmazonOrder
+from bridge.cancel_requests import CancelRequest, epoch
 from bridge.clients.deadline import Deadline
 from bridge.clients.spapi_operations import SEARCH_ORDERS
 from bridge.errors import UpstreamError
@@ -20,6 +22,7 @@ from bridge.stores import Store
 log = logging.getLogger(__name__)
 OPEN_STATUSES = ("PENDING", "UNSHIPPED", "PARTIALLY_SHIPPED")
 MIN_WAIT_SECONDS = 1.0
+LIVE_READS_PER_ROUND = 10  # at getOrder's pace, so a round stays well inside its lease
 
 
 def mirror_enabled(ctx: PipelineContext) -> bool:
@@ -111,3 +114,39 @@ def read_live(ctx: PipelineContext, store: Store, amazon_order_id: str) -> Amazo
     order = ctx.orders.get_order(store, amazon_order_id, Deadline(STEP_SECONDS))
     ctx.mirror.record(store.code, [order], seen_at=ctx.clock())
     return order
+
+
+def orders_for(
+    ctx: PipelineContext,
+    store: Store,
+    requests: list[CancelRequest],
+    read_one: Callable[[CancelRequest], AmazonOrder | None],
+    read_live_up_to: int,
+) -> Iterator[tuple[CancelRequest, AmazonOrder]]:
+    """Amazon's view of each request's order, for a batch of one store.
+
+    From the mirror once it holds every change since the requests last moved; while it does not yet, batches
+    larger than ``read_live_up_to`` wait for it (released until then) unless it is stale, and the rest are read
+    one by one with ``read_one``, at most LIVE_READS_PER_ROUND a round. Requests not answered are released.
+    """
+    mirrored: dict[str, AmazonOrder] = {}
+    if mirror_enabled(ctx):
+        retry_at = ensure_complete_as_of(ctx, store, max(epoch(r.updated_at) for r in requests))
+        if retry_at is None:
+            mirrored = ctx.mirror.get_many((r.amazon_order_id for r in requests), store.marketplace_id)
+        elif len(requests) > read_live_up_to and not mirror_is_stale(ctx, store):
+            for request in requests:
+                ctx.requests.release(request, ctx.owner, retry_at, request.last_error or "")
+            return
+    live_reads = 0
+    for request in requests:
+        order = mirrored.get(request.amazon_order_id)
+        if ctx.stop.is_set() or (order is None and live_reads >= LIVE_READS_PER_ROUND):
+            ctx.requests.release(request, ctx.owner, retry_at=0.0, error=request.last_error or "")
+            continue
+        if order is None:
+            live_reads += 1
+            order = read_one(request)
+            if order is None:
+                continue
+        yield request, order

@@ -690,6 +690,14 @@ def register_feed_routes(
     def invalid(operation: str, details: str, message: str = "Invalid input") -> Response:
         return rate_header(envelope(400, "InvalidInput", message, details), operation)
 
+    def guarded_json(operation: str) -> tuple[str, dict[str, Any], Response | None]:
+        """Auth, faults and quota first (as Amazon orders them), then a JSON object body."""
+        seller, refusal = guard(operation)
+        if refusal:
+            return "", {}, refusal
+        body, bad = json_object(operation)
+        return seller or "", body, bad
+
     def json_object(operation: str) -> tuple[dict[str, Any], Response | None]:
         if request.mimetype != "application/json":
             refusal = envelope(
@@ -707,12 +715,9 @@ def register_feed_routes(
     @app.post("/feeds/2021-06-30/documents")
     def create_feed_document() -> Response:
         operation = CREATE_FEED_DOCUMENT.name
-        seller, refusal = guard(operation)
+        seller, body, refusal = guarded_json(operation)
         if refusal:
             return refusal
-        body, bad = json_object(operation)
-        if bad:
-            return bad
         content_type = body.get("contentType")
         if not isinstance(content_type, str) or not content_type.strip():
             return invalid(operation, "contentType is required.")
@@ -741,12 +746,9 @@ def register_feed_routes(
     @app.post("/feeds/2021-06-30/feeds")
     def create_feed() -> Response:
         operation = CREATE_FEED.name
-        seller, refusal = guard(operation)
+        seller, body, refusal = guarded_json(operation)
         if refusal:
             return refusal
-        body, bad = json_object(operation)
-        if bad:
-            return bad
         feed_type, marketplaces = body.get("feedType"), body.get("marketplaceIds")
         document_id, options = body.get("inputFeedDocumentId"), body.get("feedOptions", {})
         if not isinstance(feed_type, str) or not re.fullmatch(r"[A-Z][A-Z0-9_]*", feed_type):
