@@ -212,13 +212,13 @@ def test_report_error_is_a_bridge_error() -> None:
     assert issubclass(ReportError, BridgeError)
 
 
-def test_an_oversized_document_is_refused_before_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(processing_report, "MAX_REPORT_BYTES", len(SUCCESS_REPORT) - 1)
+def test_an_oversized_document_is_refused_before_parsing() -> None:
+    oversized = SUCCESS_REPORT + b" " * (processing_report.MAX_REPORT_BYTES + 1 - len(SUCCESS_REPORT))
 
     with pytest.raises(ReportError, match="larger than"):
-        parse_processing_report(SUCCESS_REPORT)
+        parse_processing_report(oversized)
     with pytest.raises(ReportError, match="larger than"):
-        decode_report_document(SUCCESS_REPORT, None, None)
+        decode_report_document(oversized, None, None)
 
 
 # --- decoding the download -------------------------------------------------------------------------------
