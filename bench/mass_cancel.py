@@ -31,12 +31,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bridge.database import make_engine
-from bridge.standins.amazon import StandInOrder
-from bridge.standins.databases import postgres_reachable, throwaway_schema
-from bridge.standins.environment import DEMO_STORES, LocalWorld
-from bridge.standins.faults import Latency
-from bridge.tables import mirror_cursors
+from bridge.storage.engine import make_engine
+from bridge.storage.tables import mirror_cursors
+from standins.amazon import StandInOrder
+from standins.databases import postgres_reachable, throwaway_schema
+from standins.faults import Latency
+from standins.world import DEMO_STORES, LocalWorld
 
 RESULTS = Path("bench/results")
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"

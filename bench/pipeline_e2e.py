@@ -17,11 +17,11 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from bridge.cancel_requests import CancelRequests
-from bridge.database import make_engine
-from bridge.standins.amazon import StandInOrder
-from bridge.standins.databases import throwaway_schema
-from bridge.standins.environment import DEMO_STORES, LocalWorld
+from bridge.storage.cancel_requests import CancelRequests
+from bridge.storage.engine import make_engine
+from standins.amazon import StandInOrder
+from standins.databases import throwaway_schema
+from standins.world import DEMO_STORES, LocalWorld
 
 RESULTS = Path("bench/results")
 STORE = DEMO_STORES[1]  # amazon-us

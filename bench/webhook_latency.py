@@ -2,7 +2,7 @@
 
 Sends signed cancel webhooks one after another, as Commerce does, and prints median / p90 / p99 / max as
 Commerce's side sees them. The mix: a quarter of orders are not Amazon orders, the rest are Amazon orders
-spread over ten sellers so that no seller exceeds getOrder's burst (quota waits are issue #4's subject, not
+spread over ten sellers so that no seller exceeds getOrder's burst (quota waits are measured by mass_cancel.py, not
 this figure's). Stand-ins answer without added latency, so the figures are the bridge's own cost plus loopback.
 
     python bench/webhook_latency.py [--requests 300] [--postgres URL]
@@ -21,9 +21,9 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from bridge.standins.amazon import StandInOrder
-from bridge.standins.databases import throwaway_schema
-from bridge.standins.environment import DemoStore, LocalWorld
+from standins.amazon import StandInOrder
+from standins.databases import throwaway_schema
+from standins.world import DemoStore, LocalWorld
 
 RESULTS = Path("bench/results")
 

@@ -1,5 +1,5 @@
-"""The bridge between Adobe Commerce order cancels and Amazon Seller Central."""
+"""The bridge between Adobe Commerce order cancels and Amazon Seller Central.
 
-from bridge.app import create_app
-
-__all__ = ["create_app"]
+``domain`` holds the rules, ``storage`` the database, ``clients`` the HTTP clients, ``pipeline`` the worker,
+``web`` the Flask app and ``cli`` the command line; ``composition`` wires them together.
+"""

@@ -7,23 +7,21 @@ that says to try again, never accepted unverified.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bridge.amazon_order import AmazonOrder
-from bridge.cancel_requests import CancelRequest, CancelRequests, NewCancelRequest
-from bridge.cancel_rule import Decision, Outcome, check_store, judge_amazon_order
+from bridge.amazon_status import AmazonStatus
 from bridge.clients.commerce import CommerceClient
 from bridge.clients.deadline import Deadline
-from bridge.clients.spapi_orders import OrdersApi
+from bridge.domain.amazon_order import AmazonOrder
+from bridge.domain.cancel_reasons import choose_reason
+from bridge.domain.cancel_rule import Decision, Outcome, check_store, judge_amazon_order
+from bridge.domain.messages import MessageKey, render
+from bridge.domain.stores import Store, StoreDirectory
 from bridge.errors import NotFound, UpstreamError
-from bridge.messages import MessageKey, render
-from bridge.order_links import OrderLink, OrderLinks
-from bridge.order_mirror import OrderMirror
-from bridge.reasons import choose_reason
-from bridge.stores import Store, StoreDirectory
+from bridge.storage.cancel_requests import CancelRequest, CancelRequests, NewCancelRequest
+from bridge.storage.order_links import OrderLink, OrderLinks
 
 log = logging.getLogger(__name__)
 
@@ -56,21 +54,17 @@ class CancelIntake:
     def __init__(
         self,
         commerce: CommerceClient,
-        orders: OrdersApi,
+        amazon_status: AmazonStatus,
         links: OrderLinks,
         requests: CancelRequests,
-        mirror: OrderMirror,
-        mirror_max_age: float,
         stores: StoreDirectory,
         on_accept: str,
         default_locale: str,
     ) -> None:
         self._commerce = commerce
-        self._orders = orders
+        self._amazon_status = amazon_status
         self._links = links
         self._requests = requests
-        self._mirror = mirror
-        self._mirror_max_age = mirror_max_age
         self._stores = stores
         self._on_accept = on_accept
         self._default_locale = default_locale
@@ -118,7 +112,7 @@ class CancelIntake:
             return refuse(refusal.message_key.value, refusal.message_key)
         assert store is not None  # check_store refuses a missing store
         try:
-            order = self._amazon_order(store, amazon_order_id, deadline)
+            order = self._amazon_status.fresh_or_live(store, amazon_order_id, deadline)
         except NotFound:
             return refuse("not_found_at_amazon", MessageKey.NOT_FOUND_AT_AMAZON)
         except UpstreamError as exc:
@@ -140,20 +134,6 @@ class CancelIntake:
         if decision.outcome is Outcome.ACCEPT and self._on_accept == ON_ACCEPT_HOLD:
             return refuse("accepted_hold", MessageKey.HELD_FOR_AMAZON)
         return CancelAnswer.proceed(decision.outcome.value, **context)
-
-    def _amazon_order(self, store: Store, amazon_order_id: str, deadline: Deadline) -> AmazonOrder:
-        """From the shared mirror while it is fresh (no quota spent), else live from Amazon (and remembered)."""
-        now = time.time()
-        if self._mirror_max_age > 0:
-            mirrored = self._mirror.fresh(store.code, store.marketplace_id, amazon_order_id, now, self._mirror_max_age)
-            if mirrored is not None:
-                return mirrored
-        order = self._orders.get_order(store, amazon_order_id, deadline)
-        try:
-            self._mirror.record(store.code, [order], seen_at=now)
-        except SQLAlchemyError as exc:
-            log.warning("could not remember %s in the mirror: %s", amazon_order_id, exc.__class__.__name__)
-        return order
 
     def _record(
         self,

@@ -1,8 +1,8 @@
 """WSGI entry point for gunicorn (``bridge.wsgi:app``)."""
 
-from bridge.app import create_app
-from bridge.config import load_settings
 from bridge.logs import configure_logging
+from bridge.settings import load_settings
+from bridge.web.app import create_app
 
 settings = load_settings()
 configure_logging(settings.log_level)

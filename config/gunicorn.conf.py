@@ -17,8 +17,8 @@ errorlog = "-"
 
 def on_starting(server):
     """Refuse to start with a broken configuration: one message listing every problem, no stack trace."""
-    from bridge.config import load_settings
     from bridge.errors import ConfigError
+    from bridge.settings import load_settings
 
     try:
         load_settings()

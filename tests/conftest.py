@@ -1,4 +1,8 @@
-"""Fixtures: real stand-ins on loopback, a fresh database per test (SQLite and PostgreSQL), the bridge over HTTP."""
+"""Fixtures: real stand-ins on loopback, a fresh database per test, and the bridge itself.
+
+The database is SQLite unless a test asks for PostgreSQL too (``BOTH_DATABASES``, or ``indirect`` parametrizing of
+``database_url``): PostgreSQL runs where it behaves differently (claims, leases, quota buckets, concurrency).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -13,65 +18,23 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from flask import Flask
 
-from bridge.app import create_app
-from bridge.config import Settings, load_settings
-from bridge.database import make_engine, upgrade
-from bridge.services import services_of
-from bridge.standins.amazon import AmazonStandIn
-from bridge.standins.commerce import CommerceStandIn, Integration
-from bridge.standins.commerce_webhooks import CommerceWebhook
-from bridge.standins.databases import postgres_reachable, throwaway_schema
-from bridge.standins.server import BackgroundServer
+from bridge.composition import Bridge
+from bridge.settings import Settings, load_settings
+from bridge.storage.engine import make_engine, upgrade
+from bridge.web.app import create_app
+from bridge.web.context import bridge_of
+from standins.amazon import AmazonStandIn
+from standins.commerce import CommerceStandIn
+from standins.commerce_webhook import REQUEST_ID_HEADER, SIGNATURE_HEADER, CommerceWebhook, commerce_signature
+from standins.databases import postgres_reachable, throwaway_schema
+from standins.php_json import php_json_encode
+from standins.server import BackgroundServer
+from tests.reference import in_ci, optional_reference
+from tests.seeds import INTEGRATION, REFRESH_TOKENS, STORES_TOML
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 PG_ADMIN_URL = os.environ.get("BRIDGE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-
-STORES_TOML = """
-[[stores]]
-code = "it"
-commerce_store_ids = [1]
-seller_id = "A1SELLERIT"
-marketplace_id = "APJ6JRA9NG5V4"
-region = "eu"
-refresh_token_env = "SPAPI_REFRESH_TOKEN_IT"
-order_import = true
-default_cancel_reason = "NoInventory"
-locale = "it_IT"
-
-[[stores]]
-code = "us"
-commerce_store_ids = [2]
-seller_id = "A2SELLERUS"
-marketplace_id = "ATVPDKIKX0DER"
-region = "na"
-refresh_token_env = "SPAPI_REFRESH_TOKEN_US"
-order_import = true
-default_cancel_reason = "GeneralAdjustment"
-locale = "en_US"
-
-[[stores]]
-code = "de-import-off"
-commerce_store_ids = [3]
-seller_id = "A3SELLERDE"
-marketplace_id = "A1PA6795UKMFR9"
-region = "eu"
-refresh_token_env = "SPAPI_REFRESH_TOKEN_DE"
-order_import = false
-default_cancel_reason = "NoInventory"
-locale = "en_US"
-"""
-
-REFRESH_TOKENS = {
-    "SPAPI_REFRESH_TOKEN_IT": ("A1SELLERIT", "Atzr|refresh-it-secret"),
-    "SPAPI_REFRESH_TOKEN_US": ("A2SELLERUS", "Atzr|refresh-us-secret"),
-    "SPAPI_REFRESH_TOKEN_DE": ("A3SELLERDE", "Atzr|refresh-de-secret"),
-}
-INTEGRATION = Integration(
-    access_token="commerce-access-token-secret",
-    consumer_key="ck-standin",
-    consumer_secret="cs-secret-value",
-    access_token_secret="ats-secret-value",
-)
+WEBHOOK_PATH = "/webhooks/commerce/order-cancel"
+BOTH_DATABASES = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
 
 @pytest.fixture(scope="session")
@@ -88,14 +51,14 @@ def public_key_pem(private_key: RSAPrivateKey) -> str:
     )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, or a PostgreSQL schema of its own on the local server."""
-    if request.param == "sqlite":
+    """A fresh, empty database: a SQLite file, or (when asked) a PostgreSQL schema of its own on the local server."""
+    if getattr(request, "param", "sqlite") == "sqlite":
         yield f"sqlite:///{tmp_path / 'bridge.sqlite'}"
         return
     if not postgres_reachable(PG_ADMIN_URL):
-        if os.environ.get("CI"):
+        if in_ci():
             pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}; .ci/run should have started it")
         pytest.skip(f"no PostgreSQL server reachable at {PG_ADMIN_URL}")
     with throwaway_schema(PG_ADMIN_URL) as url:
@@ -104,7 +67,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 def amazon() -> Iterator[AmazonStandIn]:
-    standin = AmazonStandIn(xsd_dir=SHARED / "reference" / "amazon" / "xsd")
+    # With Amazon's XSD at hand the stand-in refuses feeds that do not validate, as Amazon does.
+    standin = AmazonStandIn(xsd_dir=optional_reference("amazon", "xsd"))
     for seller_id, refresh_token in REFRESH_TOKENS.values():
         standin.add_seller(seller_id, refresh_token)
     server = BackgroundServer(standin.app).start()
@@ -155,6 +119,43 @@ def bridge_env(
 
 
 @dataclass
+class HookResponse:
+    """The bridge's answer to one hook call, the same whether it came over HTTP or through Flask's test client."""
+
+    status_code: int
+    text: str
+    headers: Any
+    body: Any
+
+    def json(self) -> Any:
+        return self.body
+
+
+@dataclass
+class SignedHook:
+    """Commerce's side of the webhook, signing as Commerce does, posted through Flask's test client."""
+
+    app: Flask
+    private_key: RSAPrivateKey | None
+    secret_header: tuple[str, str] | None = None
+
+    def post(self, payload: object) -> HookResponse:
+        return self.post_bytes(php_json_encode(payload))
+
+    def post_bytes(self, body: bytes, signature: str | None = None) -> HookResponse:
+        """Any bytes, signed as Commerce signs them (or with the ``signature`` given)."""
+        headers = {"Content-Type": "application/json", REQUEST_ID_HEADER: "test-request"}
+        if signature is not None:
+            headers[SIGNATURE_HEADER] = signature
+        elif self.private_key is not None:
+            headers[SIGNATURE_HEADER] = commerce_signature(body, self.private_key)
+        if self.secret_header is not None:
+            headers[self.secret_header[0]] = self.secret_header[1]
+        response = self.app.test_client().post(WEBHOOK_PATH, data=body, headers=headers)
+        return HookResponse(response.status_code, response.get_data(as_text=True), response.headers, response.json)
+
+
+@dataclass
 class RunningBridge:
     app: Flask
     settings: Settings
@@ -162,40 +163,48 @@ class RunningBridge:
     private_key: RSAPrivateKey
 
     @property
-    def webhook_url(self) -> str:
-        return f"{self.url}/webhooks/commerce/order-cancel"
+    def parts(self) -> Bridge:
+        return bridge_of(self.app)
 
-    def hook(self, **overrides: object) -> CommerceWebhook:
-        """Commerce's side of the webhook, signing with the store's key."""
-        options: dict[str, object] = {"url": self.webhook_url, "private_key": self.private_key, **overrides}
-        return CommerceWebhook(**options)  # type: ignore[arg-type]
+    @property
+    def webhook_url(self) -> str:
+        return f"{self.url}{WEBHOOK_PATH}"
+
+    def hook(self, **overrides: Any) -> SignedHook:
+        """Commerce's side of the webhook through the test client (where HTTP itself is not the point)."""
+        options: dict[str, Any] = {"private_key": self.private_key, **overrides}
+        return SignedHook(self.app, **options)
+
+    def http_hook(self, **overrides: Any) -> CommerceWebhook:
+        """Commerce's side of the webhook over real HTTP, as the Commerce stand-in calls it."""
+        options: dict[str, Any] = {"url": self.webhook_url, "private_key": self.private_key, **overrides}
+        return CommerceWebhook(**options)
 
     def cancel_requests(self) -> list:
-        return services_of(self.app).cancel_requests.all()
+        return self.parts.requests.all()
 
 
 @pytest.fixture
 def start_bridge(
     bridge_env: dict[str, str], private_key: RSAPrivateKey, commerce: CommerceStandIn
 ) -> Iterator[Callable[..., RunningBridge]]:
-    """Start the bridge (migrated database, real HTTP on loopback) with optional environment overrides."""
+    """Start the bridge (migrated database, served on loopback) with optional environment overrides."""
     started: list[tuple[BackgroundServer, Flask]] = []
 
     def start(**env_overrides: str) -> RunningBridge:
-        env = {**bridge_env, **env_overrides}
-        settings = load_settings(env)
+        settings = load_settings({**bridge_env, **env_overrides})
         upgrade(make_engine(settings.database_url))
         app = create_app(settings)
         server = BackgroundServer(app).start()
         started.append((server, app))
         bridge = RunningBridge(app, settings, server.url, private_key)
-        commerce.cancel_hook = bridge.hook()
+        commerce.cancel_hook = bridge.http_hook()
         return bridge
 
     yield start
     for server, app in started:
         server.stop()
-        services_of(app).engine.dispose()
+        bridge_of(app).engine.dispose()
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from bridge.pipeline.context import PipelineContext
-from bridge.worker import run_round
+from bridge.pipeline.context import WorkerContext
+from bridge.pipeline.worker import run_round
 
 FAST_PIPELINE = {
     "BRIDGE_FEED_POLL_INITIAL_SECONDS": "0.02",
@@ -29,11 +29,11 @@ def eventually(predicate: Callable[[], bool], timeout: float = 30.0, interval: f
     return True
 
 
-def drive(ctx: PipelineContext, until: Callable[[], bool], timeout: float = 30.0) -> None:
+def drive(ctx: WorkerContext, until: Callable[[], bool], timeout: float = 30.0) -> None:
     """Run worker rounds (idling as the worker does) until ``until()``; fail after ``timeout`` seconds."""
     give_up = time.monotonic() + timeout
     while not until():
         if time.monotonic() > give_up:
             raise AssertionError(f"condition not reached within {timeout}s")
         if run_round(ctx) == 0:
-            ctx.stop.wait(ctx.settings.worker_idle_seconds)
+            ctx.stop.wait(ctx.pipeline.worker_idle_seconds)

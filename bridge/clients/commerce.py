@@ -13,11 +13,11 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load
 from requests.auth import AuthBase
 
 from bridge.clients.deadline import Deadline
+from bridge.clients.http_retry import sleep_before_retry
 from bridge.clients.oauth1 import BearerToken, OAuth1HmacSha256
-from bridge.clients.retry import sleep_before_retry
-from bridge.commerce_order import CommerceOrder
-from bridge.config import CommerceAuth
+from bridge.domain.commerce_order import CommerceOrder
 from bridge.errors import NotFound, UpstreamRejected, UpstreamUnavailable
+from bridge.settings import CommerceAuth
 
 log = logging.getLogger(__name__)
 

@@ -10,12 +10,12 @@ from urllib.parse import quote
 import requests
 
 from bridge.clients.deadline import Deadline
+from bridge.clients.http_retry import sleep_before_retry
 from bridge.clients.lwa import LwaTokenSource
-from bridge.clients.retry import sleep_before_retry
 from bridge.clients.spapi_operations import REGION_HOSTS, Operation
+from bridge.domain.stores import Store
 from bridge.errors import NotFound, QuotaExhausted, UpstreamRejected, UpstreamUnavailable
-from bridge.rate_limit import RateLimiter
-from bridge.stores import Store
+from bridge.storage.rate_limiter import RateLimiter
 
 log = logging.getLogger(__name__)
 

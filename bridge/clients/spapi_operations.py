@@ -1,6 +1,7 @@
-"""The SP-API operations the bridge uses, with Amazon's published default quotas (FACTS.md §4).
+"""The SP-API operations the bridge uses, with Amazon's published default quotas (its usage-plan tables).
 
-Shared by the client (to stay under the quotas) and the local stand-in (to enforce them).
+The client and the shared rate limiter stay under these; ``SPAPI_QUOTAS`` overrides them for an application
+Amazon granted more, and ``x-amzn-RateLimit-Limit`` answers replace the rate at run time.
 """
 
 from __future__ import annotations

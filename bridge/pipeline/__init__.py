@@ -1,1 +1,1 @@
-"""The cancellation pipeline: each module is one step a worker takes a cancel request through."""
+"""The cancellation pipeline: the worker, its steps, and what the steps share."""

@@ -1,0 +1,158 @@
+"""Orders API v2026-01-01: read an order's status, fulfiller, items and cancellation requests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
+
+from bridge.clients.deadline import Deadline
+from bridge.clients.spapi import SERVICE, SpApiClient
+from bridge.clients.spapi_operations import GET_ORDER, SEARCH_ORDERS
+from bridge.domain.amazon_order import AmazonOrder
+from bridge.domain.stores import Store
+from bridge.errors import UpstreamUnavailable
+
+INCLUDED_DATA = "FULFILLMENT,CANCELLATION"
+
+
+class _Lenient(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class _CancellationRequestSchema(_Lenient):
+    requester = fields.String(load_default=None, allow_none=True)
+
+
+class _ItemCancellationSchema(_Lenient):
+    cancellationRequest = fields.Nested(_CancellationRequestSchema, load_default=None, allow_none=True)
+
+
+class _OrderItemSchema(_Lenient):
+    orderItemId = fields.String(required=True)
+    cancellation = fields.Nested(_ItemCancellationSchema, load_default=None, allow_none=True)
+
+
+class _FulfillmentSchema(_Lenient):
+    fulfillmentStatus = fields.String(required=True)
+    fulfilledBy = fields.String(load_default=None, allow_none=True)
+
+
+class _SalesChannelSchema(_Lenient):
+    marketplaceId = fields.String(load_default=None, allow_none=True)
+
+
+class _OrderSchema(_Lenient):
+    orderId = fields.String(required=True)
+    lastUpdatedTime = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=UTC)
+    salesChannel = fields.Nested(_SalesChannelSchema, load_default=dict)
+    fulfillment = fields.Nested(_FulfillmentSchema, required=True)
+    orderItems = fields.List(fields.Nested(_OrderItemSchema), load_default=list)
+
+
+class _GetOrderResponseSchema(_Lenient):
+    order = fields.Nested(_OrderSchema, required=True)
+
+
+class _PaginationSchema(_Lenient):
+    nextToken = fields.String(load_default=None, allow_none=True)
+
+
+class _SearchOrdersResponseSchema(_Lenient):
+    orders = fields.List(fields.Nested(_OrderSchema), required=True)
+    pagination = fields.Nested(_PaginationSchema, load_default=None, allow_none=True)
+    lastUpdatedBefore = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=UTC)
+    createdBefore = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=UTC)
+
+
+@dataclass(frozen=True)
+class OrderSearch:
+    """Every order one search returned (all pages), and the time up to which Amazon says it is complete."""
+
+    orders: list[AmazonOrder]
+    complete_until: datetime | None
+    pages: int
+
+
+def to_amazon_order(data: dict[str, Any]) -> AmazonOrder:
+    items = data["orderItems"]
+    return AmazonOrder(
+        order_id=data["orderId"],
+        marketplace_id=data["salesChannel"].get("marketplaceId"),
+        status=data["fulfillment"]["fulfillmentStatus"],
+        fulfilled_by=data["fulfillment"].get("fulfilledBy"),
+        item_ids=tuple(item["orderItemId"] for item in items),
+        last_updated=data["lastUpdatedTime"].timestamp() if data.get("lastUpdatedTime") else None,
+        buyer_requested_cancel=any(
+            ((item.get("cancellation") or {}).get("cancellationRequest") or {}).get("requester") == "BUYER"
+            for item in items
+        ),
+    )
+
+
+class OrdersApi:
+    def __init__(self, client: SpApiClient) -> None:
+        self._client = client
+
+    def get_order(self, store: Store, order_id: str, deadline: Deadline) -> AmazonOrder:
+        body = self._client.call(
+            store,
+            GET_ORDER,
+            deadline,
+            path_params={"orderId": order_id},
+            params={"includedData": INCLUDED_DATA},
+        )
+        try:
+            data = _GetOrderResponseSchema().load(body)
+        except ValidationError as exc:
+            raise UpstreamUnavailable(SERVICE, f"getOrder {order_id}: malformed answer {exc.messages}") from None
+        return to_amazon_order(data["order"])
+
+    def search_orders(
+        self,
+        store: Store,
+        deadline: Deadline,
+        *,
+        created_after: datetime | None = None,
+        updated_after: datetime | None = None,
+        statuses: tuple[str, ...] = (),
+        max_pages: int = 50,
+    ) -> OrderSearch:
+        """Seller-fulfilled orders of the store's marketplace created or updated since then, all pages.
+
+        Exactly one of ``created_after`` / ``updated_after``, as Amazon requires.
+        """
+        if (created_after is None) == (updated_after is None):
+            raise ValueError("searchOrders takes exactly one of created_after and updated_after")
+        since = created_after or updated_after
+        assert since is not None
+        params = {
+            "createdAfter" if created_after else "lastUpdatedAfter": since.astimezone(UTC).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"
+            ),
+            "marketplaceIds": store.marketplace_id,
+            "fulfilledBy": "MERCHANT",
+            "maxResultsPerPage": "100",
+            "includedData": INCLUDED_DATA,
+        }
+        if statuses:
+            params["fulfillmentStatuses"] = ",".join(statuses)
+        orders: list[AmazonOrder] = []
+        complete_until: datetime | None = None
+        for page in range(1, max_pages + 1):
+            body = self._client.call(store, SEARCH_ORDERS, deadline, params=params)
+            try:
+                data = _SearchOrdersResponseSchema().load(body)
+            except ValidationError as exc:
+                raise UpstreamUnavailable(SERVICE, f"searchOrders: malformed answer {exc.messages}") from None
+            if page == 1:
+                complete_until = data["lastUpdatedBefore"] or data["createdBefore"]
+            orders.extend(to_amazon_order(order) for order in data["orders"])
+            token = (data["pagination"] or {}).get("nextToken")
+            if not token:
+                return OrderSearch(orders, complete_until, page)
+            params = {**params, "paginationToken": token}
+        raise UpstreamUnavailable(SERVICE, f"searchOrders: more than {max_pages} pages; narrow the window")

@@ -1,0 +1,95 @@
+"""The one place that builds the bridge's collaborators, under one set of names, for web, worker and CLI alike.
+
+``build_storage`` needs only the database URL: it is all that the commands reading or changing the bridge's own
+records use. ``build_bridge`` adds the clients of Commerce and Amazon and the cancel intake, from full settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import requests
+from sqlalchemy import Engine
+
+from bridge.amazon_status import AmazonStatus
+from bridge.cancel_intake import CancelIntake
+from bridge.clients.commerce import CommerceClient
+from bridge.clients.feeds_api import FeedsApi
+from bridge.clients.lwa import LwaTokenSource
+from bridge.clients.orders_api import OrdersApi
+from bridge.clients.spapi import SpApiClient
+from bridge.settings import Settings
+from bridge.storage.cancel_requests import CancelRequests
+from bridge.storage.engine import make_engine
+from bridge.storage.feed_records import FeedRecords
+from bridge.storage.order_links import OrderLinks
+from bridge.storage.order_mirror import OrderMirror
+from bridge.storage.rate_limiter import RateLimiter
+
+HTTP_POOL_SIZE = 32  # connections kept per host: web threads and write-back workers share one session
+
+
+@dataclass
+class Storage:
+    """The bridge's own records."""
+
+    engine: Engine
+    requests: CancelRequests
+    feeds: FeedRecords
+    links: OrderLinks
+    mirror: OrderMirror
+
+
+@dataclass
+class Bridge(Storage):
+    """Everything the web app and the worker use: the records, the clients and the cancel intake."""
+
+    settings: Settings
+    limiter: RateLimiter
+    commerce: CommerceClient
+    lwa: LwaTokenSource
+    orders_api: OrdersApi
+    feeds_api: FeedsApi
+    amazon_status: AmazonStatus
+    intake: CancelIntake
+
+
+def build_storage(database_url: str) -> Storage:
+    engine = make_engine(database_url)
+    return Storage(engine, CancelRequests(engine), FeedRecords(engine), OrderLinks(engine), OrderMirror(engine))
+
+
+def build_bridge(settings: Settings) -> Bridge:
+    storage = build_storage(settings.database_url)
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=10, pool_maxsize=HTTP_POOL_SIZE)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    commerce = CommerceClient(
+        settings.commerce_base_url, settings.commerce_auth, settings.commerce_store_code, session=session
+    )
+    lwa = LwaTokenSource(settings.lwa_token_url, settings.lwa_client_id, settings.lwa_client_secret, session=session)
+    limiter = RateLimiter(storage.engine, settings.spapi_quotas)
+    spapi = SpApiClient(lwa, limiter, settings.spapi_endpoint, session=session)
+    orders_api = OrdersApi(spapi)
+    amazon_status = AmazonStatus(orders_api, storage.mirror, settings.pipeline.mirror_max_age_seconds)
+    intake = CancelIntake(
+        commerce=commerce,
+        amazon_status=amazon_status,
+        links=storage.links,
+        requests=storage.requests,
+        stores=settings.stores,
+        on_accept=settings.on_accept,
+        default_locale=settings.default_locale,
+    )
+    return Bridge(
+        **vars(storage),
+        settings=settings,
+        limiter=limiter,
+        commerce=commerce,
+        lwa=lwa,
+        orders_api=orders_api,
+        feeds_api=FeedsApi(spapi, session),
+        amazon_status=amazon_status,
+        intake=intake,
+    )

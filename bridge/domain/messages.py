@@ -1,0 +1,165 @@
+"""What the Commerce admin reads when the bridge stops or holds a cancel, in en_US and it_IT.
+
+Every message names the Amazon order and says what to do instead. Italian wording follows Adobe's Italian
+Amazon Sales Channel guide ("Annullare un ordine non spedito").
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+# Result codes the bridge records itself for a request it did not send (Amazon's own codes are numbers).
+STATUS_CHANGED = "StatusChanged"  # Amazon's status changed; the result description holds the new one
+AMAZON_FULFILLED = "AmazonFulfilled"
+
+
+class MessageKey(StrEnum):
+    STORE_NOT_CONFIGURED = "store_not_configured"
+    ORDER_IMPORT_OFF = "order_import_off"
+    AMAZON_FULFILLED = "amazon_fulfilled"
+    PENDING = "pending"
+    PARTIALLY_SHIPPED = "partially_shipped"
+    SHIPPED = "shipped"
+    NOT_CANCELABLE = "not_cancelable"
+    NOT_FOUND_AT_AMAZON = "not_found_at_amazon"
+    STATUS_UNCONFIRMED = "status_unconfirmed"
+    HELD_FOR_AMAZON = "held_for_amazon"
+    BRIDGE_UNAVAILABLE = "bridge_unavailable"
+    AUDIT_CANCELED_AT_AMAZON = "audit_canceled_at_amazon"
+    AUDIT_ALREADY_CANCELED = "audit_already_canceled"
+    AUDIT_REJECTED = "audit_rejected"
+    AUDIT_NOT_SENT = "audit_not_sent"
+
+
+_CATALOG: dict[str, dict[MessageKey, str]] = {
+    "en_US": {
+        MessageKey.STORE_NOT_CONFIGURED: (
+            "Amazon order {amazon_order_id} belongs to an Amazon store that is not set up in the cancel bridge. "
+            "Cancel it in Amazon Seller Central."
+        ),
+        MessageKey.ORDER_IMPORT_OFF: (
+            "Order import is off for the Amazon store of order {amazon_order_id}: manage this order in "
+            "Amazon Seller Central."
+        ),
+        MessageKey.AMAZON_FULFILLED: (
+            "Amazon order {amazon_order_id} is fulfilled by Amazon: it can only be canceled in Amazon Seller Central."
+        ),
+        MessageKey.PENDING: (
+            "Amazon order {amazon_order_id} is Pending: it can only be canceled in Amazon Seller Central."
+        ),
+        MessageKey.PARTIALLY_SHIPPED: (
+            "Amazon order {amazon_order_id} is Partially Shipped: it can only be canceled in Amazon Seller Central."
+        ),
+        MessageKey.SHIPPED: (
+            "Amazon order {amazon_order_id} has already shipped and cannot be canceled: handle returns and "
+            "exchanges in Amazon Seller Central."
+        ),
+        MessageKey.NOT_CANCELABLE: (
+            "Amazon order {amazon_order_id} is {amazon_status} at Amazon and cannot be canceled from Commerce: "
+            "cancel it in Amazon Seller Central."
+        ),
+        MessageKey.NOT_FOUND_AT_AMAZON: (
+            "Amazon order {amazon_order_id} was not found in its Amazon store. Check the order in Amazon Seller "
+            "Central and cancel it there."
+        ),
+        MessageKey.STATUS_UNCONFIRMED: (
+            "The status of Amazon order {amazon_order_id} could not be confirmed with Amazon right now, so the "
+            "order was not canceled. Try again in a few minutes."
+        ),
+        MessageKey.HELD_FOR_AMAZON: (
+            "The cancel of Amazon order {amazon_order_id} was sent to Amazon. This order will change to Complete "
+            "when Amazon confirms it; no further action is needed."
+        ),
+        MessageKey.BRIDGE_UNAVAILABLE: (
+            "Order {order_ref} could not be checked by the Amazon cancel bridge right now, so it was not "
+            "canceled. Try again in a few minutes; if this keeps happening, ask your administrator to run "
+            "'bridge doctor'."
+        ),
+        MessageKey.AUDIT_CANCELED_AT_AMAZON: (
+            "Amazon order {amazon_order_id} was canceled at Amazon (reason: {reason}; feed {feed_id}); Amazon "
+            "notifies the buyer. The cancel bridge set this order to Complete."
+        ),
+        MessageKey.AUDIT_ALREADY_CANCELED: (
+            "Amazon order {amazon_order_id} was already canceled at Amazon, so no cancel was sent. The cancel bridge "
+            "set this order to Complete."
+        ),
+        MessageKey.AUDIT_REJECTED: (
+            "Amazon did not cancel order {amazon_order_id}: {answer}. This order was not set to Complete. Check the "
+            "order in Amazon Seller Central and handle it there."
+        ),
+        MessageKey.AUDIT_NOT_SENT: (
+            "The cancel of Amazon order {amazon_order_id} was not sent: at Amazon the order is now {amazon_status}. "
+            "This order was not set to Complete. Handle it in Amazon Seller Central."
+        ),
+    },
+    "it_IT": {
+        MessageKey.STORE_NOT_CONFIGURED: (
+            "L'ordine Amazon {amazon_order_id} appartiene a un negozio Amazon non configurato nel bridge di "
+            "annullamento. Annullalo nel tuo account Amazon Seller Central."
+        ),
+        MessageKey.ORDER_IMPORT_OFF: (
+            "L'importazione degli ordini è disattivata per il negozio Amazon dell'ordine {amazon_order_id}: "
+            "gestisci questo ordine nel tuo account Amazon Seller Central."
+        ),
+        MessageKey.AMAZON_FULFILLED: (
+            "L'ordine Amazon {amazon_order_id} è evaso da Amazon: può essere annullato solo tramite il tuo "
+            "account Amazon Seller Central."
+        ),
+        MessageKey.PENDING: (
+            "L'ordine Amazon {amazon_order_id} è in sospeso: può essere annullato solo tramite il tuo account "
+            "Amazon Seller Central."
+        ),
+        MessageKey.PARTIALLY_SHIPPED: (
+            "L'ordine Amazon {amazon_order_id} è parzialmente spedito: può essere annullato solo tramite il tuo "
+            "account Amazon Seller Central."
+        ),
+        MessageKey.SHIPPED: (
+            "L'ordine Amazon {amazon_order_id} è già stato spedito e non può essere annullato: i resi e gli "
+            "scambi devono essere gestiti nel tuo account Amazon Seller Central."
+        ),
+        MessageKey.NOT_CANCELABLE: (
+            "L'ordine Amazon {amazon_order_id} è nello stato {amazon_status} su Amazon e non può essere annullato "
+            "da Commerce: annullalo nel tuo account Amazon Seller Central."
+        ),
+        MessageKey.NOT_FOUND_AT_AMAZON: (
+            "L'ordine Amazon {amazon_order_id} non è stato trovato nel suo negozio Amazon. Verifica l'ordine nel "
+            "tuo account Amazon Seller Central e annullalo lì."
+        ),
+        MessageKey.STATUS_UNCONFIRMED: (
+            "Non è stato possibile confermare ora con Amazon lo stato dell'ordine {amazon_order_id}, quindi "
+            "l'ordine non è stato annullato. Riprova tra qualche minuto."
+        ),
+        MessageKey.HELD_FOR_AMAZON: (
+            "L'annullamento dell'ordine Amazon {amazon_order_id} è stato inviato ad Amazon. Lo stato di questo "
+            "ordine cambierà in Completo quando Amazon lo avrà confermato; non serve altro."
+        ),
+        MessageKey.BRIDGE_UNAVAILABLE: (
+            "Non è stato possibile verificare ora l'ordine {order_ref} tramite il bridge di annullamento Amazon, "
+            "quindi l'ordine non è stato annullato. Riprova tra qualche minuto; se il problema persiste, chiedi "
+            "all'amministratore di eseguire 'bridge doctor'."
+        ),
+        MessageKey.AUDIT_CANCELED_AT_AMAZON: (
+            "L'ordine Amazon {amazon_order_id} è stato annullato su Amazon (motivo: {reason}; feed {feed_id}); Amazon "
+            "avvisa l'acquirente. Il bridge di annullamento ha impostato questo ordine su Completo."
+        ),
+        MessageKey.AUDIT_ALREADY_CANCELED: (
+            "L'ordine Amazon {amazon_order_id} era già annullato su Amazon, quindi non è stato inviato alcun "
+            "annullamento. Il bridge di annullamento ha impostato questo ordine su Completo."
+        ),
+        MessageKey.AUDIT_REJECTED: (
+            "Amazon non ha annullato l'ordine {amazon_order_id}: {answer}. Questo ordine non è stato impostato su "
+            "Completo. Verifica l'ordine nel tuo account Amazon Seller Central e gestiscilo lì."
+        ),
+        MessageKey.AUDIT_NOT_SENT: (
+            "L'annullamento dell'ordine Amazon {amazon_order_id} non è stato inviato: su Amazon l'ordine ora è nello "
+            "stato {amazon_status}. Questo ordine non è stato impostato su Completo. Gestiscilo nel tuo account "
+            "Amazon Seller Central."
+        ),
+    },
+}
+
+
+def render(key: MessageKey, locale: str, **values: str) -> str:
+    """The message in the store's locale, falling back to en_US for a locale the catalog lacks."""
+    template = _CATALOG.get(locale, _CATALOG["en_US"])[key]
+    return template.format(**values)

@@ -1,0 +1,99 @@
+"""Where a cancel request and a feed stand, and the only moves between states the bridge allows.
+
+The tables below are the state machines: ``bridge.storage.transitions`` refuses, in the very UPDATE that moves a
+row, any move they do not list. A request is recorded ``pending`` by the webhook and ends ``completed``,
+``rejected`` or ``failed``; a feed is recorded ``preparing`` and ends ``done`` or ``abandoned``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class RequestState(StrEnum):
+    PENDING = "pending"  # recorded; Amazon is read again before anything is sent
+    READY = "ready"  # still Unshipped and seller-fulfilled: waiting for the next feed of its seller and marketplace
+    IN_FEED = "in_feed"  # in a feed being uploaded
+    SUBMITTED = "submitted"  # Amazon has the feed; waiting for its processing report
+    CONFIRMING = "confirming"  # the report showed no error; waiting for the order to read CANCELLED
+    CANCELLED_AT_AMAZON = "cancelled_at_amazon"  # confirmed, or canceled at Amazon already: write-back due
+    COMPLETED = "completed"  # Commerce order set Complete, with an audit comment
+    REJECTING = "rejecting"  # not sent or refused by Amazon: an audit comment is due
+    REJECTED = "rejected"  # the audit comment says what Amazon answered
+    FAILED = "failed"  # retries ran out, or the store left the stores file: an operator decides
+
+
+class FeedState(StrEnum):
+    PREPARING = "preparing"  # requests assigned; document not uploaded yet
+    UPLOADED = "uploaded"  # document uploaded; createFeed not known to have succeeded
+    SUBMITTED = "submitted"  # Amazon accepted the feed; polling getFeed
+    DONE = "done"  # report read and applied
+    ABANDONED = "abandoned"  # FATAL/CANCELLED at Amazon, or never created: its requests went back
+
+
+@dataclass(frozen=True)
+class StateMachine:
+    """Allowed moves as data: ``moves[source]`` is every state a row may go to from ``source``."""
+
+    name: str
+    initial: StrEnum
+    moves: Mapping[StrEnum, frozenset[StrEnum]]
+
+    @property
+    def states(self) -> frozenset[StrEnum]:
+        return frozenset(self.moves)
+
+    @property
+    def final(self) -> frozenset[StrEnum]:
+        return frozenset(state for state, targets in self.moves.items() if not targets)
+
+    def sources_of(self, target: StrEnum) -> frozenset[StrEnum]:
+        """Every state a row may come from to reach ``target``."""
+        return frozenset(source for source, targets in self.moves.items() if target in targets)
+
+    def allows(self, source: StrEnum, target: StrEnum) -> bool:
+        return target in self.moves.get(source, frozenset())
+
+
+def _machine(name: str, initial: StrEnum, moves: Mapping[StrEnum, Iterable[StrEnum]]) -> StateMachine:
+    return StateMachine(name, initial, {source: frozenset(targets) for source, targets in moves.items()})
+
+
+R = RequestState
+REQUEST_STATES = _machine(
+    "cancel request",
+    R.PENDING,
+    {
+        # re-checked at Amazon: sendable, canceled already, changed (or unknown), or its store left the stores file
+        R.PENDING: {R.READY, R.CANCELLED_AT_AMAZON, R.REJECTING, R.FAILED},
+        R.READY: {R.IN_FEED},  # taken into a feed
+        # the feed reached Amazon; or it did not (back to be re-checked, or failed for good); or a duplicate order
+        R.IN_FEED: {R.SUBMITTED, R.PENDING, R.FAILED},
+        # the report: accepted or refused; a FATAL/CANCELLED feed: back to be re-checked, or failed for good
+        R.SUBMITTED: {R.CONFIRMING, R.REJECTING, R.PENDING, R.FAILED},
+        # reads CANCELLED; not yet (looked at again later); never did
+        R.CONFIRMING: {R.CANCELLED_AT_AMAZON, R.CONFIRMING, R.FAILED},
+        R.CANCELLED_AT_AMAZON: {R.COMPLETED},  # written back
+        R.REJECTING: {R.REJECTED},  # audit comment written
+        R.COMPLETED: set(),
+        R.REJECTED: {R.PENDING},  # an operator's retry
+        R.FAILED: {R.PENDING},  # an operator's retry
+    },
+)
+FINAL_REQUEST_STATES = frozenset({R.COMPLETED, R.REJECTED, R.FAILED})  # nothing moves them but an operator
+RETRYABLE_REQUEST_STATES = frozenset({R.REJECTED, R.FAILED})  # what ``bridge jobs retry`` takes back to pending
+
+F = FeedState
+FEED_STATES = _machine(
+    "feed",
+    F.PREPARING,
+    {
+        F.PREPARING: {F.UPLOADED, F.ABANDONED},  # uploaded; or nothing reached Amazon
+        F.UPLOADED: {F.SUBMITTED, F.ABANDONED},  # createFeed accepted (or found after a crash); or refused
+        F.SUBMITTED: {F.DONE, F.ABANDONED},  # report applied; or FATAL/CANCELLED at Amazon
+        F.DONE: set(),
+        F.ABANDONED: set(),
+    },
+)

@@ -1,0 +1,1 @@
+"""One module per worker step; the worker runs them in the order of ``bridge.pipeline.worker.STEPS``."""

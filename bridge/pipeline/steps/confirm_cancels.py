@@ -1,0 +1,70 @@
+"""Step: confirm each cancel. A clean processing report means Amazon accepted the message; the order reading
+CANCELLED means the cancel happened. Only then is Commerce written back.
+
+A batch is confirmed from one mirror refresh that covers every change since the report came in; with the mirror
+off, each order is read on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bridge.clients.deadline import Deadline
+from bridge.domain.amazon_order import AmazonOrder, FulfillmentStatus
+from bridge.domain.states import RequestState
+from bridge.domain.stores import Store
+from bridge.errors import UpstreamError
+from bridge.pipeline.amazon_view import orders_for
+from bridge.pipeline.context import STEP_SECONDS, WorkerContext
+from bridge.storage.cancel_requests import CancelRequest
+
+log = logging.getLogger(__name__)
+BATCH = 1000
+
+
+def confirm_cancelled(ctx: WorkerContext) -> int:
+    batches, orphans = ctx.claim_by_store(RequestState.CONFIRMING, BATCH)
+    confirmed = 0
+    for store, requests in batches:
+        if ctx.stop.is_set():
+            orphans.extend(requests)
+            continue
+        confirmed += _confirm_batch(ctx, store, requests)
+    for request in orphans:  # left for later (a store taken out of the stores file is an operator's call)
+        ctx.requests.release(request, ctx.owner, ctx.retry_at(ctx.transient_faults, 1), request.last_error or "")
+    return confirmed
+
+
+def _confirm_batch(ctx: WorkerContext, store: Store, requests: list[CancelRequest]) -> int:
+    # Every change since the report put them in CONFIRMING must be seen: wait for the mirror rather than read a
+    # thousand orders one by one.
+    confirmed = 0
+    for request, order in orders_for(ctx, store, requests, lambda r: _read_live(ctx, store, r), read_live_up_to=0):
+        if order.status == FulfillmentStatus.CANCELLED:
+            ctx.requests.move(request, ctx.owner, RequestState.CANCELLED_AT_AMAZON)
+            confirmed += 1
+        else:
+            _not_yet(ctx, request, order.status)
+    return confirmed
+
+
+def _read_live(ctx: WorkerContext, store: Store, request: CancelRequest) -> AmazonOrder | None:
+    try:
+        return ctx.amazon_status.live(store, request.amazon_order_id, Deadline(STEP_SECONDS))
+    except UpstreamError as exc:
+        ctx.requests.release(request, ctx.owner, ctx.retry_at(ctx.transient_faults, 1), str(exc))
+        return None
+
+
+def _not_yet(ctx: WorkerContext, request: CancelRequest, status: str) -> None:
+    checks = request.confirm_checks + 1
+    if ctx.confirmations.exhausted(checks):
+        ctx.requests.move(
+            request, ctx.owner, RequestState.FAILED, confirm_checks=checks,
+            last_error=f"Amazon accepted the cancel but the order still reads {status}",
+        )  # fmt: skip
+        return
+    ctx.requests.move(
+        request, ctx.owner, RequestState.CONFIRMING, confirm_checks=checks,
+        next_attempt_at=ctx.retry_at(ctx.confirmations, checks),
+    )  # fmt: skip

@@ -1,0 +1,23 @@
+"""Step: keep each store's order mirror fresh on a schedule, so the webhook can answer without asking Amazon."""
+
+from __future__ import annotations
+
+from bridge.pipeline.amazon_view import refresh_store
+from bridge.pipeline.context import WorkerContext
+
+
+def keep_mirrors_fresh(ctx: WorkerContext) -> int:
+    """Refresh every store whose mirror is older than ``BRIDGE_MIRROR_REFRESH_SECONDS``; how many were."""
+    if not ctx.amazon_status.mirror_enabled:
+        return 0
+    refreshed = 0
+    for store in ctx.stores:
+        if not store.order_import or ctx.stop.is_set():
+            continue
+        cursor = ctx.mirror.cursor(store.code)
+        due = cursor is None or cursor.complete_as_of is None
+        if not due and cursor is not None and cursor.complete_as_of is not None:
+            due = cursor.complete_as_of < ctx.clock() - ctx.pipeline.mirror_refresh_seconds
+        if due and refresh_store(ctx, store):
+            refreshed += 1
+    return refreshed

@@ -1,0 +1,134 @@
+"""Step: send every ready request of one seller and marketplace in one OrderAcknowledgement feed.
+
+createFeedDocument -> upload -> createFeed, each bracketed by a recorded state (``bridge.storage.feed_records``)
+so that a crash leaves the feed PREPARING (nothing reached Amazon) or UPLOADED (createFeed may have): the
+recover-feeds step sorts those out.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bridge.clients.deadline import Deadline
+from bridge.clients.spapi_operations import CREATE_FEED
+from bridge.domain.cancel_reasons import CancelReason
+from bridge.domain.feed_builder import FEED_CONTENT_TYPE, FEED_TYPE, CancelMessage, build_cancel_feed
+from bridge.domain.states import FeedState, RequestState
+from bridge.domain.stores import Store
+from bridge.errors import QuotaExhausted, UpstreamError, UpstreamRejected
+from bridge.pipeline.context import STEP_SECONDS, WorkerContext
+from bridge.storage.cancel_requests import CancelRequest, ReadyGroup, RequestOutcome
+from bridge.storage.feed_records import FeedRecord
+
+log = logging.getLogger(__name__)
+CREATE_FEED_SETTLE_SECONDS = 600.0  # after an unclear createFeed, wait this long before asking getFeeds
+
+
+def due(ctx: WorkerContext, group: ReadyGroup, now: float) -> bool:
+    """Adaptive batching: while cancels keep arriving (a mass cancel), let them gather into one feed.
+
+    Send once none has joined for ``feed_gather_seconds``, or the oldest has waited ``feed_max_wait_seconds``, or
+    the batch is full. An idle bridge thus sends a lone cancel within seconds; a busy one sends few large feeds.
+    """
+    settings = ctx.pipeline
+    return (
+        group.count >= settings.feed_max_messages
+        or now - group.newest >= settings.feed_gather_seconds
+        or now - group.oldest >= settings.feed_max_wait_seconds
+    )
+
+
+def send_ready(ctx: WorkerContext) -> int:
+    """Send one feed per (store, seller, marketplace) that is due and has a createFeed token."""
+    sent = 0
+    for group in ctx.requests.ready_groups(ctx.clock()):
+        if ctx.stop.is_set():
+            break
+        store = ctx.stores.by_code(group.key[0])
+        if store is None or not due(ctx, group, ctx.clock()):
+            continue  # (the check step fails requests of a store no longer configured before they are ready)
+        if ctx.limiter.available(store.seller_id, CREATE_FEED.name) < 1:
+            continue  # no createFeed slot now: let requests gather into a bigger feed
+        batch = ctx.feeds.open_batch(
+            ctx.owner, group.key, ctx.clock(), ctx.pipeline.lease_seconds, ctx.pipeline.feed_max_messages
+        )
+        if batch is not None:
+            sent += _send(ctx, store, *batch)
+    return sent
+
+
+def _messages(requests: list[CancelRequest]) -> list[CancelMessage]:
+    return [
+        CancelMessage(
+            message_id=request.message_id or 0,
+            amazon_order_id=request.amazon_order_id,
+            merchant_order_id=request.increment_id,
+            item_ids=request.amazon_item_ids,
+            reason=CancelReason(request.reason),
+        )
+        for request in requests
+    ]
+
+
+def _send(ctx: WorkerContext, store: Store, feed: FeedRecord, requests: list[CancelRequest]) -> int:
+    requests = _without_duplicate_orders(ctx, feed, requests)
+    content = build_cancel_feed(store.seller_id, _messages(requests))
+    try:
+        document = ctx.feeds_api.create_feed_document(store, FEED_CONTENT_TYPE, Deadline(STEP_SECONDS))
+        ctx.feeds_api.upload(document, content, FEED_CONTENT_TYPE, Deadline(STEP_SECONDS))
+    except UpstreamError as exc:
+        _give_back(ctx, feed, requests, f"feed document: {exc}")
+        return 0
+    if not ctx.feeds.mark_uploaded(feed, ctx.owner, document.feed_document_id, ctx.clock()):
+        return 0
+    try:
+        amazon_feed_id = ctx.feeds_api.create_feed(
+            store, FEED_TYPE, [feed.marketplace_id], document.feed_document_id, Deadline(STEP_SECONDS)
+        )
+    except (QuotaExhausted, UpstreamRejected) as exc:
+        # A definite "no": Amazon did not create the feed.
+        _give_back(ctx, feed, requests, f"createFeed: {exc}")
+        return 0
+    except UpstreamError as exc:
+        # Timeout or 5xx: the feed may exist. Leave it UPLOADED for recover.py to look up before any resend,
+        # once Amazon has had time to list it.
+        log.warning("createFeed outcome unknown", extra={"feed": feed.id, "error": str(exc)})
+        ctx.feeds.hold(feed, ctx.owner, until=ctx.clock() + CREATE_FEED_SETTLE_SECONDS)
+        return 0
+    next_poll = ctx.retry_at(ctx.feed_polls, 1)
+    if ctx.feeds.mark_submitted(feed, ctx.owner, amazon_feed_id, next_poll):
+        log.info(
+            "feed submitted",
+            extra={"feed": feed.id, "amazon_feed_id": amazon_feed_id, "messages": len(requests), "store": store.code},
+        )
+    return 1
+
+
+def _without_duplicate_orders(
+    ctx: WorkerContext, feed: FeedRecord, requests: list[CancelRequest]
+) -> list[CancelRequest]:
+    """One message per Amazon order: two Commerce orders linked to one Amazon order (a duplicate import) must not
+    cancel it twice. The later request fails, for an operator to look at."""
+    first: dict[str, CancelRequest] = {}
+    duplicates: dict[int, RequestOutcome] = {}
+    for request in requests:
+        if request.amazon_order_id in first:
+            error = f"Amazon order {request.amazon_order_id} is also cancel request {first[request.amazon_order_id].id}"
+            duplicates[request.id] = RequestOutcome(
+                RequestState.FAILED, {"feed_id": None, "message_id": None, "last_error": error}
+            )
+        else:
+            first[request.amazon_order_id] = request
+    if duplicates:
+        ctx.feeds.settle_some(feed, duplicates)
+    return list(first.values())
+
+
+def _give_back(ctx: WorkerContext, feed: FeedRecord, requests: list[CancelRequest], error: str) -> None:
+    """Nothing reached Amazon. The requests go back to be re-checked (they may ship while they wait), after a
+    growing back-off; a lasting refusal (e.g. the app lacks the Feeds role) ends in FAILED for an operator."""
+    log.warning("feed not sent", extra={"feed": feed.id, "error": error})
+    # ``attempts`` counts the feeds that reached Amazon (see FeedRecords.mark_submitted): this one did not, yet it
+    # is a try that failed.
+    outcomes = {request.id: ctx.after_failed_feed(request.attempts + 1, error) for request in requests}
+    ctx.feeds.finish(feed, ctx.owner, FeedState.ABANDONED, outcomes)

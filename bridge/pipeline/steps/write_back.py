@@ -1,0 +1,94 @@
+"""Step: write back. Once Amazon confirms, the Commerce order becomes Complete, with an audit comment for admins.
+
+``POST /V1/orders`` sets state and status (comments cannot, on 2.4.7+), always with the increment id; the order is
+read back because Commerce's own state handler can rewrite state on save. A rejected request only gets a comment.
+Every step is idempotent (a marker in the comment tells whether it was written), so a worker killed half-way and a
+Commerce outage only delay the write-back: it is retried with back-off, never dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from bridge.clients.deadline import Deadline
+from bridge.domain.messages import STATUS_CHANGED, MessageKey, render
+from bridge.domain.states import RequestState
+from bridge.errors import UpstreamError
+from bridge.pipeline.context import STEP_SECONDS, WorkerContext
+from bridge.storage.cancel_requests import CancelRequest
+from bridge.storage.feed_records import FeedRecords
+from bridge.storage.tables import utcnow
+
+log = logging.getLogger(__name__)
+BATCH = 200
+COMPLETE = "complete"
+
+
+def marker(request: CancelRequest) -> str:
+    return f"[amazon-cancel-bridge #{request.id}]"
+
+
+def audit_comment(request: CancelRequest, locale: str, feeds: FeedRecords) -> str:
+    if request.state == RequestState.REJECTING and request.amazon_result_code == STATUS_CHANGED:
+        text = render(
+            MessageKey.AUDIT_NOT_SENT, locale, amazon_order_id=request.amazon_order_id,
+            amazon_status=request.amazon_result_description or "?",
+        )  # fmt: skip
+    elif request.state == RequestState.REJECTING:
+        answer = request.amazon_result_description or "no reason given"
+        if request.amazon_result_code:
+            answer += f" ({request.amazon_result_code})"
+        text = render(MessageKey.AUDIT_REJECTED, locale, amazon_order_id=request.amazon_order_id, answer=answer)
+    elif request.feed_id is None:
+        text = render(MessageKey.AUDIT_ALREADY_CANCELED, locale, amazon_order_id=request.amazon_order_id)
+    else:
+        feed = feeds.get(request.feed_id)
+        text = render(
+            MessageKey.AUDIT_CANCELED_AT_AMAZON, locale, amazon_order_id=request.amazon_order_id,
+            reason=request.reason, feed_id=(feed.amazon_feed_id if feed else None) or str(request.feed_id),
+        )  # fmt: skip
+    return f"{text} {marker(request)}"
+
+
+def write_back(ctx: WorkerContext) -> int:
+    """Write back a batch, ``write_back_concurrency`` orders at a time (each takes three or four Commerce calls)."""
+    claimed = ctx.requests.claim(
+        ctx.owner, {RequestState.CANCELLED_AT_AMAZON, RequestState.REJECTING}, ctx.clock(),
+        ctx.pipeline.lease_seconds, BATCH,
+    )  # fmt: skip
+    if not claimed:
+        return 0
+    with ThreadPoolExecutor(max_workers=ctx.pipeline.write_back_concurrency) as pool:
+        return sum(pool.map(lambda request: _write_back_one(ctx, request), claimed))
+
+
+def _write_back_one(ctx: WorkerContext, request: CancelRequest) -> int:
+    if ctx.stop.is_set():
+        ctx.requests.release(request, ctx.owner, retry_at=ctx.clock(), error=request.last_error or "")
+        return 0
+    try:
+        _write_one(ctx, request)
+    except UpstreamError as exc:
+        log.warning("write-back delayed", extra={"request": request.id, "error": str(exc)})
+        ctx.requests.release(request, ctx.owner, ctx.retry_at(ctx.transient_faults, 1), f"Commerce write-back: {exc}")
+        return 0
+    return 1
+
+
+def _write_one(ctx: WorkerContext, request: CancelRequest) -> None:
+    store = ctx.stores.by_code(request.store_code)
+    locale = store.locale if store else "en_US"
+    entity_id = request.commerce_entity_id
+    if request.state == RequestState.CANCELLED_AT_AMAZON:
+        # Setting Complete again is harmless, so write first and read back once (state, status and comments).
+        increment_id = request.increment_id or ctx.commerce.order_state(entity_id, Deadline(STEP_SECONDS)).increment_id
+        ctx.commerce.set_state_and_status(entity_id, increment_id or "", COMPLETE, COMPLETE, Deadline(STEP_SECONDS))
+    current = ctx.commerce.order_state(entity_id, Deadline(STEP_SECONDS))
+    if request.state == RequestState.CANCELLED_AT_AMAZON and (current.state, current.status) != (COMPLETE, COMPLETE):
+        raise UpstreamError("Commerce", f"order {entity_id} reads {current.state}/{current.status} after the write")
+    if not any(marker(request) in comment for comment in current.comments):
+        ctx.commerce.add_comment(entity_id, audit_comment(request, locale, ctx.feeds), Deadline(STEP_SECONDS))
+    final = RequestState.COMPLETED if request.state == RequestState.CANCELLED_AT_AMAZON else RequestState.REJECTED
+    ctx.requests.move(request, ctx.owner, final, completed_at=utcnow())
+    log.info("written back", extra={"request": request.id, "commerce_entity_id": entity_id, "state": final.value})

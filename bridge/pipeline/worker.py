@@ -1,0 +1,84 @@
+"""``bridge worker``: drives every recorded cancel request to a final state, alongside any number of peers.
+
+Each round runs every pipeline step once; steps claim their work under leases, so several workers on one database
+share it without doing anything twice, and a killed worker's work is taken over when its leases run out. SIGTERM
+lets the current step finish (steps are short and check the stop flag) and then exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import uuid
+from collections.abc import Callable
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bridge.composition import Bridge
+from bridge.pipeline.context import WorkerContext
+from bridge.pipeline.steps.check_pending import check_pending
+from bridge.pipeline.steps.confirm_cancels import confirm_cancelled
+from bridge.pipeline.steps.poll_feeds import poll_submitted_feeds
+from bridge.pipeline.steps.recover_feeds import recover_stale_feeds
+from bridge.pipeline.steps.refresh_mirrors import keep_mirrors_fresh
+from bridge.pipeline.steps.send_feeds import send_ready
+from bridge.pipeline.steps.write_back import write_back
+from bridge.storage.transitions import TransitionRefused
+
+log = logging.getLogger(__name__)
+
+STEPS: tuple[Callable[[WorkerContext], int], ...] = (
+    keep_mirrors_fresh,
+    recover_stale_feeds,
+    check_pending,
+    send_ready,
+    poll_submitted_feeds,
+    confirm_cancelled,
+    write_back,
+)
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def worker_context(bridge: Bridge, owner: str | None = None) -> WorkerContext:
+    return WorkerContext.of(bridge, owner or worker_id())
+
+
+def run_round(ctx: WorkerContext) -> int:
+    """Every step once; how much moved. A failure in one step does not stop the others."""
+    progressed = 0
+    for step in STEPS:
+        if ctx.stop.is_set():
+            break
+        try:
+            progressed += step(ctx)
+        except TransitionRefused as exc:
+            # A request or feed moved under this worker (its lease ran out and another took over): what this step
+            # still held is released when its leases expire, and the other worker carries on with it.
+            log.warning("pipeline step lost a row to another worker", extra={"step": step.__name__, "error": str(exc)})
+        except SQLAlchemyError as exc:
+            log.error("pipeline step failed", extra={"step": step.__name__, "error": exc.__class__.__name__})
+        except Exception:  # a bug in one step must not stop the others; leases hand its work back later
+            log.exception("pipeline step crashed", extra={"step": step.__name__})
+    return progressed
+
+
+def run_worker(bridge: Bridge) -> int:
+    ctx = worker_context(bridge)
+
+    def request_stop(signum: int, _frame: object) -> None:
+        log.info("stopping after the current step", extra={"signal": signal.Signals(signum).name})
+        ctx.stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    log.info("worker started", extra={"worker": ctx.owner})
+    while not ctx.stop.is_set():
+        if run_round(ctx) == 0:
+            ctx.stop.wait(ctx.pipeline.worker_idle_seconds)
+    log.info("worker stopped", extra={"worker": ctx.owner})
+    return 0

@@ -1,0 +1,317 @@
+"""Settings from the environment (12-factor), checked once at start-up.
+
+``load_settings`` collects every problem before failing, so an operator fixes the whole environment in one
+pass; messages name the variable, never its value.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+from bridge.clients.spapi_operations import QUOTAS
+from bridge.domain.stores import LOCALES, StoreDirectory
+from bridge.errors import ConfigError
+from bridge.stores_file import load_stores
+
+DEFAULT_LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
+SECRET_HEADER_DEFAULT = "X-Bridge-Webhook-Secret"
+ON_ACCEPT_CHOICES = ("proceed", "hold")
+TRUTHY = {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class CommerceAuth:
+    """Integration credentials: Bearer when only the access token is set, OAuth 1.0a when all four are."""
+
+    access_token: str = field(repr=False)
+    consumer_key: str = field(repr=False, default="")
+    consumer_secret: str = field(repr=False, default="")
+    access_token_secret: str = field(repr=False, default="")
+
+    @property
+    def uses_oauth1(self) -> bool:
+        return bool(self.consumer_key)
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """How the worker paces itself. Defaults suit production; tests and the demo shorten them."""
+
+    worker_idle_seconds: float = 2.0  # wait when there is nothing to do
+    lease_seconds: float = 120.0  # a dead worker's jobs are taken over after this
+    feed_poll_initial_seconds: float = 30.0  # first getFeed after createFeed; doubles up to the max
+    feed_poll_max_seconds: float = 300.0
+    retry_backoff_seconds: float = 60.0  # after a transient fault or a FATAL feed; doubles per attempt
+    max_feed_attempts: int = 5  # feeds a request may go out in before an operator must look
+    confirm_checks: int = 10  # status reads after a clean report before giving up on seeing CANCELLED
+    feed_max_messages: int = 5000  # ~2 MB of XML, well under Amazon's 10 MB
+    feed_gather_seconds: float = 2.0  # send once no cancel joined the batch for this long (a mass cancel ended)
+    feed_max_wait_seconds: float = 60.0  # ... or once the oldest has waited this long
+    write_back_concurrency: int = 4  # parallel Commerce calls for write-backs
+    mirror_max_age_seconds: float = 600.0  # trust the order mirror while it is this fresh; 0 = always read live
+    mirror_refresh_seconds: float = 300.0  # keep it fresh (searchOrders refills one call per 180 s)
+    mirror_backfill_days: int = 30  # open orders created this far back are loaded at start
+
+
+PIPELINE_VARIABLES = {
+    "BRIDGE_WORKER_IDLE_SECONDS": ("worker_idle_seconds", float, 0.01, 3600),
+    "BRIDGE_WORKER_LEASE_SECONDS": ("lease_seconds", float, 1, 86400),
+    "BRIDGE_FEED_POLL_INITIAL_SECONDS": ("feed_poll_initial_seconds", float, 0.01, 86400),
+    "BRIDGE_FEED_POLL_MAX_SECONDS": ("feed_poll_max_seconds", float, 0.01, 86400),
+    "BRIDGE_RETRY_BACKOFF_SECONDS": ("retry_backoff_seconds", float, 0.01, 86400),
+    "BRIDGE_MAX_FEED_ATTEMPTS": ("max_feed_attempts", int, 1, 100),
+    "BRIDGE_CONFIRM_CHECKS": ("confirm_checks", int, 1, 1000),
+    "BRIDGE_FEED_MAX_MESSAGES": ("feed_max_messages", int, 1, 20000),
+    "BRIDGE_FEED_GATHER_SECONDS": ("feed_gather_seconds", float, 0, 3600),
+    "BRIDGE_FEED_MAX_WAIT_SECONDS": ("feed_max_wait_seconds", float, 0, 86400),
+    "BRIDGE_WRITE_BACK_CONCURRENCY": ("write_back_concurrency", int, 1, 32),
+    "BRIDGE_MIRROR_MAX_AGE_SECONDS": ("mirror_max_age_seconds", float, 0, 86400),
+    "BRIDGE_MIRROR_REFRESH_SECONDS": ("mirror_refresh_seconds", float, 1, 86400),
+    "BRIDGE_MIRROR_BACKFILL_DAYS": ("mirror_backfill_days", int, 1, 365),
+}
+
+
+def _pipeline_settings(env: Mapping[str, str], problems: list[str]) -> PipelineSettings:
+    values: dict[str, float | int] = {}
+    for variable, (name, kind, low, high) in PIPELINE_VARIABLES.items():
+        raw = env.get(variable)
+        if raw is None or raw == "":
+            continue
+        try:
+            value = kind(raw)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            problems.append(f"{variable}: must be a {'whole ' if kind is int else ''}number from {low} to {high}")
+            continue
+        values[name] = value
+    return PipelineSettings(**values)  # type: ignore[arg-type]
+
+
+def _quota_overrides(env: Mapping[str, str], problems: list[str]) -> dict[str, tuple[float, int]]:
+    """``SPAPI_QUOTAS="getOrder=5:60,createFeed=0.02:20"``: for an application Amazon granted higher limits."""
+    overrides: dict[str, tuple[float, int]] = {}
+    raw = env.get("SPAPI_QUOTAS", "").strip()
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        name, _, value = item.partition("=")
+        rate, _, burst = value.partition(":")
+        try:
+            parsed = (float(rate), int(burst))
+        except ValueError:
+            parsed = None
+        if name not in QUOTAS or parsed is None or parsed[0] <= 0 or parsed[1] < 1:
+            problems.append(f"SPAPI_QUOTAS: {item!r} is not operation=rate:burst (operations: {', '.join(QUOTAS)})")
+            continue
+        overrides[name] = parsed
+    return {**QUOTAS, **overrides}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bridge needs to run, validated."""
+
+    database_url: str = field(repr=False)  # may hold a password
+    instance_path: Path
+    commerce_base_url: str
+    commerce_store_code: str | None
+    commerce_auth: CommerceAuth
+    webhook_public_key: RSAPublicKey | None
+    webhook_secret: str | None = field(repr=False)
+    webhook_secret_header: str
+    allow_unsigned_webhooks: bool
+    lwa_client_id: str
+    lwa_client_secret: str = field(repr=False)
+    lwa_token_url: str
+    spapi_endpoint: str | None
+    stores: StoreDirectory
+    stores_file: Path
+    webhook_budget_ms: int
+    on_accept: str
+    default_locale: str
+    log_level: str
+    pipeline: PipelineSettings
+    spapi_quotas: dict[str, tuple[float, int]]
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept Heroku-style ``postgres://`` and plain ``postgresql://``; drive both with psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _environment(environ: Mapping[str, str] | None) -> dict[str, str]:
+    # Values pasted into a platform's settings often carry a stray newline; it must not reach an HTTP header.
+    return {name: value.strip() for name, value in (os.environ if environ is None else environ).items()}
+
+
+def _instance_path(env: Mapping[str, str]) -> Path:
+    return Path(env.get("BRIDGE_INSTANCE_PATH", "instance")).resolve()
+
+
+def _database_url(env: Mapping[str, str], instance_path: Path, problems: list[str]) -> str:
+    database_url = normalize_database_url(env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'bridge.sqlite'}")
+    if not database_url.startswith(("sqlite:", "postgresql+psycopg:")):
+        problems.append("DATABASE_URL: only sqlite:/// and postgres(ql):// URLs are supported")
+    return database_url
+
+
+def load_database_url(environ: Mapping[str, str] | None = None) -> str:
+    """Just the database URL, for commands that touch nothing but the bridge's own records; ConfigError if bad."""
+    env = _environment(environ)
+    problems: list[str] = []
+    database_url = _database_url(env, _instance_path(env), problems)
+    if problems:
+        raise ConfigError(problems)
+    return database_url
+
+
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _load_public_key(env: Mapping[str, str], problems: list[str]) -> RSAPublicKey | None:
+    pem = env.get("COMMERCE_WEBHOOK_PUBLIC_KEY", "")
+    source = "COMMERCE_WEBHOOK_PUBLIC_KEY"
+    key_file = env.get("COMMERCE_WEBHOOK_PUBLIC_KEY_FILE", "")
+    if pem and key_file:
+        problems.append("COMMERCE_WEBHOOK_PUBLIC_KEY and COMMERCE_WEBHOOK_PUBLIC_KEY_FILE: set only one of them")
+        return None
+    if key_file:
+        source = f"COMMERCE_WEBHOOK_PUBLIC_KEY_FILE ({key_file})"
+        try:
+            pem = Path(key_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            problems.append(f"{source}: cannot be read: {exc.strerror or exc.__class__.__name__}")
+            return None
+    if not pem:
+        return None
+    # Keys pasted into a one-line env var often arrive with literal "\n".
+    pem = pem.replace("\\n", "\n").strip() + "\n"
+    try:
+        key = load_pem_public_key(pem.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        problems.append(
+            f"{source}: not a PEM public key (copy it from Stores > Configuration > Adobe Services > "
+            "Webhooks > Digital Signature)"
+        )
+        return None
+    if not isinstance(key, RSAPublicKey):
+        problems.append(f"{source}: must be an RSA public key, as Commerce generates")
+        return None
+    return key
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and check every setting; raise ConfigError listing all problems at once."""
+    env = _environment(environ)
+    problems: list[str] = []
+
+    instance_path = _instance_path(env)
+    database_url = _database_url(env, instance_path, problems)
+
+    commerce_base_url = env.get("COMMERCE_BASE_URL", "").rstrip("/")
+    if not commerce_base_url:
+        problems.append("COMMERCE_BASE_URL: not set (e.g. https://shop.example.com)")
+    elif not _is_http_url(commerce_base_url):
+        problems.append("COMMERCE_BASE_URL: must be an http(s) URL")
+    store_code = env.get("COMMERCE_STORE_CODE") or None
+
+    oauth_parts = {
+        name: env.get(name, "")
+        for name in ("COMMERCE_CONSUMER_KEY", "COMMERCE_CONSUMER_SECRET", "COMMERCE_ACCESS_TOKEN_SECRET")
+    }
+    access_token = env.get("COMMERCE_ACCESS_TOKEN", "")
+    if not access_token:
+        problems.append("COMMERCE_ACCESS_TOKEN: not set (the integration's access token)")
+    if any(oauth_parts.values()) and not all(oauth_parts.values()):
+        missing = ", ".join(name for name, value in oauth_parts.items() if not value)
+        problems.append(f"{missing}: OAuth 1.0a needs all of the consumer key, consumer secret and token secret")
+    commerce_auth = CommerceAuth(
+        access_token=access_token,
+        consumer_key=oauth_parts["COMMERCE_CONSUMER_KEY"],
+        consumer_secret=oauth_parts["COMMERCE_CONSUMER_SECRET"],
+        access_token_secret=oauth_parts["COMMERCE_ACCESS_TOKEN_SECRET"],
+    )
+
+    public_key = _load_public_key(env, problems)
+    webhook_secret = env.get("COMMERCE_WEBHOOK_SECRET") or None
+    allow_unsigned = env.get("BRIDGE_ALLOW_UNSIGNED_WEBHOOKS", "").lower() in TRUTHY
+    key_configured = bool(env.get("COMMERCE_WEBHOOK_PUBLIC_KEY") or env.get("COMMERCE_WEBHOOK_PUBLIC_KEY_FILE"))
+    if not key_configured and not webhook_secret and not allow_unsigned:
+        problems.append(
+            "COMMERCE_WEBHOOK_PUBLIC_KEY(_FILE) or COMMERCE_WEBHOOK_SECRET: set at least one so webhooks can be "
+            "verified (BRIDGE_ALLOW_UNSIGNED_WEBHOOKS=1 turns verification off, for local development only)"
+        )
+
+    lwa_client_id = env.get("LWA_CLIENT_ID", "")
+    lwa_client_secret = env.get("LWA_CLIENT_SECRET", "")
+    if not lwa_client_id:
+        problems.append("LWA_CLIENT_ID: not set (the SP-API application's LWA client id)")
+    if not lwa_client_secret:
+        problems.append("LWA_CLIENT_SECRET: not set (the SP-API application's LWA client secret)")
+    lwa_token_url = env.get("LWA_TOKEN_URL") or DEFAULT_LWA_TOKEN_URL
+    if not _is_http_url(lwa_token_url):
+        problems.append("LWA_TOKEN_URL: must be an http(s) URL")
+    spapi_endpoint = (env.get("SPAPI_ENDPOINT") or "").rstrip("/") or None
+    if spapi_endpoint and not _is_http_url(spapi_endpoint):
+        problems.append("SPAPI_ENDPOINT: must be an http(s) URL")
+
+    stores_file = Path(env.get("BRIDGE_STORES_FILE", "config/stores.toml"))
+    stores, store_problems = load_stores(stores_file, env)
+    problems.extend(store_problems)
+
+    budget_raw = env.get("BRIDGE_WEBHOOK_BUDGET_MS", "2500")
+    budget_ms = int(budget_raw) if budget_raw.isdigit() else 0
+    if not 200 <= budget_ms <= 60000:
+        problems.append("BRIDGE_WEBHOOK_BUDGET_MS: must be a whole number of milliseconds from 200 to 60000")
+
+    on_accept = env.get("BRIDGE_ON_ACCEPT", "proceed")
+    if on_accept not in ON_ACCEPT_CHOICES:
+        problems.append(f"BRIDGE_ON_ACCEPT: must be one of {', '.join(ON_ACCEPT_CHOICES)}")
+
+    default_locale = env.get("BRIDGE_DEFAULT_LOCALE", "en_US")
+    if default_locale not in LOCALES:
+        problems.append(f"BRIDGE_DEFAULT_LOCALE: must be one of {', '.join(LOCALES)}")
+
+    log_level = env.get("BRIDGE_LOG_LEVEL", "INFO").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        problems.append("BRIDGE_LOG_LEVEL: must be DEBUG, INFO, WARNING or ERROR")
+
+    pipeline = _pipeline_settings(env, problems)
+    spapi_quotas = _quota_overrides(env, problems)
+
+    if problems:
+        raise ConfigError(problems)
+    return Settings(
+        database_url=database_url,
+        instance_path=instance_path,
+        commerce_base_url=commerce_base_url,
+        commerce_store_code=store_code,
+        commerce_auth=commerce_auth,
+        webhook_public_key=public_key,
+        webhook_secret=webhook_secret,
+        webhook_secret_header=env.get("COMMERCE_WEBHOOK_SECRET_HEADER") or SECRET_HEADER_DEFAULT,
+        allow_unsigned_webhooks=allow_unsigned,
+        lwa_client_id=lwa_client_id,
+        lwa_client_secret=lwa_client_secret,
+        lwa_token_url=lwa_token_url,
+        spapi_endpoint=spapi_endpoint,
+        stores=StoreDirectory(stores),
+        stores_file=stores_file,
+        webhook_budget_ms=budget_ms,
+        on_accept=on_accept,
+        default_locale=default_locale,
+        log_level=log_level,
+        pipeline=pipeline,
+        spapi_quotas=spapi_quotas,
+    )

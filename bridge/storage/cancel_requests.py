@@ -1,0 +1,241 @@
+"""Durable cancel requests: what the webhook accepted and the pipeline must carry through.
+
+Every change of a request's state goes through ``bridge.storage.transitions``: the repository's ``move`` for a
+request a worker holds, and the functions at the end for the requests of a feed, which the feed records call
+inside their own transactions so that a feed and its requests always move together.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Engine, case, func, select, update
+
+from bridge.domain.states import REQUEST_STATES, RETRYABLE_REQUEST_STATES, RequestState
+from bridge.storage.leases import claim_rows, ids_to_claim, lease_is_free
+from bridge.storage.tables import cancel_requests as table
+from bridge.storage.tables import utcnow
+from bridge.storage.transitions import TransitionRefused, move, move_selected
+from bridge.storage.upsert import insert_if_absent
+
+
+def epoch(moment: datetime | str) -> float:
+    """UTC timestamps come back naive from SQLite (as text from aggregates) and aware from PostgreSQL."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+@dataclass(frozen=True)
+class ReadyGroup:
+    """Requests that could share one feed, and since when they have been waiting (epoch seconds)."""
+
+    key: tuple[str, str, str]  # store, seller, marketplace
+    count: int
+    oldest: float
+    newest: float
+
+
+@dataclass(frozen=True)
+class NewCancelRequest:
+    commerce_entity_id: int
+    increment_id: str | None
+    store_code: str
+    seller_id: str
+    marketplace_id: str
+    amazon_order_id: str
+    amazon_item_ids: tuple[str, ...]
+    reason: str
+    decision: str
+    commerce_request_id: str | None
+
+
+@dataclass(frozen=True)
+class CancelRequest(NewCancelRequest):
+    id: int
+    state: str
+    attempts: int
+    next_attempt_at: float
+    confirm_checks: int
+    lease_owner: str | None
+    lease_expires_at: float | None
+    feed_id: int | None
+    message_id: int | None
+    amazon_result_code: str | None
+    amazon_result_description: str | None
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: object) -> CancelRequest:
+        values = {f.name: getattr(row, f.name) for f in fields(cls)}
+        values["amazon_item_ids"] = tuple(json.loads(values["amazon_item_ids"] or "[]"))
+        return cls(**values)
+
+
+class CancelRequests:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def record(self, request: NewCancelRequest) -> bool:
+        """Store the request once per Commerce order; a retry or double click finds it there (False)."""
+        now = utcnow()
+        values = {f.name: getattr(request, f.name) for f in fields(NewCancelRequest)}
+        values["amazon_item_ids"] = json.dumps(list(request.amazon_item_ids))
+        with self._engine.begin() as connection:
+            return insert_if_absent(
+                connection,
+                table,
+                {**values, "state": REQUEST_STATES.initial, "created_at": now, "updated_at": now},
+            )
+
+    def for_commerce_order(self, commerce_entity_id: int) -> CancelRequest | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(select(table).where(table.c.commerce_entity_id == commerce_entity_id)).first()
+        return CancelRequest.from_row(row) if row else None
+
+    def get(self, request_id: int) -> CancelRequest | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(select(table).where(table.c.id == request_id)).first()
+        return CancelRequest.from_row(row) if row else None
+
+    def claim(self, owner: str, states: set[RequestState], now: float, lease: float, limit: int) -> list[CancelRequest]:
+        """Lease up to ``limit`` due requests in these states to ``owner``, atomically (one statement)."""
+        due = [table.c.state.in_(states), table.c.next_attempt_at <= now, lease_is_free(table, now)]
+        return [CancelRequest.from_row(row) for row in claim_rows(self._engine, table, due, owner, now, lease, limit)]
+
+    def move(self, request: CancelRequest, owner: str, state: RequestState, **values: Any) -> None:
+        """Move a request this worker holds on, and release it.
+
+        Raises TransitionRefused, changing nothing, when the lease was lost (another worker has the request now)
+        or the state machine does not allow the move from where the request stands.
+        """
+        with self._engine.begin() as connection:
+            move(
+                connection, table, REQUEST_STATES, [request.id], state, where=[table.c.lease_owner == owner],
+                lease_owner=None, lease_expires_at=None, **values,
+            )  # fmt: skip
+
+    def release(self, request: CancelRequest, owner: str, retry_at: float, error: str) -> None:
+        """Give the request back untouched, to be tried again at ``retry_at`` (a transient fault)."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(table)
+                .where(table.c.id == request.id, table.c.lease_owner == owner)
+                .values(lease_owner=None, lease_expires_at=None, next_attempt_at=retry_at, last_error=error[:2000])
+            )
+
+    def retry(self, request_id: int) -> CancelRequest | None:
+        """An operator's deliberate retry of a rejected or failed request: back to the start, checks included."""
+        try:
+            with self._engine.begin() as connection:
+                move(
+                    connection, table, REQUEST_STATES, [request_id], RequestState.PENDING,
+                    where=[table.c.state.in_(sorted(RETRYABLE_REQUEST_STATES))],
+                    next_attempt_at=0.0, lease_owner=None, lease_expires_at=None, feed_id=None, message_id=None,
+                    confirm_checks=0,
+                )  # fmt: skip
+        except TransitionRefused:
+            return None
+        return self.get(request_id)
+
+    def ready_groups(self, now: float) -> list[ReadyGroup]:
+        """Every batch of requests waiting for a feed, per (store, seller, marketplace).
+
+        ``newest`` also counts requests still being checked: while a mass cancel goes on, webhooks keep adding
+        to the group even if the pre-send check lets them through in bursts.
+        """
+        ready = table.c.state == RequestState.READY
+        key = (table.c.store_code, table.c.seller_id, table.c.marketplace_id)
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                select(
+                    *key,
+                    func.count(case((ready, 1))).label("count"),
+                    func.min(case((ready, table.c.created_at))).label("oldest"),
+                    func.max(table.c.created_at).label("newest"),
+                )
+                .where(
+                    table.c.state.in_((RequestState.PENDING, RequestState.READY)),
+                    table.c.next_attempt_at <= now,
+                    lease_is_free(table, now) | (table.c.state == RequestState.PENDING),
+                )
+                .group_by(*key)
+            ).all()
+        return [
+            ReadyGroup(
+                (row.store_code, row.seller_id, row.marketplace_id), row.count, epoch(row.oldest), epoch(row.newest)
+            )
+            for row in rows
+            if row.count
+        ]
+
+    def in_feed(self, feed_id: int) -> list[CancelRequest]:
+        with self._engine.connect() as connection:
+            return in_feed(connection, feed_id)
+
+    def counts_by_state(self) -> dict[str, int]:
+        with self._engine.connect() as connection:
+            rows = connection.execute(select(table.c.state, func.count()).group_by(table.c.state)).all()
+        return {row[0]: row[1] for row in rows}
+
+    def all(self, state: str | None = None, limit: int | None = None) -> list[CancelRequest]:
+        query = select(table).order_by(table.c.id)
+        if state is not None:
+            query = query.where(table.c.state == state)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._engine.connect() as connection:
+            return [CancelRequest.from_row(row) for row in connection.execute(query)]
+
+
+# --- the requests of one feed, moved inside the feed record's transaction ----------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestOutcome:
+    """Where one request of a feed goes next, and what else changes with it."""
+
+    state: RequestState
+    values: dict[str, Any]
+
+
+def in_feed(connection: Connection, feed_id: int) -> list[CancelRequest]:
+    query = select(table).where(table.c.feed_id == feed_id).order_by(table.c.message_id)
+    return [CancelRequest.from_row(row) for row in connection.execute(query)]
+
+
+def take_ready_into_feed(
+    connection: Connection, feed_id: int, owner: str, ready: list[ColumnElement[bool]], limit: int, lease_until: float
+) -> list[int]:
+    """Lease up to ``limit`` ready requests matching ``ready`` into the feed, numbered 1..n; their ids, in order."""
+    taken = move_selected(
+        connection, table, REQUEST_STATES, RequestState.IN_FEED,
+        [table.c.id.in_(ids_to_claim(table, ready, limit).scalar_subquery()), *ready],
+        feed_id=feed_id, lease_owner=owner, lease_expires_at=lease_until,
+    )  # fmt: skip
+    for message_id, request_id in enumerate(taken, start=1):
+        connection.execute(update(table).where(table.c.id == request_id).values(message_id=message_id))
+    return taken
+
+
+def submit_feed_requests(connection: Connection, feed_id: int) -> None:
+    """Amazon has the feed: every request still in it is submitted, and has used one more feed attempt."""
+    move_selected(
+        connection, table, REQUEST_STATES, RequestState.SUBMITTED, [table.c.feed_id == feed_id],
+        attempts=table.c.attempts + 1, lease_owner=None, lease_expires_at=None,
+    )  # fmt: skip
+
+
+def settle_feed_requests(connection: Connection, feed_id: int, outcomes: dict[int, RequestOutcome]) -> None:
+    """Move each named request of the feed on (all of them, or TransitionRefused and the transaction rolls back)."""
+    for request_id, outcome in outcomes.items():
+        move(
+            connection, table, REQUEST_STATES, [request_id], outcome.state, where=[table.c.feed_id == feed_id],
+            lease_owner=None, lease_expires_at=None, **outcome.values,
+        )  # fmt: skip

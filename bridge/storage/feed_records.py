@@ -1,0 +1,204 @@
+"""Feed records: one OrderAcknowledgement feed per seller-and-marketplace batch, and the requests riding in it.
+
+Each step that talks to Amazon is bracketed by a transaction that records what happened before and after it, so a
+crash at any point leaves a state from which the next worker can tell what Amazon may already have received.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bridge.domain.states import FEED_STATES, FeedState, RequestState
+from bridge.storage.cancel_requests import (
+    CancelRequest,
+    RequestOutcome,
+    in_feed,
+    settle_feed_requests,
+    submit_feed_requests,
+    take_ready_into_feed,
+)
+from bridge.storage.leases import claim_rows, lease_is_free
+from bridge.storage.tables import cancel_requests as requests_table
+from bridge.storage.tables import feeds as table
+from bridge.storage.tables import utcnow
+from bridge.storage.transitions import TransitionRefused, move
+
+
+@dataclass(frozen=True)
+class FeedRecord:
+    id: int
+    store_code: str
+    seller_id: str
+    marketplace_id: str
+    state: str
+    message_count: int
+    feed_document_id: str | None
+    amazon_feed_id: str | None
+    processing_status: str | None
+    result_document_id: str | None
+    poll_count: int
+    next_poll_at: float | None
+    lease_owner: str | None
+    lease_expires_at: float | None
+    uploaded_at: float | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> FeedRecord:
+        return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
+
+
+class FeedRecords:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def open_batch(
+        self, owner: str, group: tuple[str, str, str], now: float, lease: float, max_messages: int
+    ) -> tuple[FeedRecord, list[CancelRequest]] | None:
+        """Start a feed holding every ready request of this (store, seller, marketplace), numbered 1..n.
+
+        Nothing has gone to Amazon yet: a crash from here until the feed is created only delays the requests.
+        """
+        store_code, seller_id, marketplace_id = group
+        ready = [
+            requests_table.c.state == RequestState.READY,
+            requests_table.c.store_code == store_code,
+            requests_table.c.seller_id == seller_id,
+            requests_table.c.marketplace_id == marketplace_id,
+            requests_table.c.next_attempt_at <= now,
+            lease_is_free(requests_table, now),
+        ]
+        with self._engine.begin() as connection:
+            feed_id = connection.execute(
+                insert(table)
+                .values(
+                    store_code=store_code, seller_id=seller_id, marketplace_id=marketplace_id,
+                    state=FEED_STATES.initial, message_count=0, poll_count=0, lease_owner=owner,
+                    lease_expires_at=now + lease, created_at=utcnow(), updated_at=utcnow(),
+                )
+                .returning(table.c.id)
+            ).scalar_one()  # fmt: skip
+            claimed = take_ready_into_feed(connection, feed_id, owner, ready, max_messages, now + lease)
+            if not claimed:
+                connection.execute(delete(table).where(table.c.id == feed_id))
+                return None
+            connection.execute(update(table).where(table.c.id == feed_id).values(message_count=len(claimed)))
+            feed = FeedRecord.from_row(connection.execute(select(table).where(table.c.id == feed_id)).one())
+            requests = in_feed(connection, feed_id)
+        return feed, requests
+
+    def mark_uploaded(self, feed: FeedRecord, owner: str, document_id: str, now: float) -> bool:
+        """The document is at Amazon; from here on createFeed may have happened even if we never hear back.
+
+        False if the lease was lost (the feed is another worker's now).
+        """
+        with self._engine.begin() as connection:
+            return _move_feed(
+                connection, feed, owner, FeedState.UPLOADED, feed_document_id=document_id, uploaded_at=now
+            )
+
+    def mark_submitted(self, feed: FeedRecord, owner: str, amazon_feed_id: str, next_poll_at: float) -> bool:
+        """Amazon's feed id and the requests' move to SUBMITTED, in one transaction.
+
+        False if the lease was lost, or if another record already follows that Amazon feed (two workers
+        recovering at once may both pick the same unknown feed; only one may have it).
+        """
+        try:
+            with self._engine.begin() as connection:
+                if not _move_feed(
+                    connection, feed, owner, FeedState.SUBMITTED, amazon_feed_id=amazon_feed_id,
+                    next_poll_at=next_poll_at, lease_owner=None, lease_expires_at=None,
+                ):  # fmt: skip
+                    return False
+                submit_feed_requests(connection, feed.id)
+        except IntegrityError:
+            return False
+        return True
+
+    def finish(
+        self,
+        feed: FeedRecord,
+        owner: str,
+        state: FeedState,
+        outcomes: dict[int, RequestOutcome],
+        **feed_values: Any,
+    ) -> bool:
+        """Close the feed and move each of its requests on, all in one transaction; False if the lease was lost."""
+        with self._engine.begin() as connection:
+            if not _move_feed(connection, feed, owner, state, lease_owner=None, lease_expires_at=None, **feed_values):
+                return False
+            settle_feed_requests(connection, feed.id, outcomes)
+        return True
+
+    def settle_some(self, feed: FeedRecord, outcomes: dict[int, RequestOutcome]) -> None:
+        """Move some requests out of a feed that is still being prepared (the feed stays as it is)."""
+        with self._engine.begin() as connection:
+            settle_feed_requests(connection, feed.id, outcomes)
+
+    def hold(self, feed: FeedRecord, owner: str, until: float) -> None:
+        """Keep the feed untouched until then (its lease simply runs longer)."""
+        self._update_leased(feed, owner, lease_expires_at=until)
+
+    def claim(self, owner: str, states: set[FeedState], now: float, lease: float, limit: int) -> list[FeedRecord]:
+        """Lease feeds in these states: SUBMITTED ones when their next poll is due, the others when abandoned."""
+        due = [table.c.state.in_(states), lease_is_free(table, now)]
+        if FeedState.SUBMITTED in states:
+            due.append((table.c.next_poll_at.is_(None)) | (table.c.next_poll_at <= now))
+        return [FeedRecord.from_row(row) for row in claim_rows(self._engine, table, due, owner, now, lease, limit)]
+
+    def reschedule_poll(self, feed: FeedRecord, owner: str, processing_status: str, next_poll_at: float) -> None:
+        self._update_leased(
+            feed, owner, processing_status=processing_status, poll_count=feed.poll_count + 1,
+            next_poll_at=next_poll_at, lease_owner=None, lease_expires_at=None,
+        )  # fmt: skip
+
+    def release(self, feed: FeedRecord, owner: str, next_poll_at: float | None = None) -> None:
+        values: dict[str, Any] = {"lease_owner": None, "lease_expires_at": None}
+        if next_poll_at is not None:
+            values["next_poll_at"] = next_poll_at
+        self._update_leased(feed, owner, **values)
+
+    def known_amazon_feed_ids(self, seller_id: str) -> set[str]:
+        with self._engine.connect() as connection:
+            return set(
+                connection.execute(
+                    select(table.c.amazon_feed_id).where(
+                        table.c.seller_id == seller_id, table.c.amazon_feed_id.is_not(None)
+                    )
+                ).scalars()
+            )
+
+    def get(self, feed_id: int) -> FeedRecord | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(select(table).where(table.c.id == feed_id)).first()
+        return FeedRecord.from_row(row) if row else None
+
+    def all(self) -> list[FeedRecord]:
+        with self._engine.connect() as connection:
+            return [FeedRecord.from_row(row) for row in connection.execute(select(table).order_by(table.c.id))]
+
+    def _update_leased(self, feed: FeedRecord, owner: str, **values: Any) -> bool:
+        with self._engine.begin() as connection:
+            return (
+                connection.execute(
+                    update(table)
+                    .where(table.c.id == feed.id, table.c.lease_owner == owner)
+                    .values(updated_at=utcnow(), **values)
+                ).rowcount
+                == 1
+            )
+
+
+def _move_feed(connection: Connection, feed: FeedRecord, owner: str, target: FeedState, **values: Any) -> bool:
+    """Move a feed this worker holds; False (nothing changed) when its lease was lost to another worker."""
+    try:
+        move(connection, table, FEED_STATES, [feed.id], target, where=[table.c.lease_owner == owner], **values)
+    except TransitionRefused:
+        return False
+    return True

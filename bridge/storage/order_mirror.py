@@ -1,0 +1,131 @@
+"""A mirror of Amazon order statuses per store, shared by every process.
+
+Amazon's getOrder allows one call every two seconds per seller, searchOrders one every three minutes but a hundred
+orders a page: reading a seller's changes in pages, instead of orders one by one, is what makes mass cancels fast.
+Each store's cursor says up to when the mirror holds every change (``complete_as_of``); an entry is trusted only
+while that is recent. Amazon's processing report stays the final word, so a stale entry can cost a rejected
+message, never a wrong Complete.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, delete, or_, select, true, update
+
+from bridge.domain.amazon_order import AmazonOrder
+from bridge.storage.tables import mirror_cursors, order_mirror
+from bridge.storage.upsert import insert_if_absent
+
+
+@dataclass(frozen=True)
+class MirrorCursor:
+    store_code: str
+    updated_after: float | None  # the next searchOrders' lastUpdatedAfter
+    complete_as_of: float | None  # every change up to this time is in the mirror
+    backfilled_at: float | None
+
+
+def _values(store_code: str, order: AmazonOrder, seen_at: float) -> dict[str, object]:
+    return {
+        "store_code": store_code,
+        "marketplace_id": order.marketplace_id,
+        "status": order.status,
+        "fulfilled_by": order.fulfilled_by,
+        "item_ids": json.dumps(list(order.item_ids)),
+        "buyer_requested_cancel": order.buyer_requested_cancel,
+        "last_updated": order.last_updated,
+        "seen_at": seen_at,
+    }
+
+
+class OrderMirror:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        # How far behind "now" Amazon's last answer was complete, per store (about two minutes on SP-API).
+        self.lag: dict[str, float] = {}
+
+    def record(self, store_code: str, orders: Iterable[AmazonOrder], seen_at: float) -> int:
+        """Upsert what Amazon said, never letting an older view of an order replace a newer one."""
+        count = 0
+        with self._engine.begin() as connection:
+            for order in orders:
+                values = _values(store_code, order, seen_at)
+                if insert_if_absent(connection, order_mirror, {"amazon_order_id": order.order_id, **values}):
+                    count += 1
+                    continue
+                newer = (
+                    true()
+                    if order.last_updated is None
+                    else or_(order_mirror.c.last_updated.is_(None), order_mirror.c.last_updated <= order.last_updated)
+                )
+                count += connection.execute(
+                    update(order_mirror).where(order_mirror.c.amazon_order_id == order.order_id, newer).values(**values)
+                ).rowcount
+        return count
+
+    def replace_store(self, store_code: str, orders: list[AmazonOrder], seen_at: float) -> None:
+        """A backfill: what it did not return (no longer open) must not linger as if it were."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                delete(order_mirror).where(order_mirror.c.store_code == store_code, order_mirror.c.seen_at < seen_at)
+            )
+        self.record(store_code, orders, seen_at)
+
+    def get_many(self, amazon_order_ids: Iterable[str], marketplace_id: str) -> dict[str, AmazonOrder]:
+        """Entries of the store's marketplace only: the store's searches keep no other marketplace current."""
+        ids = list(amazon_order_ids)
+        found: dict[str, AmazonOrder] = {}
+        with self._engine.connect() as connection:
+            for start in range(0, len(ids), 500):
+                rows = connection.execute(
+                    select(order_mirror).where(
+                        order_mirror.c.amazon_order_id.in_(ids[start : start + 500]),
+                        order_mirror.c.marketplace_id == marketplace_id,
+                    )
+                )
+                for row in rows:
+                    found[row.amazon_order_id] = AmazonOrder(
+                        order_id=row.amazon_order_id,
+                        marketplace_id=row.marketplace_id,
+                        status=row.status,
+                        fulfilled_by=row.fulfilled_by,
+                        item_ids=tuple(json.loads(row.item_ids)),
+                        buyer_requested_cancel=bool(row.buyer_requested_cancel),
+                        last_updated=row.last_updated,
+                    )
+        return found
+
+    def cursor(self, store_code: str) -> MirrorCursor | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(select(mirror_cursors).where(mirror_cursors.c.store_code == store_code)).first()
+        return MirrorCursor(row.store_code, row.updated_after, row.complete_as_of, row.backfilled_at) if row else None
+
+    def advance(
+        self, store_code: str, updated_after: float, complete_as_of: float, backfilled_at: float | None = None
+    ) -> None:
+        """Move the store's cursor forward (never back: a slower concurrent refresh must not undo a faster one)."""
+        with self._engine.begin() as connection:
+            insert_if_absent(connection, mirror_cursors, {"store_code": store_code})
+            values: dict[str, float] = {"updated_after": updated_after, "complete_as_of": complete_as_of}
+            if backfilled_at is not None:
+                values["backfilled_at"] = backfilled_at
+            connection.execute(
+                update(mirror_cursors)
+                .where(
+                    mirror_cursors.c.store_code == store_code,
+                    or_(mirror_cursors.c.complete_as_of.is_(None), mirror_cursors.c.complete_as_of <= complete_as_of),
+                )
+                .values(**values)
+            )
+
+    def fresh(
+        self, store_code: str, marketplace_id: str, amazon_order_id: str, now: float, max_age: float
+    ) -> AmazonOrder | None:
+        """The mirrored order, if the store's mirror is complete as of at most ``max_age`` seconds ago."""
+        cursor = self.cursor(store_code)
+        if cursor is None or cursor.complete_as_of is None or cursor.complete_as_of < now - max_age:
+            return None
+        return self.get_many([amazon_order_id], marketplace_id).get(amazon_order_id)

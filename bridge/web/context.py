@@ -1,0 +1,18 @@
+"""Where a Flask app keeps the bridge it serves (built once per app by the composition root)."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+from bridge.composition import Bridge
+
+EXTENSION_KEY = "bridge"
+
+
+def bridge_of(app: Flask) -> Bridge:
+    return app.extensions[EXTENSION_KEY]
+
+
+def current_bridge() -> Bridge:
+    """The current app's bridge, inside a request."""
+    return bridge_of(current_app)

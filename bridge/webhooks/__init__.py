@@ -1,1 +1,0 @@
-"""Commerce webhook endpoints."""

@@ -1,0 +1,318 @@
+"""Stand-in for Adobe Commerce's REST API (orders), following ``reference/magento-rest``.
+
+``/rest[/{store_code}]/V1/orders/{id}`` and ``/V1/orders`` with Magento's ``fields`` filter, Bearer or
+OAuth 1.0a (HMAC-SHA256) integration auth, Magento's ``{"message","parameters"}`` errors, and
+``POST /V1/orders/{id}/cancel`` that runs the configured ``before`` webhook first, as Commerce does.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import unquote
+
+from flask import Flask, Response, jsonify, request
+from oauthlib.oauth1.rfc5849 import signature as oauth_signature
+from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
+
+from standins.commerce_webhook import CommerceWebhook
+from standins.faults import FaultPlan, Latency
+
+ACL_SALES = "Magento_Sales::actions_view"
+NONCE_WINDOW = 600
+NOT_FOUND = "The entity that was requested doesn't exist. Verify the entity and try again."
+# Which statuses belong to which state (Magento's defaults): a comment may only carry a status of the current state.
+STATUSES_BY_STATE = {
+    "new": {"pending"},
+    "processing": {"processing", "fraud"},
+    "complete": {"complete"},
+    "closed": {"closed"},
+    "canceled": {"canceled"},
+    "holded": {"holded"},
+    "payment_review": {"payment_review", "fraud"},
+}
+
+
+@dataclass(frozen=True)
+class Integration:
+    access_token: str
+    consumer_key: str = ""
+    consumer_secret: str = ""
+    access_token_secret: str = ""
+
+
+def parse_fields(spec: str) -> dict[str, Any]:
+    """``a,b[c,d[e]]`` -> ``{"a": None, "b": {"c": None, "d": {"e": None}}}`` (Magento's FieldsFilter syntax)."""
+    position = 0
+
+    def parse_level() -> dict[str, Any]:
+        nonlocal position
+        tree: dict[str, Any] = {}
+        name = ""
+        while position < len(spec):
+            char = spec[position]
+            position += 1
+            if char == "[":
+                tree[name.strip()] = parse_level()
+                name = ""
+            elif char == "]":
+                break
+            elif char == ",":
+                if name.strip():
+                    tree[name.strip()] = None
+                name = ""
+            else:
+                name += char
+        if name.strip():
+            tree[name.strip()] = None
+        return tree
+
+    return parse_level()
+
+
+def apply_fields(value: Any, tree: dict[str, Any] | None) -> Any:
+    if tree is None:
+        return value
+    if isinstance(value, list):
+        return [apply_fields(item, tree) for item in value]
+    if isinstance(value, dict):
+        return {key: apply_fields(value[key], sub) for key, sub in tree.items() if key in value}
+    return value
+
+
+def magento_error(status: int, message: str, parameters: Any = None) -> Response:
+    body: dict[str, Any] = {"message": message}
+    if parameters is not None:
+        body["parameters"] = parameters
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+class CommerceStandIn:
+    def __init__(self, integration: Integration, accept_bearer: bool = True) -> None:
+        self.integration = integration
+        self.accept_bearer = accept_bearer
+        self.orders: dict[int, dict[str, Any]] = {}
+        self.cancel_hook: CommerceWebhook | None = None
+        self.faults = FaultPlan()
+        self.latency = Latency()  # every call's round trip, for benchmarks
+        self.calls: Counter[str] = Counter()
+        self.customer_notifications = 0  # comments saved with is_customer_notified: e-mails Commerce would send
+        self.regenerate_missing_increment_id = True  # as some versions do when POST /V1/orders omits it
+        self._nonces: set[str] = set()
+        self._lock = threading.RLock()
+        self._call_seen = threading.Condition(self._lock)
+        self.app = self._build_app()
+
+    # --- set-up -------------------------------------------------------------------------------------------
+    def add_order(
+        self,
+        entity_id: int,
+        *,
+        store_id: int = 1,
+        payment_method: str = "checkmo",
+        po_number: str | None = None,
+        state: str = "processing",
+        status: str = "processing",
+    ) -> dict[str, Any]:
+        order = {
+            "entity_id": entity_id,
+            "increment_id": f"{entity_id:09d}",
+            "state": state,
+            "status": status,
+            "store_id": store_id,
+            "customer_email": f"buyer{entity_id}@marketplace.example",
+            "grand_total": 42.5,
+            "items": [{"item_id": entity_id * 10, "sku": "SKU-1", "qty_ordered": 1}],
+            "payment": {
+                "method": payment_method,
+                "po_number": po_number,
+                "additional_information": [],
+            },
+            "status_histories": [],
+        }
+        with self._lock:
+            self.orders[entity_id] = order
+        return order
+
+    def cancel(self, entity_id: int) -> tuple[bool, str | None]:
+        """What the admin's Cancel button does: ask the before hook, then cancel (or show its message)."""
+        if self.cancel_hook is not None:
+            result = self.cancel_hook.call_before_cancel(entity_id)
+            if not result.proceed:
+                return False, result.message
+        with self._lock:
+            order = self.orders[entity_id]
+            order["state"] = order["status"] = "canceled"
+        return True, None
+
+    def wait_for_calls(self, operation: str, count: int, timeout: float = 30.0) -> bool:
+        """Block until ``operation`` (e.g. "POST /rest/V1/orders") has been called ``count`` times."""
+        with self._call_seen:
+            return self._call_seen.wait_for(lambda: self.calls[operation] >= count, timeout)
+
+    # --- auth ---------------------------------------------------------------------------------------------
+    def _authorized(self) -> bool:
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            return self.accept_bearer and hmac.compare_digest(header[7:], self.integration.access_token)
+        if header.startswith("OAuth "):
+            return self._valid_oauth1(header)
+        return False
+
+    def _valid_oauth1(self, header: str) -> bool:
+        integration = self.integration
+        oauth = dict(parse_authorization_header(header))
+        if (
+            oauth.get("oauth_signature_method") != "HMAC-SHA256"
+            or oauth.get("oauth_consumer_key") != integration.consumer_key
+            or oauth.get("oauth_token") != integration.access_token
+            or abs(time.time() - int(oauth.get("oauth_timestamp", "0"))) > NONCE_WINDOW
+        ):
+            return False
+        params = oauth_signature.collect_parameters(
+            uri_query=request.query_string.decode("ascii"), headers={"Authorization": header}, with_realm=False
+        )
+        base_string = oauth_signature.signature_base_string(
+            request.method,
+            oauth_signature.base_string_uri(request.base_url),
+            oauth_signature.normalize_parameters(params),
+        )
+        secrets = SimpleNamespace(
+            client_secret=integration.consumer_secret, resource_owner_secret=integration.access_token_secret
+        )
+        expected = oauth_signature.sign_hmac_sha256_with_client(base_string, secrets)
+        if not hmac.compare_digest(expected, unquote(oauth.get("oauth_signature", ""))):
+            return False
+        with self._lock:
+            nonce = oauth.get("oauth_nonce", "")
+            if nonce in self._nonces:
+                return False  # a replayed request
+            self._nonces.add(nonce)
+        return True
+
+    # --- routes -------------------------------------------------------------------------------------------
+    def _build_app(self) -> Flask:
+        app = Flask("commerce_standin")
+        standin = self
+
+        @app.before_request
+        def _guard() -> Response | None:
+            standin.latency.wait()
+            operation = f"{request.method} {request.url_rule.rule if request.url_rule else request.path}"
+            with standin._call_seen:
+                standin.calls[operation] += 1
+                standin._call_seen.notify_all()
+            fault = standin.faults.take(operation) or standin.faults.take(request.method)
+            if fault and fault.delay:
+                time.sleep(fault.delay)
+            if fault and fault.status:
+                return magento_error(fault.status, "Internal Error. Details are available in Magento log file.")
+            if not standin._authorized():
+                return magento_error(
+                    401, "The consumer isn't authorized to access %resources.", {"resources": ACL_SALES}
+                )
+            return None
+
+        def filtered(body: Any) -> Response:
+            spec = request.args.get("fields")
+            return jsonify(apply_fields(body, parse_fields(spec)) if spec else body)
+
+        @app.get("/rest/V1/orders/<int:entity_id>")
+        @app.get("/rest/<store_code>/V1/orders/<int:entity_id>")
+        def get_order(entity_id: int, store_code: str = "default") -> Response:
+            with standin._lock:
+                order = standin.orders.get(entity_id)
+                if order is None:
+                    return magento_error(404, NOT_FOUND)
+                return filtered(order)
+
+        @app.get("/rest/V1/orders")
+        @app.get("/rest/<store_code>/V1/orders")
+        def search_orders(store_code: str = "default") -> Response:
+            try:
+                page_size = int(request.args.get("searchCriteria[pageSize]", "20"))
+                current_page = int(request.args.get("searchCriteria[currentPage]", "1"))
+            except ValueError:
+                return magento_error(400, '"%fieldName" is required. Enter and try again.', {"fieldName": "pageSize"})
+            with standin._lock:
+                orders = [standin.orders[key] for key in sorted(standin.orders)]
+            start = (current_page - 1) * page_size
+            return filtered(
+                {
+                    "items": orders[start : start + page_size],
+                    "search_criteria": {"filter_groups": [], "page_size": page_size, "current_page": current_page},
+                    "total_count": len(orders),
+                }
+            )
+
+        @app.post("/rest/V1/orders")
+        @app.post("/rest/<store_code>/V1/orders")
+        def save_order(store_code: str = "default") -> Response:
+            body = request.get_json(silent=True)
+            entity = body.get("entity") if isinstance(body, dict) else None
+            if not isinstance(entity, dict) or "entity_id" not in entity:
+                return magento_error(400, '"%fieldName" is required. Enter and try again.', {"fieldName": "entity"})
+            with standin._lock:
+                order = standin.orders.get(int(entity["entity_id"]))
+                if order is None:
+                    return magento_error(404, NOT_FOUND)
+                for key, value in entity.items():
+                    if key not in ("items", "payment", "status_histories") and not isinstance(value, (dict, list)):
+                        order[key] = value
+                if "increment_id" not in entity and standin.regenerate_missing_increment_id:
+                    order["increment_id"] = f"9{order['entity_id']:08d}"
+                return jsonify(order)
+
+        @app.post("/rest/V1/orders/<int:entity_id>/comments")
+        @app.post("/rest/<store_code>/V1/orders/<int:entity_id>/comments")
+        def add_comment(entity_id: int, store_code: str = "default") -> Response:
+            body = request.get_json(silent=True)
+            history = body.get("statusHistory") if isinstance(body, dict) else None
+            if not isinstance(history, dict) or not history.get("comment"):
+                return magento_error(
+                    400, '"%fieldName" is required. Enter and try again.', {"fieldName": "statusHistory"}
+                )
+            with standin._lock:
+                order = standin.orders.get(entity_id)
+                if order is None:
+                    return magento_error(404, NOT_FOUND)
+                status = history.get("status")
+                if status and status not in STATUSES_BY_STATE.get(order["state"], set()):
+                    return magento_error(
+                        400, 'The status "%1" is not part of the order status history.', [status]
+                    )  # 2.4.7+: a comment cannot move the order to a status of another state
+                if status:
+                    order["status"] = status
+                notified = bool(int(history.get("is_customer_notified") or 0))
+                standin.customer_notifications += notified
+                order["status_histories"].append(
+                    {
+                        "comment": history["comment"],
+                        "created_at": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+                        "entity_name": "order",
+                        "is_customer_notified": int(notified),
+                        "is_visible_on_front": int(history.get("is_visible_on_front") or 0),
+                        "parent_id": entity_id,
+                        "status": order["status"],
+                    }
+                )
+            return jsonify(True)
+
+        @app.post("/rest/V1/orders/<int:entity_id>/cancel")
+        @app.post("/rest/<store_code>/V1/orders/<int:entity_id>/cancel")
+        def cancel_order(entity_id: int, store_code: str = "default") -> Response:
+            if entity_id not in standin.orders:
+                return magento_error(404, NOT_FOUND)
+            canceled, message = standin.cancel(entity_id)
+            if not canceled:
+                return magento_error(400, message or "")
+            return jsonify(True)
+
+        return app

@@ -1,0 +1,83 @@
+"""Calls a webhook exactly as Adobe Commerce's webhooks module does.
+
+PHP-style compact JSON, ``x-adobe-commerce-request-id``, and ``x-adobe-commerce-webhook-signature`` = base64 of an
+RSA PKCS#1 v1.5 SHA-256 signature over the base64 of the body (the module's code signs with RSA, although its
+docs say HMAC); plus the optional secret header from webhooks.xml. Commerce does not retry, and anything but
+HTTP 200 with a valid ``op`` counts as a failure.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass
+
+import requests
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+from standins.php_json import php_json_encode
+
+SIGNATURE_HEADER = "x-adobe-commerce-webhook-signature"
+REQUEST_ID_HEADER = "x-adobe-commerce-request-id"
+
+
+def commerce_signature(body: bytes, private_key: RSAPrivateKey) -> str:
+    """The header value Commerce sends: base64 of the RSA signature of base64(body)."""
+    signature = private_key.sign(base64.b64encode(body), padding.PKCS1v15(), hashes.SHA256())
+    return base64.b64encode(signature).decode("ascii")
+
+
+@dataclass(frozen=True)
+class HookResult:
+    """What Commerce makes of one hook call: go on, or stop with the message the admin sees."""
+
+    proceed: bool
+    message: str | None
+    http_status: int | None
+
+
+@dataclass
+class CommerceWebhook:
+    url: str
+    private_key: RSAPrivateKey | None = None
+    timeout: float = 5.0
+    secret_header: tuple[str, str] | None = None
+    required: bool = True
+    fallback_error_message: str = "The order cannot be canceled right now. Please try again later."
+
+    def post(self, payload: dict[str, object]) -> requests.Response:
+        """One signed POST, as Commerce's webhook client sends it."""
+        body = php_json_encode(payload)
+        headers = {"Content-Type": "application/json", REQUEST_ID_HEADER: str(uuid.uuid4())}
+        if self.private_key is not None:
+            headers[SIGNATURE_HEADER] = commerce_signature(body, self.private_key)
+        if self.secret_header is not None:
+            headers[self.secret_header[0]] = self.secret_header[1]
+        return requests.post(self.url, data=body, headers=headers, timeout=self.timeout)
+
+    def call_before_cancel(self, entity_id: int) -> HookResult:
+        """The ``before`` hook on OrderManagementInterface::cancel, with Commerce's failure handling."""
+        try:
+            response = self.post({"subject": [], "id": str(entity_id)})
+        except requests.RequestException:
+            return self._failed(None)
+        try:
+            answer = response.json()
+        except ValueError:
+            return self._failed(response.status_code)
+        if (
+            response.status_code != 200
+            or not isinstance(answer, dict)
+            or answer.get("op") not in ("success", "exception")
+        ):
+            return self._failed(response.status_code)
+        if answer["op"] == "exception":
+            return HookResult(False, str(answer.get("message") or self.fallback_error_message), 200)
+        return HookResult(True, None, 200)
+
+    def _failed(self, status: int | None) -> HookResult:
+        if self.required:
+            return HookResult(False, self.fallback_error_message, status)
+        return HookResult(True, None, status)

@@ -1,0 +1,183 @@
+"""``bridge demo``: the bridge as deployed (Procfile release, web and worker; SQLite) against local stand-ins.
+
+Seeds one Commerce/Amazon order pair for every row of the decision table, cancels each the way an admin
+would (Commerce calls the signed ``before`` webhook, then cancels or shows the bridge's message), then lets the
+worker carry the accepted cancels through an Amazon feed and back to Commerce, and prints both sides at the end.
+"""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, Row, create_engine, text
+
+from standins.amazon.orders import StandInOrder
+from standins.world import LocalWorld
+
+
+@dataclass(frozen=True)
+class Scenario:
+    entity_id: int
+    label: str
+    store_id: int
+    amazon_status: str | None = "UNSHIPPED"  # None: not an Amazon order
+    fulfilled_by: str = "MERCHANT"
+    buyer_requested_cancel: bool = False
+    amazon_down: bool = False
+    ships_after_webhook: bool = False
+
+
+SCENARIOS = (
+    Scenario(1001, "web-shop order (not Amazon)", 2, amazon_status=None),
+    Scenario(1002, "Amazon store not set up", 9),
+    Scenario(1003, "order import off", 3),
+    Scenario(1004, "fulfilled by Amazon", 2, fulfilled_by="AMAZON"),
+    Scenario(1005, "unshipped, seller-fulfilled", 2),
+    Scenario(1006, "unshipped, buyer asked to cancel", 1, buyer_requested_cancel=True),
+    Scenario(1007, "pending", 2, amazon_status="PENDING"),
+    Scenario(1008, "partially shipped", 1, amazon_status="PARTIALLY_SHIPPED"),
+    Scenario(1009, "shipped", 1, amazon_status="SHIPPED"),
+    Scenario(1010, "already canceled at Amazon", 2, amazon_status="CANCELLED"),
+    Scenario(1011, "pre-order awaiting availability", 2, amazon_status="PENDING_AVAILABILITY"),
+    Scenario(1012, "unfulfillable", 2, amazon_status="UNFULFILLABLE"),
+    Scenario(1013, "Amazon not answering", 2, amazon_down=True),
+    Scenario(1014, "unshipped, then ships before the feed", 1, ships_after_webhook=True),
+)
+FEED_PROCESSING_DELAY = 3.0
+FAST_PIPELINE = {  # production defaults are minutes; the demo shortens them, nothing else changes
+    "BRIDGE_FEED_POLL_INITIAL_SECONDS": "1",
+    "BRIDGE_FEED_POLL_MAX_SECONDS": "2",
+    "BRIDGE_WORKER_IDLE_SECONDS": "0.5",
+    "BRIDGE_FEED_GATHER_SECONDS": "0.5",
+}
+
+
+def _seed(world: LocalWorld, scenario: Scenario) -> str | None:
+    if scenario.amazon_status is None:
+        world.commerce.add_order(scenario.entity_id, store_id=scenario.store_id, payment_method="checkmo")
+        return None
+    amazon_order_id = f"{400 + scenario.store_id}-{scenario.entity_id:07d}-{scenario.entity_id * 37:07d}"
+    world.commerce.add_order(
+        scenario.entity_id, store_id=scenario.store_id, payment_method="amazonpayment", po_number=amazon_order_id
+    )
+    seller = next((s.seller_id for s in world.stores if s.commerce_store_id == scenario.store_id), "A9UNKNOWN")
+    marketplace = next((s.marketplace_id for s in world.stores if s.seller_id == seller), "ATVPDKIKX0DER")
+    world.amazon.add_order(
+        StandInOrder(
+            amazon_order_id,
+            seller,
+            marketplace,
+            status=scenario.amazon_status,
+            fulfilled_by=scenario.fulfilled_by,
+            buyer_requested_cancel=scenario.buyer_requested_cancel,
+        )
+    )
+    if scenario.amazon_down:
+        world.amazon.faults.add("getOrder", status=503, times=3)
+    return amazon_order_id
+
+
+DEMO_DIR = Path("instance/demo")
+FINAL_STATES = ("completed", "rejected", "failed")  # the bridge's final request states (its README's state table)
+
+
+def recorded_requests(engine: Engine) -> dict[int, Row]:
+    """What the bridge recorded, read from its database as an operator would with SQL."""
+    query = text("SELECT commerce_entity_id, state, decision, reason FROM cancel_requests")
+    with engine.connect() as connection:
+        return {row.commerce_entity_id: row for row in connection.execute(query)}
+
+
+def run_demo() -> int:
+    shutil.rmtree(DEMO_DIR, ignore_errors=True)
+    world = LocalWorld(DEMO_DIR.resolve()).start()
+    world.amazon.feed_processing_delay = FEED_PROCESSING_DELAY
+    try:
+        env = world.bridge_env(**FAST_PIPELINE)
+        bridge_url = world.start_bridge(env, log_file=DEMO_DIR / "web.log").url
+        world.commerce.cancel_hook = world.hook(bridge_url)
+        print(f"bridge: gunicorn from the Procfile at {bridge_url}, SQLite in {DEMO_DIR}/")
+        print("Commerce and Amazon: local stand-ins; each order below is canceled the way an admin would.\n")
+        rows = []
+        for scenario in SCENARIOS:
+            amazon_order_id = _seed(world, scenario)
+            canceled, message = world.commerce.cancel(scenario.entity_id)
+            rows.append((scenario, amazon_order_id, canceled, message))
+        engine = create_engine(env["DATABASE_URL"])
+        _print_table(rows, recorded_requests(engine))
+
+        for scenario, amazon_order_id, _, _ in rows:
+            if scenario.ships_after_webhook and amazon_order_id:
+                world.amazon.set_status(amazon_order_id, "SHIPPED")
+        print(
+            f"\nThe worker (Procfile 'worker') now sends the accepted cancels; Amazon's stand-in processes each feed "
+            f"after {FEED_PROCESSING_DELAY:.0f} s.\n"
+        )
+        started = time.monotonic()
+        world.start_worker(env, log_file=DEMO_DIR / "worker.log")
+        finished = _wait_until_final(engine, limit=120)
+        outcome = "all requests final" if finished else "NOT all requests final"
+        print(f"{outcome} after {time.monotonic() - started:.1f} s\n")
+        _print_outcome(world, rows, recorded_requests(engine))
+        print(
+            f"\nSP-API calls: {dict(sorted(world.amazon.calls.items()))}; 429s caused by the bridge: "
+            f"{sum(world.amazon.throttled.values())}; LWA token exchanges: {world.amazon.token_exchanges}"
+        )
+        print(f"The bridge's JSON logs: {DEMO_DIR / 'web.log'}, {DEMO_DIR / 'worker.log'}")
+        return 0 if finished else 1
+    finally:
+        world.stop()
+
+
+def _wait_until_final(engine: Engine, limit: float) -> bool:
+    give_up = time.monotonic() + limit
+    while time.monotonic() < give_up:
+        if all(r.state in FINAL_STATES for r in recorded_requests(engine).values()):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _print_outcome(world: LocalWorld, rows: list, recorded: dict) -> None:
+    header = f"{'order':<10} {'situation':<38} {'Amazon now':<21} {'Commerce state/status':<22} cancel request"
+    print(header)
+    print("-" * (len(header) + 12))
+    for scenario, amazon_order_id, _, _ in rows:
+        order = world.commerce.orders[scenario.entity_id]
+        amazon = world.amazon.orders.get(amazon_order_id) if amazon_order_id else None
+        request = recorded.get(scenario.entity_id)
+        print(
+            f"{scenario.entity_id:09d}  {scenario.label:<38} {amazon.status if amazon else '-':<21} "
+            f"{order['state'] + '/' + order['status']:<22} {request.state if request else '-'}"
+        )
+        for history in order["status_histories"]:
+            print(
+                textwrap.fill(
+                    history["comment"], 118, initial_indent=" " * 11 + "comment: ", subsequent_indent=" " * 20
+                )
+            )
+
+
+def _print_table(rows: list, recorded: dict) -> None:
+    header = (
+        f"{'order':<10} {'situation':<38} {'Amazon order':<20} {'Amazon status':<21} {'in Commerce':<12} "
+        "recorded for Amazon"
+    )
+    print(header)
+    print("-" * (len(header) + 18))
+    for scenario, amazon_order_id, canceled, message in rows:
+        request = recorded.get(scenario.entity_id)
+        record = f"{request.decision}, {request.reason}" if request else "-"
+        status = "-" if scenario.amazon_status is None else scenario.amazon_status
+        if scenario.amazon_down:
+            status += " (no answer)"
+        print(
+            f"{scenario.entity_id:09d}  {scenario.label:<38} {amazon_order_id or '-':<20} {status:<21} "
+            f"{'canceled' if canceled else 'STOPPED':<12} {record}"
+        )
+        if message:
+            print(textwrap.fill(message, 118, initial_indent=" " * 11 + "admin sees: ", subsequent_indent=" " * 23))

@@ -1,0 +1,134 @@
+"""Acceptance: the Procfile's ``release`` and ``web`` (gunicorn) processes, driven by an independent HTTP client.
+
+The client signs with ``cryptography`` directly, never with the bridge's code; Commerce's own signed request from
+Adobe's published vector is replayed byte for byte when the official reference is at hand.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+from bridge.storage.cancel_requests import CancelRequests
+from bridge.storage.engine import make_engine
+from standins.procfile import WebProcess, run_release
+from tests.reference import reference
+from tests.seeds import IMPORT_OFF_STORE, IT_STORE, UNKNOWN_STORE, amazon_order
+
+
+@pytest.fixture(scope="module")
+def client_key() -> RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def signature_of(body: bytes, key: RSAPrivateKey) -> str:
+    return base64.b64encode(key.sign(base64.b64encode(body), padding.PKCS1v15(), hashes.SHA256())).decode()
+
+
+def signed_post(url: str, body: bytes, key: RSAPrivateKey, signature: str | None = None) -> requests.Response:
+    signature = signature or signature_of(body, key)
+    headers = {"Content-Type": "application/json", "x-adobe-commerce-webhook-signature": signature}
+    return requests.post(url, data=body, headers=headers, timeout=10)
+
+
+def public_pem(key: RSAPrivateKey) -> bytes:
+    return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+@pytest.fixture
+def start_web(bridge_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[[Path], WebProcess]]:
+    """The Procfile's release, then web, verifying webhooks with the public key in the given file."""
+    started: list[WebProcess] = []
+
+    def start(public_key_file: Path) -> WebProcess:
+        env = {k: v for k, v in bridge_env.items() if k != "COMMERCE_WEBHOOK_PUBLIC_KEY"}
+        env["COMMERCE_WEBHOOK_PUBLIC_KEY_FILE"] = str(public_key_file)
+        env["WEB_CONCURRENCY"] = "2"
+        run_release(env)
+        process = WebProcess(env, tmp_path / "web.log").wait_until_ready()
+        process.database_url = env["DATABASE_URL"]  # type: ignore[attr-defined]
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        assert process.stop() == 0, (tmp_path / "web.log").read_text()
+
+
+@pytest.fixture
+def web(start_web: Callable[[Path], WebProcess], client_key: RSAPrivateKey, tmp_path: Path) -> WebProcess:
+    key_file = tmp_path / "commerce_webhook_public_key.pem"
+    key_file.write_bytes(public_pem(client_key))
+    return start_web(key_file)
+
+
+def recorded(web: WebProcess) -> list:
+    return CancelRequests(make_engine(web.database_url)).all()  # type: ignore[attr-defined]
+
+
+def test_deployed_service_takes_commerces_own_signed_request(start_web, commerce, amazon) -> None:
+    vector = reference("commerce", "signature-test-vector")
+    web = start_web(vector / "test_public_key.pem")
+    commerce.add_order(42, payment_method="checkmo")
+    body = (vector / "plugin_order_management_cancel_before.body.json").read_bytes()
+    signature = (vector / "plugin_order_management_cancel_before.x-adobe-commerce-webhook-signature.txt").read_text()
+    response = requests.post(
+        f"{web.url}/webhooks/commerce/order-cancel",
+        data=body,
+        headers={"Content-Type": "application/json", "x-adobe-commerce-webhook-signature": signature.strip()},
+        timeout=10,
+    )
+    assert response.json() == {"op": "success"}
+    assert commerce.calls["GET /rest/V1/orders/<int:entity_id>"] == 1
+
+
+def test_deployed_service_answers_the_decision_table(web: WebProcess, client_key, commerce, amazon) -> None:
+    url = f"{web.url}/webhooks/commerce/order-cancel"
+    expectations = {
+        201: ({"store_id": 2}, "success", None),
+        202: ({"store_id": 2, "status": "PENDING"}, "exception", "is Pending"),
+        203: ({"store_id": 2, "status": "PARTIALLY_SHIPPED"}, "exception", "is Partially Shipped"),
+        204: ({"store_id": IT_STORE, "status": "SHIPPED"}, "exception", "i resi e gli scambi"),
+        205: ({"store_id": 2, "status": "CANCELLED"}, "success", None),
+        206: ({"store_id": 2, "fulfilled_by": "AMAZON"}, "exception", "fulfilled by Amazon"),
+        207: ({"store_id": IMPORT_OFF_STORE}, "exception", "Order import is off"),
+        208: ({"store_id": UNKNOWN_STORE}, "exception", "not set up in the cancel bridge"),
+        209: ({"store_id": 2, "status": "PENDING_AVAILABILITY"}, "exception", "Seller Central"),
+    }
+    for entity_id, (seed, op, fragment) in expectations.items():
+        amazon_id = amazon_order(commerce, amazon, entity_id, **seed)
+        response = signed_post(url, f'{{"subject":[],"id":"{entity_id}"}}'.encode(), client_key)
+        assert response.status_code == 200
+        answer = response.json()
+        assert answer["op"] == op, (entity_id, answer)
+        if fragment:
+            assert fragment in answer["message"] and amazon_id in answer["message"]
+    assert sorted((r.commerce_entity_id, r.decision) for r in recorded(web)) == [
+        (201, "accept"),
+        (205, "already_cancelled"),
+    ]
+    assert amazon.throttled["getOrder"] == 0
+
+
+def test_deployed_service_refuses_bad_requests_and_changes_nothing(web: WebProcess, client_key, commerce, amazon):
+    url = f"{web.url}/webhooks/commerce/order-cancel"
+    amazon_order(commerce, amazon, 301)
+    body = b'{"subject":[],"id":"301"}'
+    assert requests.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=5).status_code == 401
+    signature = signature_of(b'{"subject":[],"id":"302"}', client_key)
+    assert signed_post(url, body, client_key, signature).status_code == 401  # a signature of another body
+    assert signed_post(url, b'{"subject":[]}', client_key).status_code == 400
+    assert signed_post(url, b"{not json", client_key).status_code == 400
+    oversized = signed_post(url, b'{"id":"301","pad":"' + b"x" * 70_000 + b'"}', client_key)
+    assert oversized.status_code == 413
+    assert oversized.headers["Content-Type"] == "application/json"
+    assert recorded(web) == []
+    assert sum(commerce.calls.values()) == 0 and sum(amazon.calls.values()) == 0
+    assert requests.get(f"{web.url}/healthz", timeout=5).json() == {"status": "ok"}

@@ -1,0 +1,148 @@
+"""Start-up configuration: every problem listed at once, secrets never echoed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bridge.errors import ConfigError
+from bridge.settings import load_settings, normalize_database_url
+from tests.seeds import STORES_TOML
+
+
+@pytest.fixture
+def valid_env(stores_file: Path, public_key_pem: str, tmp_path: Path) -> dict[str, str]:
+    return {
+        "COMMERCE_BASE_URL": "https://shop.example.com",
+        "COMMERCE_ACCESS_TOKEN": "tok-SECRET-1",
+        "COMMERCE_WEBHOOK_PUBLIC_KEY": public_key_pem,
+        "LWA_CLIENT_ID": "amzn1.application-oa2-client.x",
+        "LWA_CLIENT_SECRET": "lwa-SECRET-2",
+        "BRIDGE_STORES_FILE": str(stores_file),
+        "BRIDGE_INSTANCE_PATH": str(tmp_path / "instance"),
+        "SPAPI_REFRESH_TOKEN_IT": "Atzr|SECRET-3",
+        "SPAPI_REFRESH_TOKEN_US": "Atzr|SECRET-4",
+        "SPAPI_REFRESH_TOKEN_DE": "Atzr|SECRET-5",
+    }
+
+
+def test_valid_settings_load(valid_env: dict[str, str], tmp_path: Path) -> None:
+    settings = load_settings(valid_env)
+    assert settings.database_url == f"sqlite:///{tmp_path / 'instance' / 'bridge.sqlite'}"
+    assert not settings.commerce_auth.uses_oauth1
+    assert settings.webhook_budget_ms == 2500 and settings.on_accept == "proceed"
+    store = settings.stores.for_commerce_store(1)
+    assert store is not None and store.code == "it" and store.refresh_token == "Atzr|SECRET-3"
+    assert "SECRET" not in repr(settings)
+
+
+def test_every_problem_is_listed_at_once_without_secret_values(tmp_path: Path) -> None:
+    env = {
+        "BRIDGE_STORES_FILE": str(tmp_path / "missing.toml"),
+        "COMMERCE_BASE_URL": "ftp://nope",
+        "COMMERCE_CONSUMER_KEY": "ck-SECRET",
+        "BRIDGE_WEBHOOK_BUDGET_MS": "fast",
+        "BRIDGE_ON_ACCEPT": "maybe",
+        "DATABASE_URL": "mysql://x",
+    }
+    with pytest.raises(ConfigError) as raised:
+        load_settings(env)
+    text = str(raised.value)
+    for name in (
+        "COMMERCE_BASE_URL", "COMMERCE_ACCESS_TOKEN", "COMMERCE_CONSUMER_SECRET", "COMMERCE_WEBHOOK_PUBLIC_KEY",
+        "LWA_CLIENT_ID", "LWA_CLIENT_SECRET", "BRIDGE_STORES_FILE", "BRIDGE_WEBHOOK_BUDGET_MS", "BRIDGE_ON_ACCEPT",
+        "DATABASE_URL",
+    ):  # fmt: skip
+        assert name in text
+    assert "SECRET" not in text.replace("_SECRET", "")
+
+
+def test_unsigned_webhooks_need_an_explicit_opt_in(valid_env: dict[str, str]) -> None:
+    del valid_env["COMMERCE_WEBHOOK_PUBLIC_KEY"]
+    with pytest.raises(ConfigError):
+        load_settings(valid_env)
+    assert load_settings({**valid_env, "COMMERCE_WEBHOOK_SECRET": "s"}).webhook_secret == "s"
+    assert load_settings({**valid_env, "BRIDGE_ALLOW_UNSIGNED_WEBHOOKS": "1"}).allow_unsigned_webhooks
+
+
+def test_public_key_from_file_and_escaped_newlines(valid_env: dict[str, str], public_key_pem: str, tmp_path) -> None:
+    key_file = tmp_path / "key.pem"
+    key_file.write_text(public_key_pem)
+    env = {k: v for k, v in valid_env.items() if k != "COMMERCE_WEBHOOK_PUBLIC_KEY"}
+    assert load_settings({**env, "COMMERCE_WEBHOOK_PUBLIC_KEY_FILE": str(key_file)}).webhook_public_key
+    one_line = public_key_pem.strip().replace("\n", "\\n")
+    assert load_settings({**env, "COMMERCE_WEBHOOK_PUBLIC_KEY": one_line}).webhook_public_key
+    with pytest.raises(ConfigError, match="not a PEM public key"):
+        load_settings({**env, "COMMERCE_WEBHOOK_PUBLIC_KEY": "-----BEGIN PUBLIC KEY-----\nxx\n"})
+
+
+def test_oauth1_needs_all_four_credentials(valid_env: dict[str, str]) -> None:
+    oauth = {"COMMERCE_CONSUMER_KEY": "ck", "COMMERCE_CONSUMER_SECRET": "cs", "COMMERCE_ACCESS_TOKEN_SECRET": "ts"}
+    assert load_settings({**valid_env, **oauth}).commerce_auth.uses_oauth1
+    with pytest.raises(ConfigError, match="COMMERCE_ACCESS_TOKEN_SECRET"):
+        load_settings({**valid_env, **oauth, "COMMERCE_ACCESS_TOKEN_SECRET": ""})
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgres://u:p@h:5432/db", "postgresql+psycopg://u:p@h:5432/db"),
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
+def test_database_url_normalisation(url: str, expected: str) -> None:
+    assert normalize_database_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "message"),
+    [
+        ('region = "eu"', 'region = "mars"', "region"),
+        ('default_cancel_reason = "NoInventory"', 'default_cancel_reason = "Whatever"', "default_cancel_reason"),
+        ('locale = "it_IT"', 'locale = "fr_FR"', "locale"),
+        ("commerce_store_ids = [2]", "commerce_store_ids = [1]", "claimed by both"),
+        ("order_import = true", 'order_import = "yes"', "order_import"),
+        ("[[stores]]", "[[stores]\n", "not valid TOML"),
+    ],
+)
+def test_store_file_problems(valid_env, stores_file: Path, replace: str, by: str, message: str) -> None:
+    stores_file.write_text(STORES_TOML.replace(replace, by, 1))
+    with pytest.raises(ConfigError, match=message):
+        load_settings(valid_env)
+
+
+def test_missing_refresh_token_is_named_not_shown(valid_env: dict[str, str]) -> None:
+    del valid_env["SPAPI_REFRESH_TOKEN_US"]
+    with pytest.raises(ConfigError, match="SPAPI_REFRESH_TOKEN_US: not set"):
+        load_settings(valid_env)
+
+
+def test_cli_prints_one_message_and_no_traceback(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bridge.cli", "db", "upgrade"],
+        env={"PATH": "/usr/bin:/bin", "BRIDGE_STORES_FILE": str(tmp_path / "none.toml")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "invalid configuration" in result.stderr and "COMMERCE_BASE_URL" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_pipeline_settings_and_quota_overrides(valid_env: dict[str, str]) -> None:
+    settings = load_settings(
+        {**valid_env, "BRIDGE_FEED_POLL_INITIAL_SECONDS": "5", "SPAPI_QUOTAS": "getOrder=2:60, createFeed=0.02:20"}
+    )
+    assert settings.pipeline.feed_poll_initial_seconds == 5.0
+    assert settings.pipeline.lease_seconds == 120.0
+    assert settings.spapi_quotas["getOrder"] == (2.0, 60)
+    assert settings.spapi_quotas["createFeed"] == (0.02, 20)
+    assert settings.spapi_quotas["getFeed"] == (2.0, 15)  # Amazon's published default
+    with pytest.raises(ConfigError) as raised:
+        load_settings({**valid_env, "BRIDGE_MAX_FEED_ATTEMPTS": "0", "SPAPI_QUOTAS": "cancelOrder=1:1"})
+    assert "BRIDGE_MAX_FEED_ATTEMPTS" in str(raised.value) and "cancelOrder" in str(raised.value)

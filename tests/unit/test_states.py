@@ -1,0 +1,75 @@
+"""The state machines as data: complete, reachable, and the same as the README's state tables."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bridge.domain.states import (
+    FEED_STATES,
+    FINAL_REQUEST_STATES,
+    REQUEST_STATES,
+    RETRYABLE_REQUEST_STATES,
+    FeedState,
+    RequestState,
+    StateMachine,
+)
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def reachable(machine: StateMachine) -> set:
+    seen, frontier = {machine.initial}, [machine.initial]
+    while frontier:
+        for target in machine.moves[frontier.pop()]:
+            if target not in seen:
+                seen.add(target)
+                frontier.append(target)
+    return seen
+
+
+@pytest.mark.parametrize(("machine", "states"), [(REQUEST_STATES, RequestState), (FEED_STATES, FeedState)])
+def test_every_state_has_its_moves_and_is_reachable(machine: StateMachine, states) -> None:
+    assert machine.states == set(states)
+    assert all(target in machine.states for targets in machine.moves.values() for target in targets)
+    assert reachable(machine) == set(states)
+
+
+def test_final_states_move_only_by_an_operators_retry() -> None:
+    assert REQUEST_STATES.final == {RequestState.COMPLETED}
+    for state in FINAL_REQUEST_STATES - REQUEST_STATES.final:
+        assert REQUEST_STATES.moves[state] == {RequestState.PENDING}
+    assert REQUEST_STATES.sources_of(RequestState.PENDING) & FINAL_REQUEST_STATES == RETRYABLE_REQUEST_STATES
+    assert FEED_STATES.final == {FeedState.DONE, FeedState.ABANDONED}
+
+
+def test_sources_and_allows_read_the_table() -> None:
+    assert REQUEST_STATES.sources_of(RequestState.READY) == {RequestState.PENDING}
+    assert REQUEST_STATES.allows(RequestState.CONFIRMING, RequestState.CONFIRMING)
+    assert not REQUEST_STATES.allows(RequestState.PENDING, RequestState.COMPLETED)
+    assert not REQUEST_STATES.allows(RequestState.COMPLETED, RequestState.PENDING)
+    assert not FEED_STATES.allows(FeedState.PREPARING, FeedState.SUBMITTED)
+
+
+def readme_table(heading: str) -> list[str]:
+    """The backticked names in the first column of the first table after ``heading`` in the README."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index(heading) :]
+    rows = []
+    for line in section.splitlines()[1:]:
+        if rows and not line.startswith("|"):
+            break
+        match = re.match(r"\|\s*`([a-z_]+)`", line)
+        if match:
+            rows.append(match.group(1))
+    return rows
+
+
+def test_the_readme_lists_exactly_the_request_states() -> None:
+    assert readme_table("### Request states") == [state.value for state in RequestState]
+
+
+def test_the_readme_lists_exactly_the_feed_states() -> None:
+    assert readme_table("### Feed states") == [state.value for state in FeedState]
