@@ -681,6 +681,17 @@ def _service() -> FeedService:
     return current_app.extensions[FEEDS_EXTENSION]
 
 
+def _presigned_refusal(operation: str, method: str, document_id: str, bound: str) -> Response | None:
+    """What S3 answers instead of serving a presigned URL: a bad or expired URL, or a fault a test ordered."""
+    fault = gate().take_fault(operation)
+    refusal = _service().check_presigned(method, document_id, bound)
+    if refusal:
+        return refusal
+    if fault and fault.status:
+        return s3_error(fault.status, "SlowDown" if fault.status == 503 else "InternalError", "Please retry.")
+    return None
+
+
 def invalid(operation: str, details: str, message: str = "Invalid input") -> Response:
     return gate().with_rate_header(error_envelope(400, "InvalidInput", message, details), operation)
 
@@ -727,13 +738,9 @@ def create_feed_document() -> Response:
 
 @blueprint.put("/uploads/<document_id>")
 def upload(document_id: str) -> Response:
-    fault = gate().take_fault(UPLOAD)
-    content_type = request.headers.get("Content-Type", "")
-    refusal = _service().check_presigned("PUT", document_id, content_type)
+    refusal = _presigned_refusal(UPLOAD, "PUT", document_id, request.headers.get("Content-Type", ""))
     if refusal:
         return refusal
-    if fault and fault.status:
-        return s3_error(fault.status, "SlowDown" if fault.status == 503 else "InternalError", "Please retry.")
     content = request.get_data()
     if not _service().store_upload(document_id, content):
         return s3_error(404, "NoSuchKey", "The specified key does not exist.")
@@ -854,13 +861,10 @@ def get_feed_document(document_id: str) -> Response:
 
 @blueprint.get("/downloads/<document_id>")
 def download(document_id: str) -> Response:
-    fault = gate().take_fault(DOWNLOAD)
     encoding = request.args.get("response-content-encoding", "")
-    refusal = _service().check_presigned("GET", document_id, encoding)
+    refusal = _presigned_refusal(DOWNLOAD, "GET", document_id, encoding)
     if refusal:
         return refusal
-    if fault and fault.status:
-        return s3_error(fault.status, "SlowDown" if fault.status == 503 else "InternalError", "Please retry.")
     with _service().changed:
         document = _service().documents.get(document_id)
         content = document.content if document else None

@@ -287,42 +287,37 @@ class AmazonStandIn:
                 standin.token_exchanges += 1
             return jsonify({"access_token": access_token, "token_type": "bearer", "expires_in": TOKEN_LIFETIME})
 
-        def included_data() -> tuple[set[str], Response | None]:
-            raw = request.args.get("includedData", "")
-            values = {v for v in raw.split(",") if v}
-            unknown = values - INCLUDED_DATA
+        def seller_and_included(operation: str) -> tuple[str, set[str], Response | None]:
+            """The guard, then ``includedData`` checked against the values the Orders model defines."""
+            seller, refusal = standin.guard(operation)
+            if refusal:
+                return "", set(), refusal
+            included = {value for value in request.args.get("includedData", "").split(",") if value}
+            unknown = included - INCLUDED_DATA
             if unknown:
-                return values, error_envelope(
-                    400, "InvalidInput", f"Invalid includedData: {', '.join(sorted(unknown))}"
-                )
-            return values, None
+                message = f"Invalid includedData: {', '.join(sorted(unknown))}"
+                return "", included, error_envelope(400, "InvalidInput", message)
+            return seller or "", included, None
 
         @app.get("/orders/2026-01-01/orders/<order_id>")
         def get_order(order_id: str) -> Response:
-            seller, refusal = standin.guard(GET_ORDER)
+            seller, included, refusal = seller_and_included(GET_ORDER)
             if refusal:
                 return refusal
-            included, bad = included_data()
-            if bad:
-                return bad
             with standin._lock:
                 order = standin.orders.get(order_id)
                 if order is None or order.seller_id != seller:
-                    return standin.with_rate_header(
-                        error_envelope(404, "NotFound", f"Order {order_id} not found."), GET_ORDER
-                    )
+                    not_found = error_envelope(404, "NotFound", f"Order {order_id} not found.")
+                    return standin.with_rate_header(not_found, GET_ORDER)
                 body = {"order": order.to_json(included)}
             return standin.with_rate_header(jsonify(body), GET_ORDER)
 
         @app.get("/orders/2026-01-01/orders")
         def search_orders() -> Response:
-            seller, refusal = standin.guard(SEARCH_ORDERS)
+            seller, included, refusal = seller_and_included(SEARCH_ORDERS)
             if refusal:
                 return refusal
-            included, bad = included_data()
-            if bad:
-                return bad
-            return standin.with_rate_header(standin._search(seller or "", included), SEARCH_ORDERS)
+            return standin.with_rate_header(standin._search(seller, included), SEARCH_ORDERS)
 
         return app
 
