@@ -34,6 +34,22 @@ PUBLISHED_QUOTAS: dict[str, tuple[float, int]] = {
     CANCEL_FEED: (2.0, 15),
 }
 
+# OrderAcknowledgement.xsd's CancelReason enumeration: the only reasons Amazon accepts.
+CANCEL_REASONS = frozenset(
+    {
+        "NoInventory",
+        "ShippingAddressUndeliverable",
+        "CustomerExchange",
+        "BuyerCanceled",
+        "GeneralAdjustment",
+        "CarrierCreditDecision",
+        "RiskAssessmentInformationNotValid",
+        "CarrierCoverageFailure",
+        "CustomerReturn",
+        "MerchandiseNotReceived",
+    }
+)
+
 QUOTA_EXCEEDED_MESSAGE = "You exceeded your quota for the requested resource."
 INTERNAL_FAILURE_MESSAGE = "We encountered an internal error. Please try again."
 ACCESS_DENIED_MESSAGE = "Access to requested resource is denied."

@@ -59,6 +59,7 @@ from lxml import etree
 
 from standins.amazon.contract import (
     CANCEL_FEED,
+    CANCEL_REASONS,
     CREATE_FEED,
     CREATE_FEED_DOCUMENT,
     GET_FEED,
@@ -548,6 +549,10 @@ class FeedService:
                 f"{INVALID_DATA} (Each item of order {order_id} must be listed exactly once; "
                 f"missing or repeated: {', '.join(missing) or 'repeated items'}.)"
             )
+            return ReportResult(message_id, 18028, detail, order_id)
+        reasons = {(item.findtext("CancelReason") or "").strip() for item in items}
+        if reasons - CANCEL_REASONS:  # the XSD refuses these too, when the stand-in has it
+            detail = f"{INVALID_DATA} (CancelReason {', '.join(sorted(reasons - CANCEL_REASONS))} is not valid.)"
             return ReportResult(message_id, 18028, detail, order_id)
         reason = ((items[0].findtext("CancelReason") or "").strip() or None) if items else None
         order.status = "CANCELLED"
