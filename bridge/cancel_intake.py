@@ -1,7 +1,12 @@
-"""Takes in one cancel from Commerce: finds the order, applies the cancel rule, records what was accepted.
+"""Takes in one cancel from Commerce, in Commerce's two phases.
 
-Fails closed: whatever could not be checked (Commerce, Amazon, quota, the database) is refused with a message
-that says to try again, never accepted unverified.
+``before``: find the order, apply the cancel rule, and record an accepted cancel as waiting for Commerce. Nothing
+goes to Amazon yet: answering ``success`` is not the cancel, since Commerce still applies its own ``canCancel()`` and
+gives up on an answer that came after the hook's timeout. ``after``: Commerce says whether it really canceled, and
+the request moves on (or ends) at once; the worker reads the order back where that hook never comes.
+
+Fails closed: whatever could not be checked (Commerce, Amazon, quota, the database) is refused with a message that
+says to try again, never accepted unverified.
 """
 
 from __future__ import annotations
@@ -18,15 +23,15 @@ from bridge.domain.amazon_order import AmazonOrder
 from bridge.domain.cancel_reasons import choose_reason
 from bridge.domain.cancel_rule import Decision, Outcome, check_store, judge_amazon_order
 from bridge.domain.messages import MessageKey, render
+from bridge.domain.states import RESTARTABLE_REQUEST_STATES
 from bridge.domain.stores import Store, StoreDirectory
 from bridge.errors import NotFound, UpstreamError
 from bridge.storage.cancel_requests import CancelRequest, CancelRequests, NewCancelRequest
 from bridge.storage.order_links import OrderLink, OrderLinks
+from bridge.storage.tables import COMMERCE_REQUEST_ID_LENGTH
+from bridge.storage.transitions import TransitionRefused
 
 log = logging.getLogger(__name__)
-
-ON_ACCEPT_PROCEED = "proceed"
-ON_ACCEPT_HOLD = "hold"
 
 
 @dataclass(frozen=True)
@@ -58,32 +63,33 @@ class CancelIntake:
         links: OrderLinks,
         requests: CancelRequests,
         stores: StoreDirectory,
-        on_accept: str,
         default_locale: str,
+        commerce_confirm_seconds: float,
     ) -> None:
         self._commerce = commerce
         self._amazon_status = amazon_status
         self._links = links
         self._requests = requests
         self._stores = stores
-        self._on_accept = on_accept
         self._default_locale = default_locale
+        self._commerce_confirm_seconds = commerce_confirm_seconds  # when the worker reads the order back itself
 
-    def handle(self, entity_id: int, commerce_request_id: str | None, deadline: Deadline) -> CancelAnswer:
+    # --- before ---------------------------------------------------------------------------------------------------
+    def before_cancel(self, entity_id: int, commerce_request_id: str | None, deadline: Deadline) -> CancelAnswer:
+        """Decide whether Commerce may go on with the cancel of order ``entity_id``."""
         try:
             recorded = self._requests.for_commerce_order(entity_id)
-            if recorded is not None:
-                return self._answer_recorded(recorded)
+            if recorded is not None and recorded.state not in RESTARTABLE_REQUEST_STATES:
+                # A retry, double click or replay of a cancel under way: it goes on as it is.
+                return CancelAnswer.proceed("under_way", **_context_of(recorded))
             link = self._link_for(entity_id, deadline)
+            if link.amazon_order_id is None:
+                return CancelAnswer.proceed("not_amazon", increment_id=link.increment_id)
+            return self._decide(link, link.amazon_order_id, recorded, commerce_request_id, deadline)
         except (UpstreamError, SQLAlchemyError) as exc:
-            log.warning("cancel check failed before Amazon: %s", exc)
-            return CancelAnswer.stop(
-                "unavailable",
-                render(MessageKey.BRIDGE_UNAVAILABLE, self._default_locale, order_ref=f"#{entity_id}"),
-            )
-        if link.amazon_order_id is None:
-            return CancelAnswer.proceed("not_amazon", increment_id=link.increment_id)
-        return self._handle_amazon_order(link, link.amazon_order_id, commerce_request_id, deadline)
+            # Commerce or the bridge's own database: nothing was decided, nothing recorded.
+            log.warning("cancel could not be checked: %s", exc.__class__.__name__, extra={"error": str(exc)[:300]})
+            return self._unavailable(entity_id)
 
     def _link_for(self, entity_id: int, deadline: Deadline) -> OrderLink:
         link = self._links.find(entity_id)
@@ -91,8 +97,13 @@ class CancelIntake:
             link = self._links.remember(self._commerce.get_order(entity_id, deadline))
         return link
 
-    def _handle_amazon_order(
-        self, link: OrderLink, amazon_order_id: str, commerce_request_id: str | None, deadline: Deadline
+    def _decide(
+        self,
+        link: OrderLink,
+        amazon_order_id: str,
+        recorded: CancelRequest | None,
+        commerce_request_id: str | None,
+        deadline: Deadline,
     ) -> CancelAnswer:
         store = self._stores.for_commerce_store(link.commerce_store_id)
         context = {
@@ -124,50 +135,53 @@ class CancelIntake:
         if decision.outcome is Outcome.REFUSE:
             assert decision.message_key is not None
             return refuse(decision.message_key.value, decision.message_key, amazon_status=order.status)
-        if deadline.remaining() <= 0:  # Commerce may have given up already: never record what it may not apply
+        if deadline.remaining() <= 0:  # Commerce may have given up already: say so rather than record
             return refuse("unavailable", MessageKey.STATUS_UNCONFIRMED)
-        try:
-            self._record(link, store, order, decision, commerce_request_id)
-        except SQLAlchemyError as exc:
-            log.error("could not record the cancel of %s: %s", amazon_order_id, exc.__class__.__name__)
-            return refuse("unavailable", MessageKey.STATUS_UNCONFIRMED)
-        if decision.outcome is Outcome.ACCEPT and self._on_accept == ON_ACCEPT_HOLD:
-            return refuse("accepted_hold", MessageKey.HELD_FOR_AMAZON)
+        new = _new_request(link, store, order, decision, commerce_request_id)
+        confirm_after = self._commerce_confirm_seconds
+        if recorded is None:
+            if not self._requests.record(new, confirm_after):
+                return CancelAnswer.proceed("under_way", **context)  # the same cancel, recorded a moment ago
+        else:
+            try:
+                self._requests.start_over(recorded, new, confirm_after)
+            except TransitionRefused:
+                return CancelAnswer.proceed("under_way", **context)  # started over by a concurrent call
         return CancelAnswer.proceed(decision.outcome.value, **context)
 
-    def _record(
-        self,
-        link: OrderLink,
-        store: Store,
-        order: AmazonOrder,
-        decision: Decision,
-        commerce_request_id: str | None,
-    ) -> None:
-        self._requests.record(
-            NewCancelRequest(
-                commerce_entity_id=link.commerce_entity_id,
-                increment_id=link.increment_id,
-                store_code=store.code,
-                seller_id=store.seller_id,
-                marketplace_id=order.marketplace_id or store.marketplace_id,
-                amazon_order_id=order.order_id,
-                amazon_item_ids=order.item_ids,
-                reason=choose_reason(order.buyer_requested_cancel, store.default_cancel_reason).value,
-                decision=decision.outcome.value,
-                commerce_request_id=commerce_request_id,
-            )
-        )
+    def _unavailable(self, entity_id: int) -> CancelAnswer:
+        message = render(MessageKey.BRIDGE_UNAVAILABLE, self._default_locale, order_ref=f"#{entity_id}")
+        return CancelAnswer.stop("unavailable", message)
 
-    def _answer_recorded(self, recorded: CancelRequest) -> CancelAnswer:
-        """A retry, double click or replay of a cancel already recorded: answer as the first time did."""
-        context = {
-            "increment_id": recorded.increment_id,
-            "amazon_order_id": recorded.amazon_order_id,
-            "store_code": recorded.store_code,
-        }
-        if recorded.decision == Outcome.ACCEPT.value and self._on_accept == ON_ACCEPT_HOLD:
-            store = self._stores.by_code(recorded.store_code)
-            locale = store.locale if store else self._default_locale
-            message = render(MessageKey.HELD_FOR_AMAZON, locale, amazon_order_id=recorded.amazon_order_id)
-            return CancelAnswer.stop("duplicate", message, **context)
-        return CancelAnswer.proceed("duplicate", **context)
+    # --- after ----------------------------------------------------------------------------------------------------
+    def after_cancel(self, entity_id: int, canceled: bool) -> str:
+        """Commerce ran its cancel of ``entity_id``: ``canceled`` is its result. Returns what became of the request."""
+        moved = self._requests.confirm_in_commerce(entity_id, canceled, "Commerce did not cancel the order")
+        if not moved:
+            return "nothing_waiting"  # not an Amazon order, refused, or already confirmed (a repeated hook)
+        return "confirmed" if canceled else "not_canceled"
+
+
+def _new_request(
+    link: OrderLink, store: Store, order: AmazonOrder, decision: Decision, commerce_request_id: str | None
+) -> NewCancelRequest:
+    return NewCancelRequest(
+        commerce_entity_id=link.commerce_entity_id,
+        increment_id=link.increment_id,
+        store_code=store.code,
+        seller_id=store.seller_id,
+        marketplace_id=order.marketplace_id or store.marketplace_id,
+        amazon_order_id=order.order_id,
+        amazon_item_ids=order.item_ids,
+        reason=choose_reason(order.buyer_requested_cancel, store.default_cancel_reason).value,
+        decision=decision.outcome.value,
+        commerce_request_id=(commerce_request_id or "")[:COMMERCE_REQUEST_ID_LENGTH] or None,
+    )
+
+
+def _context_of(request: CancelRequest) -> dict[str, str | None]:
+    return {
+        "increment_id": request.increment_id,
+        "amazon_order_id": request.amazon_order_id,
+        "store_code": request.store_code,
+    }

@@ -20,7 +20,7 @@ from bridge.clients.orders_api import OrdersApi
 from bridge.clients.spapi import SpApiClient
 from bridge.settings import Settings
 from bridge.storage.cancel_requests import CancelRequests
-from bridge.storage.engine import make_engine
+from bridge.storage.engine import PATIENT, DatabaseTimeouts, make_engine
 from bridge.storage.feed_records import FeedRecords
 from bridge.storage.order_links import OrderLinks
 from bridge.storage.order_mirror import OrderMirror
@@ -54,13 +54,13 @@ class Bridge(Storage):
     intake: CancelIntake
 
 
-def build_storage(database_url: str) -> Storage:
-    engine = make_engine(database_url)
+def build_storage(database_url: str, timeouts: DatabaseTimeouts = PATIENT) -> Storage:
+    engine = make_engine(database_url, timeouts)
     return Storage(engine, CancelRequests(engine), FeedRecords(engine), OrderLinks(engine), OrderMirror(engine))
 
 
-def build_bridge(settings: Settings) -> Bridge:
-    storage = build_storage(settings.database_url)
+def build_bridge(settings: Settings, timeouts: DatabaseTimeouts = PATIENT) -> Bridge:
+    storage = build_storage(settings.database_url, timeouts)
     session = requests.Session()
     adapter = requests.adapters.HTTPAdapter(pool_connections=10, pool_maxsize=HTTP_POOL_SIZE)
     session.mount("http://", adapter)
@@ -79,8 +79,8 @@ def build_bridge(settings: Settings) -> Bridge:
         links=storage.links,
         requests=storage.requests,
         stores=settings.stores,
-        on_accept=settings.on_accept,
         default_locale=settings.default_locale,
+        commerce_confirm_seconds=settings.pipeline.commerce_confirm_seconds,
     )
     return Bridge(
         **vars(storage),

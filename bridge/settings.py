@@ -22,7 +22,6 @@ from bridge.stores_file import load_stores
 
 DEFAULT_LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
 SECRET_HEADER_DEFAULT = "X-Bridge-Webhook-Secret"
-ON_ACCEPT_CHOICES = ("proceed", "hold")
 TRUTHY = {"1", "true", "yes", "on"}
 
 
@@ -58,6 +57,8 @@ class PipelineSettings:
     mirror_max_age_seconds: float = 600.0  # trust the order mirror while it is this fresh; 0 = always read live
     mirror_refresh_seconds: float = 300.0  # keep it fresh (searchOrders refills one call per 180 s)
     mirror_backfill_days: int = 30  # open orders created this far back are loaded at start
+    commerce_confirm_seconds: float = 10.0  # without Commerce's after hook by then, read the order back
+    commerce_cancel_window_seconds: float = 900.0  # not canceled in Commerce by then: the request ends, unsent
 
 
 PIPELINE_VARIABLES = {
@@ -75,6 +76,8 @@ PIPELINE_VARIABLES = {
     "BRIDGE_MIRROR_MAX_AGE_SECONDS": ("mirror_max_age_seconds", float, 0, 86400),
     "BRIDGE_MIRROR_REFRESH_SECONDS": ("mirror_refresh_seconds", float, 1, 86400),
     "BRIDGE_MIRROR_BACKFILL_DAYS": ("mirror_backfill_days", int, 1, 365),
+    "BRIDGE_COMMERCE_CONFIRM_SECONDS": ("commerce_confirm_seconds", float, 0.01, 3600),
+    "BRIDGE_COMMERCE_CANCEL_WINDOW_SECONDS": ("commerce_cancel_window_seconds", float, 1, 7 * 86400),
 }
 
 
@@ -133,7 +136,6 @@ class Settings:
     stores: StoreDirectory
     stores_file: Path
     webhook_budget_ms: int
-    on_accept: str
     default_locale: str
     log_level: str
     pipeline: PipelineSettings
@@ -275,9 +277,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if not 200 <= budget_ms <= 60000:
         problems.append("BRIDGE_WEBHOOK_BUDGET_MS: must be a whole number of milliseconds from 200 to 60000")
 
-    on_accept = env.get("BRIDGE_ON_ACCEPT", "proceed")
-    if on_accept not in ON_ACCEPT_CHOICES:
-        problems.append(f"BRIDGE_ON_ACCEPT: must be one of {', '.join(ON_ACCEPT_CHOICES)}")
+    if env.get("BRIDGE_ON_ACCEPT", "proceed") != "proceed":
+        problems.append(
+            "BRIDGE_ON_ACCEPT: 'hold' is no longer offered (the bridge would cancel at Amazon an order Commerce never "
+            "canceled); unset it: accepted cancels always let Commerce go on, and Amazon is told once Commerce confirms"
+        )
 
     default_locale = env.get("BRIDGE_DEFAULT_LOCALE", "en_US")
     if default_locale not in LOCALES:
@@ -309,7 +313,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         stores=StoreDirectory(stores),
         stores_file=stores_file,
         webhook_budget_ms=budget_ms,
-        on_accept=on_accept,
         default_locale=default_locale,
         log_level=log_level,
         pipeline=pipeline,

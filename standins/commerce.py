@@ -1,13 +1,15 @@
 """Stand-in for Adobe Commerce's REST API (orders), following ``reference/magento-rest``.
 
-``/rest[/{store_code}]/V1/orders/{id}`` and ``/V1/orders`` with Magento's ``fields`` filter, Bearer or
-OAuth 1.0a (HMAC-SHA256) integration auth, Magento's ``{"message","parameters"}`` errors, and
-``POST /V1/orders/{id}/cancel`` that runs the configured ``before`` webhook first, as Commerce does.
+``/rest[/{store_code}]/V1/orders/{id}`` and ``/V1/orders`` with Magento's ``searchCriteria`` filters and ``fields``
+filter, Bearer or OAuth 1.0a (HMAC-SHA256) integration auth, Magento's ``{"message","parameters"}`` errors, and
+``POST /V1/orders/{id}/cancel`` that runs the configured ``before`` hook first and the ``after`` hook last, with
+Commerce's own ``canCancel()`` in between, as Commerce does.
 """
 
 from __future__ import annotations
 
 import hmac
+import re
 import threading
 import time
 from collections import Counter
@@ -26,6 +28,9 @@ from standins.faults import FaultPlan, Latency
 ACL_SALES = "Magento_Sales::actions_view"
 NONCE_WINDOW = 600
 NOT_FOUND = "The entity that was requested doesn't exist. Verify the entity and try again."
+# Order states whose orders Commerce's canCancel() refuses (Magento\Sales\Model\Order::canCancel).
+NOT_CANCELABLE_STATES = {"holded", "payment_review", "canceled", "complete", "closed"}
+NOT_CANCELED_MESSAGE = "You have not canceled the item."
 # Which statuses belong to which state (Magento's defaults): a comment may only carry a status of the current state.
 STATUSES_BY_STATE = {
     "new": {"pending"},
@@ -94,6 +99,100 @@ def magento_error(status: int, message: str, parameters: Any = None) -> Response
     return response
 
 
+def _now() -> str:
+    """Commerce's datetimes: UTC, ``YYYY-MM-DD HH:MM:SS``."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+
+
+_CRITERIA_KEY = re.compile(r"searchCriteria\[filter_groups\]\[(\d+)\]\[filters\]\[(\d+)\]\[(\w+)\]")
+_SORT_KEY = re.compile(r"searchCriteria\[sortOrders\]\[(\d+)\]\[(\w+)\]")
+
+
+def _compare(condition: str, actual: Any, wanted: str) -> bool:
+    if actual is None:
+        return condition == "null"
+    text = str(actual)
+    checks = {
+        "eq": lambda: text == wanted,
+        "neq": lambda: text != wanted,
+        "in": lambda: text in wanted.split(","),
+        "nin": lambda: text not in wanted.split(","),
+        "gteq": lambda: _ordered(text) >= _ordered(wanted),
+        "gt": lambda: _ordered(text) > _ordered(wanted),
+        "lteq": lambda: _ordered(text) <= _ordered(wanted),
+        "lt": lambda: _ordered(text) < _ordered(wanted),
+        "like": lambda: re.fullmatch(re.escape(wanted).replace("%", ".*"), text) is not None,
+        "notnull": lambda: True,
+    }
+    if condition not in checks:
+        raise ValueError("condition_type")
+    return checks[condition]()
+
+
+def _ordered(value: str) -> tuple[int, Any]:
+    """Numbers compare as numbers, everything else (datetimes in Commerce's format) as text."""
+    return (0, int(value)) if value.isdigit() else (1, value)
+
+
+@dataclass
+class SearchCriteria:
+    """Magento's ``searchCriteria``: filters inside a group are ORed, groups are ANDed; then sort and page."""
+
+    groups: list[list[tuple[str, str, str]]]  # (field, value, condition_type)
+    sort: list[tuple[str, str]]  # (field, ASC|DESC)
+    page_size: int
+    current_page: int
+
+    @classmethod
+    def from_args(cls, args: Any) -> SearchCriteria:
+        groups: dict[int, dict[int, dict[str, str]]] = {}
+        sorts: dict[int, dict[str, str]] = {}
+        for key, value in args.items():
+            if match := _CRITERIA_KEY.fullmatch(key):
+                groups.setdefault(int(match[1]), {}).setdefault(int(match[2]), {})[match[3]] = value
+            elif match := _SORT_KEY.fullmatch(key):
+                sorts.setdefault(int(match[1]), {})[match[2]] = value
+        try:
+            page_size = int(args.get("searchCriteria[pageSize]", "20"))
+            current_page = int(args.get("searchCriteria[currentPage]", "1"))
+        except ValueError:
+            raise ValueError("pageSize") from None
+        filters = [
+            [(f["field"], f.get("value", ""), f.get("condition_type", "eq")) for _, f in sorted(group.items())]
+            for _, group in sorted(groups.items())
+        ]
+        if any("field" not in f for group in groups.values() for f in group.values()):
+            raise ValueError("field")
+        order = [(s.get("field", "entity_id"), s.get("direction", "ASC").upper()) for _, s in sorted(sorts.items())]
+        return cls(filters, order or [("entity_id", "ASC")], max(1, page_size), max(1, current_page))
+
+    def select(self, orders: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        matching = [
+            order
+            for order in orders
+            if all(any(_compare(c, order.get(f), v) for f, v, c in group) for group in self.groups)
+        ]
+        for field_name, direction in reversed(self.sort):
+            matching.sort(key=lambda o, f=field_name: _ordered(str(o.get(f, ""))), reverse=direction == "DESC")
+        return matching
+
+    def page(self, matching: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A page past the end is the last page again, as Magento answers."""
+        last_page = max(1, -(-len(matching) // self.page_size))
+        start = (min(self.current_page, last_page) - 1) * self.page_size
+        return matching[start : start + self.page_size]
+
+    def echo(self) -> dict[str, Any]:
+        return {
+            "filter_groups": [
+                {"filters": [{"field": f, "value": v, "condition_type": c} for f, v, c in group]}
+                for group in self.groups
+            ],
+            "page_size": self.page_size,
+            "current_page": self.current_page,
+        }
+
+
 class CommerceStandIn:
     def __init__(self, integration: Integration, accept_bearer: bool = True) -> None:
         self.integration = integration
@@ -136,21 +235,28 @@ class CommerceStandIn:
                 "additional_information": [],
             },
             "status_histories": [],
+            "updated_at": _now(),
         }
         with self._lock:
             self.orders[entity_id] = order
         return order
 
     def cancel(self, entity_id: int) -> tuple[bool, str | None]:
-        """What the admin's Cancel button does: ask the before hook, then cancel (or show its message)."""
+        """What the admin's Cancel button does: ask the before hook (and show its message when it stops the
+        cancel), cancel if canCancel() allows, then tell the after hook the result. Returns (canceled, message)."""
         if self.cancel_hook is not None:
             result = self.cancel_hook.call_before_cancel(entity_id)
             if not result.proceed:
                 return False, result.message
         with self._lock:
             order = self.orders[entity_id]
-            order["state"] = order["status"] = "canceled"
-        return True, None
+            canceled = order["state"] not in NOT_CANCELABLE_STATES
+            if canceled:
+                order["state"] = order["status"] = "canceled"
+                order["updated_at"] = _now()
+        if self.cancel_hook is not None:
+            self.cancel_hook.call_after_cancel(entity_id, canceled)
+        return canceled, None if canceled else NOT_CANCELED_MESSAGE
 
     def wait_for_calls(self, operation: str, count: int, timeout: float = 30.0) -> bool:
         """Block until ``operation`` (e.g. "POST /rest/V1/orders") has been called ``count`` times."""
@@ -237,18 +343,16 @@ class CommerceStandIn:
         @app.get("/rest/<store_code>/V1/orders")
         def search_orders(store_code: str = "default") -> Response:
             try:
-                page_size = int(request.args.get("searchCriteria[pageSize]", "20"))
-                current_page = int(request.args.get("searchCriteria[currentPage]", "1"))
-            except ValueError:
-                return magento_error(400, '"%fieldName" is required. Enter and try again.', {"fieldName": "pageSize"})
+                criteria = SearchCriteria.from_args(request.args)
+            except ValueError as exc:
+                return magento_error(400, '"%fieldName" is required. Enter and try again.', {"fieldName": str(exc)})
             with standin._lock:
-                orders = [standin.orders[key] for key in sorted(standin.orders)]
-            start = (current_page - 1) * page_size
+                matching = criteria.select(list(standin.orders.values()))
             return filtered(
                 {
-                    "items": orders[start : start + page_size],
-                    "search_criteria": {"filter_groups": [], "page_size": page_size, "current_page": current_page},
-                    "total_count": len(orders),
+                    "items": criteria.page(matching),
+                    "search_criteria": criteria.echo(),
+                    "total_count": len(matching),
                 }
             )
 
@@ -266,6 +370,7 @@ class CommerceStandIn:
                 for key, value in entity.items():
                     if key not in ("items", "payment", "status_histories") and not isinstance(value, (dict, list)):
                         order[key] = value
+                order["updated_at"] = _now()
                 if "increment_id" not in entity and standin.regenerate_missing_increment_id:
                     order["increment_id"] = f"9{order['entity_id']:08d}"
                 return jsonify(order)

@@ -40,22 +40,25 @@ class HookResult:
 
 @dataclass
 class CommerceWebhook:
+    """The hooks Commerce calls around ``OrderManagementInterface::cancel``: ``url`` before, ``after_url`` after."""
+
     url: str
+    after_url: str | None = None
     private_key: RSAPrivateKey | None = None
     timeout: float = 5.0
     secret_header: tuple[str, str] | None = None
     required: bool = True
     fallback_error_message: str = "The order cannot be canceled right now. Please try again later."
 
-    def post(self, payload: dict[str, object]) -> requests.Response:
-        """One signed POST, as Commerce's webhook client sends it."""
+    def post(self, payload: dict[str, object], url: str | None = None) -> requests.Response:
+        """One signed POST (to the before hook unless ``url`` says otherwise), as Commerce's webhook client sends it."""
         body = php_json_encode(payload)
         headers = {"Content-Type": "application/json", REQUEST_ID_HEADER: str(uuid.uuid4())}
         if self.private_key is not None:
             headers[SIGNATURE_HEADER] = commerce_signature(body, self.private_key)
         if self.secret_header is not None:
             headers[self.secret_header[0]] = self.secret_header[1]
-        return requests.post(self.url, data=body, headers=headers, timeout=self.timeout)
+        return requests.post(url or self.url, data=body, headers=headers, timeout=self.timeout)
 
     def call_before_cancel(self, entity_id: int) -> HookResult:
         """The ``before`` hook on OrderManagementInterface::cancel, with Commerce's failure handling."""
@@ -76,6 +79,15 @@ class CommerceWebhook:
         if answer["op"] == "exception":
             return HookResult(False, str(answer.get("message") or self.fallback_error_message), 200)
         return HookResult(True, None, 200)
+
+    def call_after_cancel(self, entity_id: int, canceled: bool) -> None:
+        """The ``after`` hook: it cannot undo the cancel, so Commerce only logs what goes wrong with it."""
+        if self.after_url is None:
+            return
+        try:
+            self.post({"subject": [], "result": canceled, "id": str(entity_id)}, self.after_url)
+        except requests.RequestException:
+            return
 
     def _failed(self, status: int | None) -> HookResult:
         if self.required:

@@ -113,8 +113,14 @@ class LocalWorld:
         self._processes.append(worker)
         return worker
 
-    def hook(self, bridge_url: str) -> CommerceWebhook:
-        return CommerceWebhook(f"{bridge_url}/webhooks/commerce/order-cancel", private_key=self.private_key)
+    def hook(self, bridge_url: str, timeout: float = 5.0) -> CommerceWebhook:
+        """Commerce's before and after hooks on the cancel, as config/webhooks.xml installs them."""
+        return CommerceWebhook(
+            f"{bridge_url}/webhooks/commerce/order-cancel",
+            after_url=f"{bridge_url}/webhooks/commerce/order-cancel-after",
+            private_key=self.private_key,
+            timeout=timeout,
+        )
 
     def stop(self) -> None:
         for process in self._processes:

@@ -34,6 +34,7 @@ from tests.seeds import INTEGRATION, REFRESH_TOKENS, STORES_TOML
 
 PG_ADMIN_URL = os.environ.get("BRIDGE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 WEBHOOK_PATH = "/webhooks/commerce/order-cancel"
+AFTER_WEBHOOK_PATH = "/webhooks/commerce/order-cancel-after"
 BOTH_DATABASES = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
 
@@ -142,7 +143,12 @@ class SignedHook:
     def post(self, payload: object) -> HookResponse:
         return self.post_bytes(php_json_encode(payload))
 
-    def post_bytes(self, body: bytes, signature: str | None = None) -> HookResponse:
+    def post_after(self, entity_id: int, canceled: bool) -> HookResponse:
+        """The after hook, as Commerce calls it once its cancel ran."""
+        body = php_json_encode({"subject": [], "result": canceled, "id": str(entity_id)})
+        return self.post_bytes(body, path=AFTER_WEBHOOK_PATH)
+
+    def post_bytes(self, body: bytes, signature: str | None = None, path: str = WEBHOOK_PATH) -> HookResponse:
         """Any bytes, signed as Commerce signs them (or with the ``signature`` given)."""
         headers = {"Content-Type": "application/json", REQUEST_ID_HEADER: "test-request"}
         if signature is not None:
@@ -151,7 +157,7 @@ class SignedHook:
             headers[SIGNATURE_HEADER] = commerce_signature(body, self.private_key)
         if self.secret_header is not None:
             headers[self.secret_header[0]] = self.secret_header[1]
-        response = self.app.test_client().post(WEBHOOK_PATH, data=body, headers=headers)
+        response = self.app.test_client().post(path, data=body, headers=headers)
         return HookResponse(response.status_code, response.get_data(as_text=True), response.headers, response.json)
 
 
@@ -177,7 +183,12 @@ class RunningBridge:
 
     def http_hook(self, **overrides: Any) -> CommerceWebhook:
         """Commerce's side of the webhook over real HTTP, as the Commerce stand-in calls it."""
-        options: dict[str, Any] = {"url": self.webhook_url, "private_key": self.private_key, **overrides}
+        options: dict[str, Any] = {
+            "url": self.webhook_url,
+            "after_url": f"{self.url}{AFTER_WEBHOOK_PATH}",
+            "private_key": self.private_key,
+            **overrides,
+        }
         return CommerceWebhook(**options)
 
     def cancel_requests(self) -> list:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from bridge.composition import build_storage
-from bridge.domain.states import RETRYABLE_REQUEST_STATES
+from bridge.domain.states import RESTARTABLE_REQUEST_STATES
 from bridge.settings import load_database_url
 from bridge.storage.cancel_requests import CancelRequest
 
@@ -58,8 +58,11 @@ def run_jobs_command(args: argparse.Namespace) -> int:
         return 0
     retried = requests.retry(args.request_id)
     if retried is None:
-        allowed = ", ".join(sorted(RETRYABLE_REQUEST_STATES))
+        allowed = ", ".join(sorted(RESTARTABLE_REQUEST_STATES))
         print(f"request {request.id} is {request.state}; only {allowed} requests can be retried")
         return 1
-    print(f"request {retried.id} is pending again: the worker re-checks Amazon, then sends it in the next feed")
+    print(
+        f"request {retried.id} starts over: the worker checks that Commerce canceled the order, re-checks Amazon, "
+        "then sends it in the next feed"
+    )
     return 0

@@ -129,6 +129,33 @@ class CommerceClient:
             comments=tuple(str(h.get("comment", "")) for h in histories if isinstance(h, dict)),
         )
 
+    def states_of(self, entity_ids: list[int], deadline: Deadline) -> dict[int, str | None]:
+        """The state of each of these orders, in one search call (orders Commerce does not return are left out)."""
+        ids = ",".join(str(entity_id) for entity_id in entity_ids)
+        body = self._request(
+            "GET",
+            "/orders",
+            deadline,
+            params={
+                "searchCriteria[filter_groups][0][filters][0][field]": "entity_id",
+                "searchCriteria[filter_groups][0][filters][0][value]": ids,
+                "searchCriteria[filter_groups][0][filters][0][condition_type]": "in",
+                "searchCriteria[pageSize]": str(len(entity_ids)),
+                "searchCriteria[currentPage]": "1",
+                "fields": "items[entity_id,state],total_count",
+            },
+        )
+        items = body.get("items") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise UpstreamUnavailable(SERVICE, "order search came back malformed")
+        states: dict[int, str | None] = {}
+        for item in items:
+            try:
+                states[int(item["entity_id"])] = item.get("state")
+            except (KeyError, TypeError, ValueError):
+                raise UpstreamUnavailable(SERVICE, "order search came back malformed") from None
+        return states
+
     def set_state_and_status(
         self, entity_id: int, increment_id: str, state: str, status: str, deadline: Deadline
     ) -> None:

@@ -1,4 +1,4 @@
-"""What the Commerce admin reads when the bridge stops or holds a cancel, in en_US and it_IT.
+"""What the Commerce admin reads when the bridge stops a cancel, and the audit comments, in en_US and it_IT.
 
 Every message names the Amazon order and says what to do instead. Italian wording follows Adobe's Italian
 Amazon Sales Channel guide ("Annullare un ordine non spedito").
@@ -23,7 +23,6 @@ class MessageKey(StrEnum):
     NOT_CANCELABLE = "not_cancelable"
     NOT_FOUND_AT_AMAZON = "not_found_at_amazon"
     STATUS_UNCONFIRMED = "status_unconfirmed"
-    HELD_FOR_AMAZON = "held_for_amazon"
     BRIDGE_UNAVAILABLE = "bridge_unavailable"
     AUDIT_CANCELED_AT_AMAZON = "audit_canceled_at_amazon"
     AUDIT_ALREADY_CANCELED = "audit_already_canceled"
@@ -65,10 +64,6 @@ _CATALOG: dict[str, dict[MessageKey, str]] = {
         MessageKey.STATUS_UNCONFIRMED: (
             "The status of Amazon order {amazon_order_id} could not be confirmed with Amazon right now, so the "
             "order was not canceled. Try again in a few minutes."
-        ),
-        MessageKey.HELD_FOR_AMAZON: (
-            "The cancel of Amazon order {amazon_order_id} was sent to Amazon. This order will change to Complete "
-            "when Amazon confirms it; no further action is needed."
         ),
         MessageKey.BRIDGE_UNAVAILABLE: (
             "Order {order_ref} could not be checked by the Amazon cancel bridge right now, so it was not "
@@ -128,10 +123,6 @@ _CATALOG: dict[str, dict[MessageKey, str]] = {
         MessageKey.STATUS_UNCONFIRMED: (
             "Non è stato possibile confermare ora con Amazon lo stato dell'ordine {amazon_order_id}, quindi "
             "l'ordine non è stato annullato. Riprova tra qualche minuto."
-        ),
-        MessageKey.HELD_FOR_AMAZON: (
-            "L'annullamento dell'ordine Amazon {amazon_order_id} è stato inviato ad Amazon. Lo stato di questo "
-            "ordine cambierà in Completo quando Amazon lo avrà confermato; non serve altro."
         ),
         MessageKey.BRIDGE_UNAVAILABLE: (
             "Non è stato possibile verificare ora l'ordine {order_ref} tramite il bridge di annullamento Amazon, "

@@ -1,8 +1,9 @@
 """Where a cancel request and a feed stand, and the only moves between states the bridge allows.
 
 The tables below are the state machines: ``bridge.storage.transitions`` refuses, in the very UPDATE that moves a
-row, any move they do not list. A request is recorded ``pending`` by the webhook and ends ``completed``,
-``rejected`` or ``failed``; a feed is recorded ``preparing`` and ends ``done`` or ``abandoned``.
+row, any move they do not list. A request is recorded ``awaiting_commerce`` by the ``before`` hook (Commerce has
+not canceled yet) and ends ``completed``, ``rejected``, ``failed`` or ``not_canceled_in_commerce``; a feed is
+recorded ``preparing`` and ends ``done`` or ``abandoned``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from enum import StrEnum
 
 
 class RequestState(StrEnum):
-    PENDING = "pending"  # recorded; Amazon is read again before anything is sent
+    AWAITING_COMMERCE = "awaiting_commerce"  # the before hook accepted; Commerce has not confirmed its own cancel
+    PENDING = "pending"  # Commerce canceled; Amazon is read again before anything is sent
     READY = "ready"  # still Unshipped and seller-fulfilled: waiting for the next feed of its seller and marketplace
     IN_FEED = "in_feed"  # in a feed being uploaded
     SUBMITTED = "submitted"  # Amazon has the feed; waiting for its processing report
@@ -23,6 +25,9 @@ class RequestState(StrEnum):
     REJECTING = "rejecting"  # not sent or refused by Amazon: an audit comment is due
     REJECTED = "rejected"  # the audit comment says what Amazon answered
     FAILED = "failed"  # retries ran out, or the store left the stores file: an operator decides
+    NOT_CANCELED_IN_COMMERCE = (
+        "not_canceled_in_commerce"  # Commerce refused or never applied the cancel: no Amazon call
+    )
 
 
 class FeedState(StrEnum):
@@ -64,8 +69,10 @@ def _machine(name: str, initial: StrEnum, moves: Mapping[StrEnum, Iterable[StrEn
 R = RequestState
 REQUEST_STATES = _machine(
     "cancel request",
-    R.PENDING,
+    R.AWAITING_COMMERCE,
     {
+        # Commerce canceled (its after hook, or the order read back); or it did not, within the window
+        R.AWAITING_COMMERCE: {R.PENDING, R.NOT_CANCELED_IN_COMMERCE},
         # re-checked at Amazon: sendable, canceled already, changed (or unknown), or its store left the stores file
         R.PENDING: {R.READY, R.CANCELLED_AT_AMAZON, R.REJECTING, R.FAILED},
         R.READY: {R.IN_FEED},  # taken into a feed
@@ -76,14 +83,19 @@ REQUEST_STATES = _machine(
         # reads CANCELLED; not yet (looked at again later); never did
         R.CONFIRMING: {R.CANCELLED_AT_AMAZON, R.CONFIRMING, R.FAILED},
         R.CANCELLED_AT_AMAZON: {R.COMPLETED},  # written back
-        R.REJECTING: {R.REJECTED},  # audit comment written
+        # audit comment written. A request that did not end in a cancel starts over at awaiting_commerce (Commerce's
+        # cancel is checked again) when the admin cancels the order again or an operator retries it.
+        R.REJECTING: {R.REJECTED, R.AWAITING_COMMERCE},
         R.COMPLETED: set(),
-        R.REJECTED: {R.PENDING},  # an operator's retry
-        R.FAILED: {R.PENDING},  # an operator's retry
+        R.REJECTED: {R.AWAITING_COMMERCE},
+        R.FAILED: {R.AWAITING_COMMERCE},
+        R.NOT_CANCELED_IN_COMMERCE: {R.AWAITING_COMMERCE},
     },
 )
-FINAL_REQUEST_STATES = frozenset({R.COMPLETED, R.REJECTED, R.FAILED})  # nothing moves them but an operator
-RETRYABLE_REQUEST_STATES = frozenset({R.REJECTED, R.FAILED})  # what ``bridge jobs retry`` takes back to pending
+# Nothing moves these but a new cancel in Commerce or an operator.
+FINAL_REQUEST_STATES = frozenset({R.COMPLETED, R.REJECTED, R.FAILED, R.NOT_CANCELED_IN_COMMERCE})
+# What a repeated cancel decides again, and ``bridge jobs retry`` starts over.
+RESTARTABLE_REQUEST_STATES = REQUEST_STATES.sources_of(R.AWAITING_COMMERCE)
 
 F = FeedState
 FEED_STATES = _machine(

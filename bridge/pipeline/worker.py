@@ -20,6 +20,7 @@ from bridge.composition import Bridge
 from bridge.pipeline.context import WorkerContext
 from bridge.pipeline.steps.check_pending import check_pending
 from bridge.pipeline.steps.confirm_cancels import confirm_cancelled
+from bridge.pipeline.steps.confirm_in_commerce import confirm_commerce_cancels
 from bridge.pipeline.steps.poll_feeds import poll_submitted_feeds
 from bridge.pipeline.steps.recover_feeds import recover_stale_feeds
 from bridge.pipeline.steps.refresh_mirrors import keep_mirrors_fresh
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 STEPS: tuple[Callable[[WorkerContext], int], ...] = (
     keep_mirrors_fresh,
     recover_stale_feeds,
+    confirm_commerce_cancels,
     check_pending,
     send_ready,
     poll_submitted_feeds,

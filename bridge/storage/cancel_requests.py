@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, case, func, select, update
 
-from bridge.domain.states import REQUEST_STATES, RETRYABLE_REQUEST_STATES, RequestState
+from bridge.domain.states import REQUEST_STATES, RESTARTABLE_REQUEST_STATES, RequestState
 from bridge.storage.leases import claim_rows, ids_to_claim, lease_is_free
 from bridge.storage.tables import cancel_requests as table
 from bridge.storage.tables import utcnow
@@ -78,21 +78,66 @@ class CancelRequest(NewCancelRequest):
         return cls(**values)
 
 
+# What starting over clears: the attempt budget and everything the last attempt left behind.
+_FRESH_ATTEMPT: dict[str, Any] = {
+    "attempts": 0, "confirm_checks": 0, "feed_id": None, "message_id": None, "amazon_result_code": None,
+    "amazon_result_description": None, "last_error": None, "completed_at": None, "lease_owner": None,
+    "lease_expires_at": None,
+}  # fmt: skip
+
+
+def _columns(request: NewCancelRequest) -> dict[str, Any]:
+    values = {f.name: getattr(request, f.name) for f in fields(NewCancelRequest)}
+    values["amazon_item_ids"] = json.dumps(list(request.amazon_item_ids))
+    return values
+
+
 class CancelRequests:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def record(self, request: NewCancelRequest) -> bool:
-        """Store the request once per Commerce order; a retry or double click finds it there (False)."""
+    def record(self, request: NewCancelRequest, confirm_after: float) -> bool:
+        """Store the request once per Commerce order, waiting for Commerce to confirm its cancel (the worker reads
+        the order back itself ``confirm_after`` seconds on); False when a concurrent call recorded it first."""
         now = utcnow()
-        values = {f.name: getattr(request, f.name) for f in fields(NewCancelRequest)}
-        values["amazon_item_ids"] = json.dumps(list(request.amazon_item_ids))
         with self._engine.begin() as connection:
             return insert_if_absent(
                 connection,
                 table,
-                {**values, "state": REQUEST_STATES.initial, "created_at": now, "updated_at": now},
+                {
+                    **_columns(request),
+                    "state": REQUEST_STATES.initial,
+                    "next_attempt_at": now.timestamp() + confirm_after,
+                    "created_at": now,
+                    "updated_at": now,
+                },
             )
+
+    def start_over(self, request: CancelRequest, decided: NewCancelRequest, confirm_after: float) -> None:
+        """A new cancel of an order whose request ended without a cancel (or an operator's retry): the request
+        starts again from waiting for Commerce, with what was just decided and a fresh attempt budget.
+
+        TransitionRefused when it moved meanwhile (a concurrent call started it over first).
+        """
+        with self._engine.begin() as connection:
+            move(
+                connection, table, REQUEST_STATES, [request.id], RequestState.AWAITING_COMMERCE,
+                where=[table.c.state == request.state],
+                **_columns(decided), **_FRESH_ATTEMPT, next_attempt_at=utcnow().timestamp() + confirm_after,
+            )  # fmt: skip
+
+    def confirm_in_commerce(self, commerce_entity_id: int, canceled: bool, refusal: str) -> bool:
+        """Commerce's own word on its cancel (its after hook): the waiting request moves on, or ends with
+        ``refusal``. Leases do not matter here: whoever else holds the request finds it moved. False if none waited."""
+        state = RequestState.PENDING if canceled else RequestState.NOT_CANCELED_IN_COMMERCE
+        values: dict[str, Any] = {"next_attempt_at": 0.0} if canceled else {"last_error": refusal}
+        with self._engine.begin() as connection:
+            moved = move_selected(
+                connection, table, REQUEST_STATES, state,
+                [table.c.commerce_entity_id == commerce_entity_id, table.c.state == RequestState.AWAITING_COMMERCE],
+                lease_owner=None, lease_expires_at=None, **values,
+            )  # fmt: skip
+        return bool(moved)
 
     def for_commerce_order(self, commerce_entity_id: int) -> CancelRequest | None:
         with self._engine.connect() as connection:
@@ -131,15 +176,13 @@ class CancelRequests:
             )
 
     def retry(self, request_id: int) -> CancelRequest | None:
-        """An operator's deliberate retry of a rejected or failed request: back to the start, checks included."""
+        """An operator's deliberate retry: the request starts over from waiting for Commerce (so Commerce's cancel is
+        checked again before anything goes to Amazon), with a fresh attempt budget. None if it cannot be retried."""
+        request = self.get(request_id)
+        if request is None or request.state not in RESTARTABLE_REQUEST_STATES:
+            return None
         try:
-            with self._engine.begin() as connection:
-                move(
-                    connection, table, REQUEST_STATES, [request_id], RequestState.PENDING,
-                    where=[table.c.state.in_(sorted(RETRYABLE_REQUEST_STATES))],
-                    next_attempt_at=0.0, lease_owner=None, lease_expires_at=None, feed_id=None, message_id=None,
-                    confirm_checks=0,
-                )  # fmt: skip
+            self.start_over(request, request, confirm_after=0.0)  # the worker reads the order back at once
         except TransitionRefused:
             return None
         return self.get(request_id)

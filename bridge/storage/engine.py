@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -11,27 +13,70 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 
-SQLITE_BUSY_TIMEOUT_MS = 5000
+
+@dataclass(frozen=True)
+class DatabaseTimeouts:
+    """How long the bridge waits on its database before treating it as down."""
+
+    lock_wait_seconds: float  # SQLite: another process holds the write lock
+    connect_seconds: int  # PostgreSQL: libpq counts whole seconds, and at least 2
+    statement_ms: int | None  # PostgreSQL: the server cancels a statement running longer (None: no limit)
+    pool_wait_seconds: float  # every pooled connection is busy
 
 
-def make_engine(url: str) -> Engine:
-    """An engine with SQLite set up for several processes (WAL, busy timeout) or a pooled PostgreSQL one."""
+# The worker and the CLI can wait: a slow database only delays them.
+PATIENT = DatabaseTimeouts(lock_wait_seconds=5.0, connect_seconds=10, statement_ms=None, pool_wait_seconds=30.0)
+
+
+def webhook_timeouts(budget_seconds: float) -> DatabaseTimeouts:
+    """Waits that fit inside a webhook's budget, so a slow database costs a "try again" answer, never a late one."""
+    return DatabaseTimeouts(
+        lock_wait_seconds=budget_seconds * 0.4,
+        connect_seconds=2,
+        statement_ms=max(100, int(budget_seconds * 600)),
+        pool_wait_seconds=budget_seconds * 0.3,
+    )
+
+
+def make_engine(url: str, timeouts: DatabaseTimeouts = PATIENT) -> Engine:
+    """An engine with SQLite set up for several processes (WAL, lock wait) or a pooled PostgreSQL one."""
     if url.startswith("sqlite:"):
         database = url.split("///", 1)[-1]
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": timeouts.lock_wait_seconds},
+            pool_timeout=timeouts.pool_wait_seconds,
+        )
+        event.listen(engine, "connect", partial(_sqlite_pragmas, timeouts))
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    engine = create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=5,
+        pool_timeout=timeouts.pool_wait_seconds,
+        connect_args={"connect_timeout": timeouts.connect_seconds},
+    )
+    if timeouts.statement_ms is not None:
+        event.listen(engine, "connect", partial(_postgres_statement_timeout, timeouts.statement_ms))
+    return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(timeouts: DatabaseTimeouts, dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={int(timeouts.lock_wait_seconds * 1000)}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _postgres_statement_timeout(statement_ms: int, dbapi_connection: Any, _record: Any) -> None:
+    # Set per connection, not in the URL's options, so a URL's own options (a search_path) stay as they are.
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(f"SET statement_timeout = {int(statement_ms)}")
+    dbapi_connection.commit()
 
 
 def _alembic_config() -> Config:

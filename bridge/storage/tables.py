@@ -25,6 +25,7 @@ def utcnow() -> datetime:
 
 
 metadata = MetaData()
+COMMERCE_REQUEST_ID_LENGTH = 128  # longer x-adobe-commerce-request-id values are stored cut to this
 
 # Which Commerce order is which Amazon order. The link never changes, so one Commerce read per order suffices.
 order_links = Table(
@@ -51,7 +52,7 @@ cancel_requests = Table(
     Column("reason", String(64), nullable=False),
     Column("decision", String(32), nullable=False),
     Column("state", String(32), nullable=False),
-    Column("commerce_request_id", String(128), nullable=True),
+    Column("commerce_request_id", String(COMMERCE_REQUEST_ID_LENGTH), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow),
     Column("updated_at", DateTime(timezone=True), nullable=False, default=utcnow),  # the last state change
     Column("amazon_item_ids", Text, nullable=True),  # JSON list of 14-digit order item codes

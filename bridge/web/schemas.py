@@ -2,22 +2,43 @@
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+import re
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+_DIGITS = re.compile(r"[0-9]{1,19}")  # ASCII digits only: int() would also take "４２", "4_2" and "+42"
+MAX_ENTITY_ID = 2**63 - 1
 
 
-class OrderCancelPayload(Schema):
-    """``{"subject":[],"id":"42"}`` or a reshaped ``{"id":42,"area_code":"adminhtml"}``; ``id`` may be text."""
+class EntityId(fields.Field):
+    """Commerce's order entity id: a JSON integer, or a string of ASCII digits (``"42"``)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, str) and _DIGITS.fullmatch(value):
+            number = int(value)
+        else:
+            raise ValidationError("must be a whole number or a string of ASCII digits")
+        if not 1 <= number <= MAX_ENTITY_ID:
+            raise ValidationError(f"must be from 1 to {MAX_ENTITY_ID}")
+        return number
+
+
+class BeforeCancelPayload(Schema):
+    """``{"subject":[],"id":"42"}`` or a reshaped ``{"id":42,"area_code":"adminhtml"}``."""
 
     class Meta:
         unknown = EXCLUDE
 
-    id = fields.Integer(required=True, strict=False, validate=validate.Range(min=1, max=2**63 - 1))
+    id = EntityId(required=True)
 
-    @validates_schema(pass_original=True)
-    def _no_fractions(self, _data: dict, original: object, **_: object) -> None:
-        raw = original.get("id") if isinstance(original, dict) else None
-        if isinstance(raw, (bool, float)):
-            raise ValidationError("must be a whole number or a string of digits", field_name="id")
+
+class AfterCancelPayload(BeforeCancelPayload):
+    """``{"subject":[],"result":true,"id":"42"}``: ``result`` is what the cancel method returned."""
+
+    result = fields.Boolean(required=True, truthy={True}, falsy={False})
 
 
 class WebhookAnswer(Schema):

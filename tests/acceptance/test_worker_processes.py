@@ -43,19 +43,24 @@ def start_worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[Callabl
 
 
 def record_cancels(database_url: str, commerce, amazon, entity_ids) -> dict[int, str]:
-    """Orders whose cancel the webhook accepted (recorded directly: the webhook has tests of its own)."""
+    """Orders canceled in Commerce whose cancel the before hook accepted (recorded directly: the hooks have tests of
+    their own; no after hook came, so the worker reads the orders back)."""
     requests = CancelRequests(make_engine(database_url))
     ids = {}
     for entity_id in entity_ids:
         amazon_id = f"113-{entity_id:07d}-{entity_id * 3:07d}"
-        commerce.add_order(entity_id, store_id=2, payment_method="amazonpayment", po_number=amazon_id)
+        commerce.add_order(
+            entity_id, store_id=2, payment_method="amazonpayment", po_number=amazon_id, state="canceled",
+            status="canceled",
+        )  # fmt: skip
         order = amazon.add_order(StandInOrder(amazon_id, US_SELLER, US_MARKETPLACE))
         requests.record(
             NewCancelRequest(
                 commerce_entity_id=entity_id, increment_id=f"{entity_id:09d}", store_code="us", seller_id=US_SELLER,
                 marketplace_id=US_MARKETPLACE, amazon_order_id=amazon_id, amazon_item_ids=tuple(order.item_ids),
                 reason="GeneralAdjustment", decision="accept", commerce_request_id=None,
-            )
+            ),
+            confirm_after=0.0,
         )  # fmt: skip
         ids[entity_id] = amazon_id
     return ids

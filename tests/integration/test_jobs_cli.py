@@ -25,7 +25,7 @@ def test_list_show_and_retry_a_rejected_request(start_bridge, bridge_env, commer
     bridge = start_bridge(**FAST_PIPELINE)
     ctx = worker_context(bridge.parts, owner="test-worker")
     amazon_id = amazon_order(commerce, amazon, 7)
-    assert bridge.hook().post({"id": "7"}).json() == {"op": "success"}
+    assert commerce.cancel(7) == (True, None)
     amazon.set_status(amazon_id, "PENDING")  # Amazon put it back on hold after the webhook looked
     drive(ctx, lambda: [r.state for r in bridge.cancel_requests()] == ["rejected"])
 
@@ -39,8 +39,10 @@ def test_list_show_and_retry_a_rejected_request(start_bridge, bridge_env, commer
     assert jobs(database_only, "retry", "99").returncode == 1
     amazon.set_status(amazon_id, "UNSHIPPED")  # the operator sorted it out with Amazon
     retried = jobs(database_only, "retry", "1")
-    assert retried.returncode == 0 and "pending again" in retried.stdout
+    assert retried.returncode == 0 and "starts over" in retried.stdout
     drive(ctx, lambda: [r.state for r in bridge.cancel_requests()] == ["completed"])
     assert amazon.orders[amazon_id].status == "CANCELLED"
     again = jobs(database_only, "retry", "1")
-    assert again.returncode == 1 and "only failed, rejected requests can be retried" in again.stdout
+    assert (
+        again.returncode == 1 and "only failed, not_canceled_in_commerce, rejected, rejecting requests" in again.stdout
+    )

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.conftest import HookResponse, RunningBridge
+from tests.conftest import AFTER_WEBHOOK_PATH, HookResponse, RunningBridge
 from tests.seeds import IMPORT_OFF_STORE, IT_STORE, UNKNOWN_STORE, US_STORE, amazon_order
 
 
@@ -45,7 +45,7 @@ def test_unshipped_merchant_order_is_recorded_then_accepted(bridge: RunningBridg
     assert recorded.marketplace_id == "ATVPDKIKX0DER"
     assert recorded.reason == "GeneralAdjustment"
     assert recorded.decision == "accept"
-    assert recorded.state == "pending"
+    assert recorded.state == "awaiting_commerce"  # nothing goes to Amazon before Commerce confirms
     assert recorded.commerce_request_id
 
 
@@ -156,14 +156,42 @@ def test_concurrent_duplicates_record_one_request(bridge: RunningBridge, commerc
     assert len(bridge.cancel_requests()) == 1
 
 
-def test_hold_mode_stops_commerce_with_an_informational_message(start_bridge, commerce, amazon):
-    bridge = start_bridge(BRIDGE_ON_ACCEPT="hold")
-    amazon_id = amazon_order(commerce, amazon, 42, store_id=IT_STORE)
-    for _ in range(2):
-        answer = answer_of(bridge.hook().post({"id": "42"}))
-        assert answer["op"] == "exception"
-        assert f"L'annullamento dell'ordine Amazon {amazon_id} è stato inviato ad Amazon" in answer["message"]
-    assert len(bridge.cancel_requests()) == 1
+# --- the after hook ------------------------------------------------------------------------------------------
+
+
+def test_the_after_hook_moves_a_canceled_order_on_at_once(bridge: RunningBridge, commerce, amazon):
+    amazon_order(commerce, amazon, 45)
+    assert answer_of(bridge.hook().post({"id": "45"})) == {"op": "success"}
+    assert answer_of(bridge.hook().post_after(45, canceled=True)) == {"op": "success"}
+    [request] = bridge.cancel_requests()
+    assert (request.state, request.next_attempt_at) == ("pending", 0.0)
+    assert answer_of(bridge.hook().post_after(45, canceled=True)) == {"op": "success"}  # a repeated hook: no change
+    assert [r.state for r in bridge.cancel_requests()] == ["pending"]
+
+
+def test_an_order_commerce_refused_to_cancel_ends_without_amazon(bridge: RunningBridge, commerce, amazon):
+    """A held order: the bridge says go on, Commerce's canCancel() says no, its after hook says so."""
+    amazon_order(commerce, amazon, 46)
+    commerce.orders[46]["state"] = commerce.orders[46]["status"] = "holded"
+    assert commerce.cancel(46) == (False, "You have not canceled the item.")
+    [request] = bridge.cancel_requests()
+    assert request.state == "not_canceled_in_commerce" and "did not cancel" in (request.last_error or "")
+    assert commerce.orders[46]["state"] == "holded"
+
+
+def test_the_after_hook_needs_commerces_signature_and_a_boolean_result(bridge: RunningBridge, commerce, amazon):
+    amazon_order(commerce, amazon, 47)
+    bridge.hook().post({"id": "47"})
+    assert bridge.hook(private_key=None).post_after(47, canceled=True).status_code == 401
+    bad = bridge.hook().post_bytes(b'{"subject":[],"result":"yes","id":"47"}', path=AFTER_WEBHOOK_PATH)
+    assert bad.status_code == 400
+    assert [r.state for r in bridge.cancel_requests()] == ["awaiting_commerce"]
+
+
+def test_an_after_hook_for_an_order_the_bridge_did_not_accept_changes_nothing(bridge: RunningBridge, commerce):
+    commerce.add_order(48, payment_method="checkmo")
+    assert answer_of(bridge.hook().post_after(48, canceled=True)) == {"op": "success"}
+    assert bridge.cancel_requests() == []
 
 
 def test_commerce_cancel_button_runs_the_hook_and_only_cancels_what_the_bridge_allows(

@@ -88,7 +88,7 @@ def test_a_mass_cancel_is_checked_and_confirmed_with_a_few_searches_not_one_read
     ids = [amazon_order(commerce, amazon, e) for e in range(100, 160)]
     keep_mirrors_fresh(ctx)
     for entity_id in range(100, 160):
-        assert bridge.hook().post({"id": str(entity_id)}).json() == {"op": "success"}
+        assert commerce.cancel(entity_id) == (True, None)
     drive(ctx, lambda: {r.state for r in bridge.cancel_requests()} == {"completed"})
     assert amazon.calls["getOrder"] == 0
     assert amazon.calls["createFeed"] == 1
@@ -101,7 +101,7 @@ def test_cancels_gather_while_they_keep_coming_then_go_as_one_feed(bridge, ctx, 
     gathering = with_pipeline(ctx, feed_gather_seconds=3600, feed_max_wait_seconds=3600)
     for entity_id in range(200, 205):
         amazon_order(commerce, amazon, entity_id)
-        assert bridge.hook().post({"id": str(entity_id)}).json() == {"op": "success"}
+        assert commerce.cancel(entity_id) == (True, None)
         drive(gathering, lambda: all(r.state == "ready" for r in bridge.cancel_requests()))
         assert send_ready(gathering) == 0  # the last cancel just joined: keep gathering
     assert amazon.calls["createFeed"] == 0
@@ -112,5 +112,5 @@ def test_cancels_gather_while_they_keep_coming_then_go_as_one_feed(bridge, ctx, 
 def test_a_batch_waits_no_longer_than_the_maximum(bridge, ctx, commerce, amazon):
     impatient = with_pipeline(ctx, feed_gather_seconds=3600, feed_max_wait_seconds=0)
     amazon_order(commerce, amazon, 210)
-    assert bridge.hook().post({"id": "210"}).json() == {"op": "success"}
+    assert commerce.cancel(210) == (True, None)
     drive(impatient, lambda: amazon.calls["createFeed"] == 1)

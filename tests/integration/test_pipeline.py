@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bridge.domain.states import RequestState
+from bridge.pipeline.amazon_view import refresh_store
 from bridge.pipeline.context import WorkerContext
 from bridge.pipeline.steps.check_pending import check_pending
 from bridge.pipeline.worker import worker_context
@@ -24,11 +25,11 @@ def ctx(bridge: RunningBridge) -> WorkerContext:
 
 
 def accept(bridge: RunningBridge, commerce, amazon, entity_ids, **seed) -> dict[int, str]:
-    """Orders canceled by an admin and accepted by the webhook; returns their Amazon order ids."""
+    """Orders an admin canceled in Commerce (before hook, Commerce's cancel, after hook); their Amazon order ids."""
     ids = {}
     for entity_id in entity_ids:
         ids[entity_id] = amazon_order(commerce, amazon, entity_id, **seed)
-        assert bridge.hook().post({"id": str(entity_id)}).json() == {"op": "success"}
+        assert commerce.cancel(entity_id) == (True, None)
     return ids
 
 
@@ -71,7 +72,7 @@ def test_a_report_with_errors_rejects_exactly_the_named_orders(bridge, ctx, comm
     assert all(r.amazon_result_code == "13015" for r in rejected.values())
     for entity_id in (11, 13):
         order = commerce.orders[entity_id]
-        assert order["state"] == "processing"
+        assert order["state"] == "canceled"  # canceled in Commerce, not Complete
         [comment] = [h["comment"] for h in order["status_histories"]]
         assert f"Amazon did not cancel order {ids[entity_id]}" in comment and "Seller Central" in comment
     assert amazon.calls["createFeed"] == 1
@@ -126,7 +127,7 @@ def test_fatal_feeds_are_retried_a_bounded_number_of_times(start_bridge, commerc
     [request] = bridge.cancel_requests()
     assert (request.state, request.attempts) == ("failed", 2)
     assert "FATAL" in (request.last_error or "")
-    assert commerce.orders[43]["state"] == "processing"
+    assert commerce.orders[43]["state"] == "canceled"
 
 
 def test_commerce_down_delays_the_write_back_then_completes_it(bridge, ctx, commerce, amazon):
@@ -182,3 +183,27 @@ def test_two_feed_records_can_never_follow_the_same_amazon_feed(bridge, ctx, com
     assert ctx.feeds.mark_submitted(first, "worker-a", "50001020999", ctx.clock())
     assert not ctx.feeds.mark_submitted(second, "worker-b", "50001020999", ctx.clock())
     assert [f.amazon_feed_id for f in ctx.feeds.all()] == ["50001020999", None]
+
+
+def test_a_repeated_cancel_is_answered_by_what_became_of_the_request(bridge, ctx, commerce, amazon):
+    """Under way: go on, without asking Amazon again. Rejected: decided again from Amazon's status of now."""
+    [amazon_id] = accept(bridge, commerce, amazon, [80]).values()
+    reads = amazon.calls["getOrder"]
+    assert bridge.hook().post({"id": "80"}).json() == {"op": "success"}  # still under way
+    assert amazon.calls["getOrder"] == reads
+    amazon.set_status(amazon_id, "PENDING")  # Amazon put the order on hold before the feed went out
+    drive(ctx, lambda: all_final(bridge))
+    assert states(bridge) == {80: "rejected"}
+
+    again = bridge.hook().post({"id": "80"}).json()  # never "success" from the record of a rejected request
+    assert again["op"] == "exception" and "is Pending" in again["message"]
+    assert states(bridge) == {80: "rejected"}
+
+    amazon.set_status(amazon_id, "UNSHIPPED")
+    assert refresh_store(ctx, ctx.stores.by_code("us"))  # the order mirror learns of it
+    assert bridge.hook().post({"id": "80"}).json() == {"op": "success"}
+    [restarted] = bridge.cancel_requests()
+    assert (restarted.state, restarted.attempts, restarted.amazon_result_code) == ("awaiting_commerce", 0, None)
+    drive(ctx, lambda: all_final(bridge))  # Commerce canceled the order the first time: the worker reads it back
+    assert states(bridge) == {80: "completed"}
+    assert amazon.cancel_messages[amazon_id] == 1

@@ -36,7 +36,8 @@ def record(storage: Storage, entity_id: int = 1) -> None:
             commerce_entity_id=entity_id, increment_id=f"{entity_id:09d}", store_code="us", seller_id="A2SELLERUS",
             marketplace_id="ATVPDKIKX0DER", amazon_order_id=f"111-{entity_id:07d}-0000001",
             amazon_item_ids=("12345678901234",), reason="NoInventory", decision="accept", commerce_request_id=None,
-        )
+        ),
+        confirm_after=0.0,
     )  # fmt: skip
 
 
@@ -45,25 +46,32 @@ def claim(storage: Storage, state: RequestState, owner: str = "worker-a") -> Can
     return request
 
 
+def ready(storage: Storage) -> None:
+    """A recorded request that Commerce confirmed and Amazon still shows sendable."""
+    storage.requests.move(claim(storage, RequestState.AWAITING_COMMERCE), "worker-a", RequestState.PENDING)
+    storage.requests.move(claim(storage, RequestState.PENDING), "worker-a", RequestState.READY)
+
+
 def test_an_allowed_move_moves_and_releases_the_lease(storage: Storage) -> None:
     record(storage)
-    storage.requests.move(claim(storage, RequestState.PENDING), "worker-a", RequestState.READY)
+    storage.requests.move(claim(storage, RequestState.AWAITING_COMMERCE), "worker-a", RequestState.PENDING)
     [request] = storage.requests.all()
-    assert (request.state, request.lease_owner) == ("ready", None)
+    assert (request.state, request.lease_owner) == ("pending", None)
 
 
 def test_a_move_the_table_does_not_allow_is_refused_and_changes_nothing(storage: Storage) -> None:
     record(storage)
-    request = claim(storage, RequestState.PENDING)
-    with pytest.raises(TransitionRefused, match="to completed refused: #1 is pending"):
-        storage.requests.move(request, "worker-a", RequestState.COMPLETED, last_error="should not be written")
+    request = claim(storage, RequestState.AWAITING_COMMERCE)
+    with pytest.raises(TransitionRefused, match="to ready refused: #1 is awaiting_commerce"):
+        storage.requests.move(request, "worker-a", RequestState.READY, last_error="should not be written")
     [unchanged] = storage.requests.all()
-    assert (unchanged.state, unchanged.lease_owner, unchanged.last_error) == ("pending", "worker-a", None)
+    assert (unchanged.state, unchanged.lease_owner, unchanged.last_error) == ("awaiting_commerce", "worker-a", None)
 
 
 def test_a_move_from_a_stale_read_is_refused(storage: Storage) -> None:
     """A worker that read a request as pending must not move it once another has moved it on."""
     record(storage)
+    storage.requests.move(claim(storage, RequestState.AWAITING_COMMERCE), "worker-a", RequestState.PENDING)
     stale = claim(storage, RequestState.PENDING)
     storage.requests.move(stale, "worker-a", RequestState.READY)
     with storage.engine.begin() as connection:  # the same lease again, as if the first move had not happened
@@ -75,25 +83,36 @@ def test_a_move_from_a_stale_read_is_refused(storage: Storage) -> None:
 
 def test_a_move_after_the_lease_was_lost_is_refused(storage: Storage) -> None:
     record(storage)
-    mine = claim(storage, RequestState.PENDING, owner="worker-a")
+    mine = claim(storage, RequestState.AWAITING_COMMERCE, owner="worker-a")
     storage.requests.release(mine, "worker-a", retry_at=0.0, error="")
-    claim(storage, RequestState.PENDING, owner="worker-b")  # taken over
+    claim(storage, RequestState.AWAITING_COMMERCE, owner="worker-b")  # taken over
     with pytest.raises(TransitionRefused, match="lease worker-b"):
-        storage.requests.move(mine, "worker-a", RequestState.READY)
-    assert [r.state for r in storage.requests.all()] == ["pending"]
+        storage.requests.move(mine, "worker-a", RequestState.PENDING)
+    assert [r.state for r in storage.requests.all()] == ["awaiting_commerce"]
 
 
-def test_an_operator_retry_only_takes_failed_or_rejected_requests(storage: Storage) -> None:
+def test_an_operator_retry_starts_a_finished_request_over_at_commerce_s_confirmation(storage: Storage) -> None:
     record(storage)
-    assert storage.requests.retry(1) is None  # pending: nothing to retry
-    storage.requests.move(claim(storage, RequestState.PENDING), "worker-a", RequestState.FAILED)
+    assert storage.requests.retry(1) is None  # under way: nothing to retry
+    storage.requests.move(claim(storage, RequestState.AWAITING_COMMERCE), "worker-a", RequestState.PENDING)
+    storage.requests.move(claim(storage, RequestState.PENDING), "worker-a", RequestState.FAILED, attempts=5)
     retried = storage.requests.retry(1)
-    assert retried is not None and retried.state == "pending"
+    assert retried is not None and (retried.state, retried.attempts) == ("awaiting_commerce", 0)
+
+
+def test_commerce_s_after_hook_moves_only_a_waiting_request(storage: Storage) -> None:
+    record(storage)
+    held = claim(storage, RequestState.AWAITING_COMMERCE)  # the worker is reading Commerce at the same moment
+    assert storage.requests.confirm_in_commerce(1, canceled=True, refusal="")
+    assert not storage.requests.confirm_in_commerce(1, canceled=False, refusal="no")  # moved on already
+    with pytest.raises(TransitionRefused):
+        storage.requests.move(held, "worker-a", RequestState.NOT_CANCELED_IN_COMMERCE)
+    assert [(r.state, r.lease_owner) for r in storage.requests.all()] == [("pending", None)]
 
 
 def test_a_feed_cannot_skip_its_upload(storage: Storage) -> None:
     record(storage)
-    storage.requests.move(claim(storage, RequestState.PENDING), "worker-a", RequestState.READY)
+    ready(storage)
     opened = storage.feeds.open_batch("worker-a", ("us", "A2SELLERUS", "ATVPDKIKX0DER"), NOW, 60, 10)
     assert opened is not None
     feed, [request] = opened

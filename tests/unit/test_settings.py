@@ -33,7 +33,7 @@ def test_valid_settings_load(valid_env: dict[str, str], tmp_path: Path) -> None:
     settings = load_settings(valid_env)
     assert settings.database_url == f"sqlite:///{tmp_path / 'instance' / 'bridge.sqlite'}"
     assert not settings.commerce_auth.uses_oauth1
-    assert settings.webhook_budget_ms == 2500 and settings.on_accept == "proceed"
+    assert settings.webhook_budget_ms == 2500
     store = settings.stores.for_commerce_store(1)
     assert store is not None and store.code == "it" and store.refresh_token == "Atzr|SECRET-3"
     assert "SECRET" not in repr(settings)
@@ -45,7 +45,7 @@ def test_every_problem_is_listed_at_once_without_secret_values(tmp_path: Path) -
         "COMMERCE_BASE_URL": "ftp://nope",
         "COMMERCE_CONSUMER_KEY": "ck-SECRET",
         "BRIDGE_WEBHOOK_BUDGET_MS": "fast",
-        "BRIDGE_ON_ACCEPT": "maybe",
+        "BRIDGE_ON_ACCEPT": "hold",
         "DATABASE_URL": "mysql://x",
     }
     with pytest.raises(ConfigError) as raised:
@@ -146,3 +146,10 @@ def test_pipeline_settings_and_quota_overrides(valid_env: dict[str, str]) -> Non
     with pytest.raises(ConfigError) as raised:
         load_settings({**valid_env, "BRIDGE_MAX_FEED_ATTEMPTS": "0", "SPAPI_QUOTAS": "cancelOrder=1:1"})
     assert "BRIDGE_MAX_FEED_ATTEMPTS" in str(raised.value) and "cancelOrder" in str(raised.value)
+
+
+def test_hold_mode_is_gone_and_says_why(valid_env: dict[str, str]) -> None:
+    """``hold`` answered Commerce "stop" and canceled at Amazon anyway: an Amazon cancel Commerce never made."""
+    with pytest.raises(ConfigError, match="'hold' is no longer offered"):
+        load_settings({**valid_env, "BRIDGE_ON_ACCEPT": "hold"})
+    assert load_settings({**valid_env, "BRIDGE_ON_ACCEPT": "proceed"})

@@ -11,7 +11,7 @@ from bridge.domain.states import (
     FEED_STATES,
     FINAL_REQUEST_STATES,
     REQUEST_STATES,
-    RETRYABLE_REQUEST_STATES,
+    RESTARTABLE_REQUEST_STATES,
     FeedState,
     RequestState,
     StateMachine,
@@ -37,19 +37,31 @@ def test_every_state_has_its_moves_and_is_reachable(machine: StateMachine, state
     assert reachable(machine) == set(states)
 
 
-def test_final_states_move_only_by_an_operators_retry() -> None:
+def test_finished_requests_only_start_over_and_always_at_commerce_s_confirmation() -> None:
     assert REQUEST_STATES.final == {RequestState.COMPLETED}
     for state in FINAL_REQUEST_STATES - REQUEST_STATES.final:
-        assert REQUEST_STATES.moves[state] == {RequestState.PENDING}
-    assert REQUEST_STATES.sources_of(RequestState.PENDING) & FINAL_REQUEST_STATES == RETRYABLE_REQUEST_STATES
+        assert REQUEST_STATES.moves[state] == {RequestState.AWAITING_COMMERCE}
+    assert FINAL_REQUEST_STATES - REQUEST_STATES.final < RESTARTABLE_REQUEST_STATES
     assert FEED_STATES.final == {FeedState.DONE, FeedState.ABANDONED}
+
+
+def test_nothing_reaches_amazon_without_passing_commerce_s_confirmation() -> None:
+    """Every way to pending (the only way to a feed) comes from awaiting_commerce or from the pipeline after it."""
+    assert REQUEST_STATES.initial == RequestState.AWAITING_COMMERCE
+    assert REQUEST_STATES.sources_of(RequestState.PENDING) == {
+        RequestState.AWAITING_COMMERCE,
+        RequestState.IN_FEED,
+        RequestState.SUBMITTED,
+    }
+    assert REQUEST_STATES.sources_of(RequestState.AWAITING_COMMERCE) == RESTARTABLE_REQUEST_STATES
 
 
 def test_sources_and_allows_read_the_table() -> None:
     assert REQUEST_STATES.sources_of(RequestState.READY) == {RequestState.PENDING}
     assert REQUEST_STATES.allows(RequestState.CONFIRMING, RequestState.CONFIRMING)
     assert not REQUEST_STATES.allows(RequestState.PENDING, RequestState.COMPLETED)
-    assert not REQUEST_STATES.allows(RequestState.COMPLETED, RequestState.PENDING)
+    assert not REQUEST_STATES.allows(RequestState.COMPLETED, RequestState.AWAITING_COMMERCE)
+    assert not REQUEST_STATES.allows(RequestState.FAILED, RequestState.PENDING)
     assert not FEED_STATES.allows(FeedState.PREPARING, FeedState.SUBMITTED)
 
 

@@ -1,0 +1,183 @@
+"""Commerce's two hooks on ``OrderManagementInterface::cancel``.
+
+``POST /webhooks/commerce/order-cancel`` is the ``before`` hook: it decides, within the hook's budget, whether
+Commerce may go on. ``POST /webhooks/commerce/order-cancel-after`` is the ``after`` hook: Commerce says whether it
+really canceled. Thin on purpose: authenticate, parse, hand over to CancelIntake, answer in Commerce's format
+(always HTTP 200 with ``op`` once the caller is proven to be Commerce), log one line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from flask import Blueprint, Response, abort, request
+from marshmallow import Schema, ValidationError
+
+from bridge.cancel_intake import CancelAnswer
+from bridge.clients.deadline import Deadline
+from bridge.domain.messages import MessageKey, render
+from bridge.errors import SignatureError
+from bridge.storage.tables import COMMERCE_REQUEST_ID_LENGTH
+from bridge.web.context import current_bridge, current_watchdog
+from bridge.web.responses import json_error, json_response
+from bridge.web.schemas import AfterCancelPayload, BeforeCancelPayload, WebhookAnswer
+from bridge.web.signature import SIGNATURE_HEADER, verify_secret, verify_signature
+from bridge.web.watchdog import TimedOut
+
+log = logging.getLogger("bridge.webhook")
+blueprint = Blueprint("order_cancel_hooks", __name__)
+
+REQUEST_ID_HEADER = "x-adobe-commerce-request-id"
+MAX_BODY_BYTES = 64 * 1024  # Commerce's cancel payloads are tiny; anything near this is not Commerce
+# Of the budget: the check's own calls give up this much before the end (so it answers with the precise reason),
+# and the watchdog that much before (so a check stuck on the database is still answered, in time).
+CHECK_MARGIN_SECONDS = 0.2
+ANSWER_MARGIN_SECONDS = 0.05
+
+
+class BadRequest(Exception):
+    """The body is not a payload of this hook; ``detail`` says why."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+def _commerce_request_id() -> str | None:
+    value = request.headers.get(REQUEST_ID_HEADER)
+    return value[:COMMERCE_REQUEST_ID_LENGTH] if value else None
+
+
+def _authenticate_header() -> None:
+    """The shared secret, when configured, is checked before a byte of the body is read."""
+    settings = current_bridge().settings
+    if settings.webhook_secret is not None:
+        verify_secret(
+            request.headers.get(settings.webhook_secret_header), settings.webhook_secret, settings.webhook_secret_header
+        )
+
+
+def _read_body() -> bytes:
+    """The raw body, refused with 413 past MAX_BODY_BYTES, declared length or chunked alike."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        abort(413)
+    body = bytearray()
+    while chunk := request.stream.read(8192):  # a chunked body past the cap raises 413 here, never truncates
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            abort(413)
+    return bytes(body)
+
+
+def _authenticate_body(body: bytes) -> None:
+    public_key = current_bridge().settings.webhook_public_key
+    if public_key is not None:
+        verify_signature(body, request.headers.get(SIGNATURE_HEADER), public_key)
+
+
+def _parse(body: bytes, schema: Schema) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("the body is not JSON") from None
+    except RecursionError:
+        raise BadRequest("the body is nested too deeply to be a Commerce payload") from None
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        raise BadRequest(f"invalid payload: {exc.messages}") from None
+
+
+def _signed_payload(schema: Schema) -> dict[str, Any] | Response:
+    """The verified, parsed payload, or the 4xx answer that says what is wrong (nothing else happens)."""
+    try:
+        _authenticate_header()
+        body = _read_body()
+        _authenticate_body(body)
+        return _parse(body, schema)
+    except SignatureError as exc:
+        log.warning("webhook refused", extra={"request_id": _commerce_request_id(), "reason": str(exc)})
+        return json_error(401, "unauthorized", str(exc))
+    except BadRequest as exc:
+        return json_error(400, "bad_request", exc.detail)
+
+
+def _answer(op: str, message: str | None = None) -> Response:
+    data = {"op": op} if message is None else {"op": op, "message": message}
+    return json_response(WebhookAnswer().dump(data), 200)
+
+
+@blueprint.post("/webhooks/commerce/order-cancel")
+def before_cancel() -> Response:
+    started = time.monotonic()
+    bridge = current_bridge()
+    budget = bridge.settings.webhook_budget_ms / 1000
+    payload = _signed_payload(BeforeCancelPayload())
+    if isinstance(payload, Response):
+        return payload
+    entity_id, request_id = payload["id"], _commerce_request_id()
+    left = budget - (time.monotonic() - started)
+    deadline = Deadline(left - CHECK_MARGIN_SECONDS)
+    try:
+        answer = current_watchdog().run(
+            lambda: bridge.intake.before_cancel(entity_id, request_id, deadline), left - ANSWER_MARGIN_SECONDS
+        )
+    except TimedOut:
+        message = render(MessageKey.BRIDGE_UNAVAILABLE, bridge.settings.default_locale, order_ref=f"#{entity_id}")
+        answer = CancelAnswer.stop("timeout", message)
+    except Exception:  # a fault of the bridge itself still answers Commerce, and closed
+        log.exception("cancel check crashed", extra={"commerce_entity_id": entity_id})
+        message = render(MessageKey.BRIDGE_UNAVAILABLE, bridge.settings.default_locale, order_ref=f"#{entity_id}")
+        answer = CancelAnswer.stop("crashed", message)
+    log.info(
+        "order cancel webhook",
+        extra={
+            "hook": "before",
+            "request_id": request_id,
+            "commerce_entity_id": entity_id,
+            "increment_id": answer.increment_id,
+            "amazon_order_id": answer.amazon_order_id,
+            "store": answer.store_code,
+            "amazon_status": answer.amazon_status,
+            "decision": answer.decision,
+            "op": answer.op,
+            "latency_ms": round((time.monotonic() - started) * 1000, 1),
+        },
+    )
+    return _answer(answer.op, answer.message)
+
+
+@blueprint.post("/webhooks/commerce/order-cancel-after")
+def after_cancel() -> Response:
+    """Commerce canceled (``result`` true) or refused (false). Its cancel cannot be undone from here, so the answer
+    is always ``success``: where the bridge could not note the result, the worker reads the order back instead."""
+    started = time.monotonic()
+    bridge = current_bridge()
+    payload = _signed_payload(AfterCancelPayload())
+    if isinstance(payload, Response):
+        return payload
+    entity_id, canceled = payload["id"], payload["result"]
+    try:
+        outcome = current_watchdog().run(
+            lambda: bridge.intake.after_cancel(entity_id, canceled), bridge.settings.webhook_budget_ms / 1000
+        )
+    except TimedOut:
+        outcome = "not_noted"
+    except Exception:
+        log.exception("after hook could not be noted", extra={"commerce_entity_id": entity_id})
+        outcome = "not_noted"
+    log.info(
+        "order cancel webhook",
+        extra={
+            "hook": "after",
+            "request_id": _commerce_request_id(),
+            "commerce_entity_id": entity_id,
+            "canceled_in_commerce": canceled,
+            "decision": outcome,
+            "latency_ms": round((time.monotonic() - started) * 1000, 1),
+        },
+    )
+    return _answer("success")
