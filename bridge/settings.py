@@ -6,6 +6,7 @@ pass; messages name the variable, never its value.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from sqlalchemy.engine import make_url
 
 from bridge.clients.spapi_operations import QUOTAS
 from bridge.domain.stores import LOCALES, StoreDirectory
@@ -109,7 +111,7 @@ def _quota_overrides(env: Mapping[str, str], problems: list[str]) -> dict[str, t
             parsed = (float(rate), int(burst))
         except ValueError:
             parsed = None
-        if name not in QUOTAS or parsed is None or parsed[0] <= 0 or parsed[1] < 1:
+        if name not in QUOTAS or parsed is None or not (math.isfinite(parsed[0]) and parsed[0] > 0) or parsed[1] < 1:
             problems.append(f"SPAPI_QUOTAS: {item!r} is not operation=rate:burst (operations: {', '.join(QUOTAS)})")
             continue
         overrides[name] = parsed
@@ -140,6 +142,20 @@ class Settings:
     log_level: str
     pipeline: PipelineSettings
     spapi_quotas: dict[str, tuple[float, int]]
+
+    @property
+    def secrets(self) -> list[str]:
+        """Every secret value the settings hold, so that logs can redact them wherever they appear."""
+        return _secrets_of(self)
+
+
+def _secrets_of(settings: Settings) -> list[str]:
+    auth = settings.commerce_auth
+    values = [auth.access_token, auth.consumer_key, auth.consumer_secret, auth.access_token_secret]
+    values += [settings.lwa_client_secret, settings.webhook_secret or ""]
+    values += [store.refresh_token for store in settings.stores]
+    password = make_url(settings.database_url).password
+    return [value for value in [*values, str(password or "")] if value]
 
 
 def normalize_database_url(url: str) -> str:

@@ -5,5 +5,5 @@ from bridge.settings import load_settings
 from bridge.web.app import create_app
 
 settings = load_settings()
-configure_logging(settings.log_level)
+configure_logging(settings.log_level, settings.secrets)
 app = create_app(settings)

@@ -5,9 +5,12 @@ import sys
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-worker_class = "gthread"
-# Commerce waits at most the hook's timeout; a stuck request must not hold a worker for longer than that.
+# gevent: every connection is a greenlet, so clients that send their request slowly (or never finish it) hold only
+# their own greenlet, not one of a handful of threads; Commerce's hooks are answered whatever they do. psycopg 3
+# cooperates with gevent by itself; SQLite (demo and development) blocks its worker while it waits for a lock.
+worker_class = "gevent"
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "1000"))
+# A worker that stops answering its heartbeat for this long is restarted (hooks are answered within their budget).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5

@@ -148,8 +148,8 @@ class SignedHook:
         body = php_json_encode({"subject": [], "result": canceled, "id": str(entity_id)})
         return self.post_bytes(body, path=AFTER_WEBHOOK_PATH)
 
-    def post_bytes(self, body: bytes, signature: str | None = None, path: str = WEBHOOK_PATH) -> HookResponse:
-        """Any bytes, signed as Commerce signs them (or with the ``signature`` given)."""
+    def signed_headers(self, body: bytes, signature: str | None = None) -> dict[str, str]:
+        """The headers Commerce sends with ``body``: signed (or with the ``signature`` given), secret if set."""
         headers = {"Content-Type": "application/json", REQUEST_ID_HEADER: "test-request"}
         if signature is not None:
             headers[SIGNATURE_HEADER] = signature
@@ -157,7 +157,11 @@ class SignedHook:
             headers[SIGNATURE_HEADER] = commerce_signature(body, self.private_key)
         if self.secret_header is not None:
             headers[self.secret_header[0]] = self.secret_header[1]
-        response = self.app.test_client().post(path, data=body, headers=headers)
+        return headers
+
+    def post_bytes(self, body: bytes, signature: str | None = None, path: str = WEBHOOK_PATH) -> HookResponse:
+        """Any bytes, signed as Commerce signs them (or with the ``signature`` given)."""
+        response = self.app.test_client().post(path, data=body, headers=self.signed_headers(body, signature))
         return HookResponse(response.status_code, response.get_data(as_text=True), response.headers, response.json)
 
 

@@ -31,7 +31,7 @@ def _worker() -> int:
     from bridge.pipeline.worker import run_worker
 
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.secrets)
     return run_worker(build_bridge(settings))
 
 

@@ -89,11 +89,14 @@ class SpApiClient:
 
     def _observe_rate_limit(self, store: Store, operation: Operation, response: requests.Response) -> None:
         limit = response.headers.get("x-amzn-RateLimit-Limit")
-        if limit:
-            try:
-                self._limiter.observe_rate(store.seller_id, operation.name, float(limit))
-            except ValueError:
-                log.debug("unreadable x-amzn-RateLimit-Limit", extra={"value": limit[:40]})
+        if not limit:
+            return
+        try:
+            accepted = self._limiter.observe_rate(store.seller_id, operation.name, float(limit))
+        except ValueError:
+            accepted = False
+        if not accepted:  # best-effort header: a value that is not a positive rate is Amazon's slip, not a quota
+            log.warning("x-amzn-RateLimit-Limit ignored", extra={"operation": operation.name, "value": limit[:40]})
 
     def _send(
         self,

@@ -59,7 +59,7 @@ def build_cancel_feed(merchant_identifier: str, messages: Sequence[CancelMessage
     seen_ids: set[int] = set()
     seen_orders: set[str] = set()
     for message in messages:
-        _check_message(message)
+        check_message(message)
         if message.message_id in seen_ids:
             raise ValueError(f"duplicate message id {message.message_id}")
         if message.amazon_order_id in seen_orders:
@@ -93,8 +93,8 @@ def build_cancel_feed(merchant_identifier: str, messages: Sequence[CancelMessage
     return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def _check_message(message: CancelMessage) -> None:
-    """Reject one message Amazon's schema would refuse (and with it, the whole feed)."""
+def check_message(message: CancelMessage) -> None:
+    """Raise ValueError for a message Amazon's schema would refuse (and with it, the whole feed)."""
     message_id = message.message_id
     if not isinstance(message_id, int) or isinstance(message_id, bool) or not 1 <= message_id <= _MAX_MESSAGE_ID:
         raise ValueError(f"message id must be a positive integer of at most 20 digits, got {message_id!r}")

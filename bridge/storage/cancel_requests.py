@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, case, func, select, update
 
-from bridge.domain.states import REQUEST_STATES, RESTARTABLE_REQUEST_STATES, RequestState
+from bridge.domain.states import REQUEST_STATES, RESTARTABLE_REQUEST_STATES, SENDS_THE_AMAZON_CANCEL, RequestState
 from bridge.storage.leases import claim_rows, ids_to_claim, lease_is_free
 from bridge.storage.tables import cancel_requests as table
 from bridge.storage.tables import utcnow
@@ -221,6 +221,16 @@ class CancelRequests:
     def in_feed(self, feed_id: int) -> list[CancelRequest]:
         with self._engine.connect() as connection:
             return in_feed(connection, feed_id)
+
+    def amazon_orders_being_canceled(self, amazon_order_ids: set[str], besides: set[int]) -> set[str]:
+        """Which of these Amazon orders a request other than ``besides`` sends, has sent or has confirmed."""
+        query = select(table.c.amazon_order_id).distinct().where(
+            table.c.amazon_order_id.in_(sorted(amazon_order_ids)),
+            table.c.id.not_in(sorted(besides)),
+            table.c.state.in_(sorted(SENDS_THE_AMAZON_CANCEL)),
+        )
+        with self._engine.connect() as connection:
+            return set(connection.execute(query).scalars())
 
     def counts_by_state(self) -> dict[str, int]:
         with self._engine.connect() as connection:

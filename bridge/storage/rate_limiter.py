@@ -8,6 +8,7 @@ bucket goes negative) and then waits for it, or gives up at once if the wait wou
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -38,10 +39,15 @@ class RateLimiter:
         self._known: set[tuple[str, str]] = set()
         self._observed_rates: dict[tuple[str, str], float] = {}
 
-    def observe_rate(self, seller_id: str, operation: str, rate: float) -> None:
-        """Amazon's ``x-amzn-RateLimit-Limit``: the rate it really applies to this seller (it may grant more)."""
-        if rate > 0:
-            self._observed_rates[(seller_id, operation)] = rate
+    def observe_rate(self, seller_id: str, operation: str, rate: float) -> bool:
+        """Amazon's ``x-amzn-RateLimit-Limit``: the rate it really applies to this seller (it may grant more).
+
+        Only a finite, positive rate is taken (False otherwise): ``inf`` or ``nan`` would break every bucket.
+        """
+        if not (math.isfinite(rate) and rate > 0):
+            return False
+        self._observed_rates[(seller_id, operation)] = rate
+        return True
 
     def _quota(self, seller_id: str, operation: str) -> tuple[float, int]:
         rate, burst = self._quotas[operation]

@@ -7,6 +7,7 @@ Adobe's published vector is replayed byte for byte when the official reference i
 from __future__ import annotations
 
 import base64
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -132,3 +133,21 @@ def test_deployed_service_refuses_bad_requests_and_changes_nothing(web: WebProce
     assert recorded(web) == []
     assert sum(commerce.calls.values()) == 0 and sum(amazon.calls.values()) == 0
     assert requests.get(f"{web.url}/healthz", timeout=5).json() == {"status": "ok"}
+
+
+def test_stalled_connections_do_not_hold_up_commerces_hooks(web: WebProcess, client_key, commerce, amazon) -> None:
+    """Forty clients that send half their headers and stop (more than the web process has threads or workers):
+    Commerce's signed hook still gets its answer, within the client's own wait."""
+    host, port = web.url.removeprefix("http://").split(":")
+    stalled = []
+    try:
+        for _ in range(40):
+            connection = socket.create_connection((host, int(port)), timeout=5)
+            connection.sendall(b"POST /webhooks/commerce/order-cancel HTTP/1.1\r\nHost: bridge\r\nContent-Le")
+            stalled.append(connection)
+        amazon_order(commerce, amazon, 401)
+        response = signed_post(f"{web.url}/webhooks/commerce/order-cancel", b'{"subject":[],"id":"401"}', client_key)
+        assert response.status_code == 200 and response.json() == {"op": "success"}
+    finally:
+        for connection in stalled:
+            connection.close()

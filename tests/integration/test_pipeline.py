@@ -207,3 +207,32 @@ def test_a_repeated_cancel_is_answered_by_what_became_of_the_request(bridge, ctx
     drive(ctx, lambda: all_final(bridge))  # Commerce canceled the order the first time: the worker reads it back
     assert states(bridge) == {80: "completed"}
     assert amazon.cancel_messages[amazon_id] == 1
+
+
+def test_a_request_whose_message_cannot_be_built_fails_alone(bridge, ctx, commerce, amazon):
+    """An increment id with a line break would sink the whole feed at Amazon: that request fails, its neighbours go."""
+    ids = {entity_id: amazon_order(commerce, amazon, entity_id) for entity_id in (90, 91, 92)}
+    commerce.orders[91]["increment_id"] = "000000091\n"
+    for entity_id in ids:
+        assert commerce.cancel(entity_id) == (True, None)
+    drive(ctx, lambda: all_final(bridge))
+    assert states(bridge) == {90: "completed", 91: "failed", 92: "completed"}
+    [failed] = [r for r in bridge.cancel_requests() if r.state == "failed"]
+    assert "cannot be built" in (failed.last_error or "") and "line breaks" in (failed.last_error or "")
+    assert amazon.calls["createFeed"] == 1 and amazon.cancel_messages[ids[91]] == 0
+
+
+def test_two_commerce_orders_of_one_amazon_order_cancel_it_once(bridge, ctx, commerce, amazon):
+    """The second is canceled while the first one's feed is at Amazon: no second message, both end Complete."""
+    amazon_id = amazon_order(commerce, amazon, 93)
+    commerce.add_order(94, store_id=US_STORE, payment_method="amazonpayment", po_number=amazon_id)  # a duplicate
+    amazon.feed_processing_delay = 3600  # Amazon keeps the first feed until the test says
+    assert commerce.cancel(93) == (True, None)
+    drive(ctx, lambda: states(bridge) == {93: "submitted"})
+    assert commerce.cancel(94) == (True, None)
+    drive(ctx, lambda: states(bridge)[94] == "pending" and bridge.cancel_requests()[1].last_error is not None)
+    amazon.feed_processing_delay = 0
+    drive(ctx, lambda: all_final(bridge))
+    assert states(bridge) == {93: "completed", 94: "completed"}
+    assert amazon.cancel_messages[amazon_id] == 1 and amazon.calls["createFeed"] == 1
+    assert all(commerce.orders[e]["state"] == "complete" for e in (93, 94))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import time
 
 import pytest
 
@@ -335,3 +336,16 @@ def test_a_download_that_cannot_be_decoded_raises_report_error(
 
 def _latin1_declaration() -> str:
     return '<?xml version="1.0" encoding="ISO-8859-1"?>\n'
+
+
+def test_inflating_many_gzip_members_costs_time_linear_in_their_number() -> None:
+    """Four times the members costs about four times the work (a quadratic reader costs sixteen times)."""
+    member = gzip.compress(b"x")
+
+    def cpu_seconds(members: int) -> float:
+        started = time.process_time()
+        assert len(decode_report_document(member * members, "GZIP", None)) == members
+        return time.process_time() - started
+
+    small, large = cpu_seconds(30_000), cpu_seconds(120_000)
+    assert large < 8 * max(small, 0.01)

@@ -153,3 +153,9 @@ def test_hold_mode_is_gone_and_says_why(valid_env: dict[str, str]) -> None:
     with pytest.raises(ConfigError, match="'hold' is no longer offered"):
         load_settings({**valid_env, "BRIDGE_ON_ACCEPT": "hold"})
     assert load_settings({**valid_env, "BRIDGE_ON_ACCEPT": "proceed"})
+
+
+@pytest.mark.parametrize("quota", ["getOrder=nan:5", "getOrder=inf:5", "getOrder=-1:5", "getOrder=0.5:0"])
+def test_quota_overrides_must_be_finite_and_positive(valid_env: dict[str, str], quota: str) -> None:
+    with pytest.raises(ConfigError, match="SPAPI_QUOTAS"):
+        load_settings({**valid_env, "SPAPI_QUOTAS": quota})

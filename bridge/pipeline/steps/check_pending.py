@@ -42,7 +42,10 @@ def _check_store_batch(ctx: WorkerContext, store: Store, requests: list[CancelRe
     # Every change since each request last moved (recorded, or back from a failed feed) must be seen; up to
     # LIVE_READ_LIMIT orders are read one by one rather than waiting for the mirror.
     pairs = orders_for(ctx, store, requests, lambda request: _read_live(ctx, store, request), LIVE_READ_LIMIT)
-    return sum(_decide(ctx, request, order) for request, order in pairs)
+    being_canceled = ctx.requests.amazon_orders_being_canceled(
+        {request.amazon_order_id for request in requests}, {request.id for request in requests}
+    )
+    return sum(_decide(ctx, request, order, being_canceled) for request, order in pairs)
 
 
 def _read_live(ctx: WorkerContext, store: Store, request: CancelRequest) -> AmazonOrder | None:
@@ -60,9 +63,17 @@ def _read_live(ctx: WorkerContext, store: Store, request: CancelRequest) -> Amaz
         return None
 
 
-def _decide(ctx: WorkerContext, request: CancelRequest, order: AmazonOrder) -> int:
+def _decide(ctx: WorkerContext, request: CancelRequest, order: AmazonOrder, being_canceled: set[str]) -> int:
+    """``being_canceled``: Amazon orders another request sends the cancel of (this batch's ready ones join it)."""
     decision = judge_amazon_order(order)
+    if decision.outcome is Outcome.ACCEPT and request.amazon_order_id in being_canceled:
+        # Another Commerce order linked to the same Amazon order sends its cancel: wait for Amazon to read
+        # CANCELLED, then this one is written back like any order canceled at Amazon already. Never a second message.
+        why = f"Amazon order {request.amazon_order_id} is being canceled by another request; waiting for it"
+        ctx.requests.release(request, ctx.owner, ctx.retry_at(ctx.feed_polls, 1), why)
+        return 0
     if decision.outcome is Outcome.ACCEPT:
+        being_canceled.add(request.amazon_order_id)
         item_ids = order.item_ids or request.amazon_item_ids
         ctx.requests.move(request, ctx.owner, RequestState.READY, amazon_item_ids=json.dumps(list(item_ids)))
         return 1

@@ -12,7 +12,7 @@ import logging
 from bridge.clients.deadline import Deadline
 from bridge.clients.spapi_operations import CREATE_FEED
 from bridge.domain.cancel_reasons import CancelReason
-from bridge.domain.feed_builder import FEED_CONTENT_TYPE, FEED_TYPE, CancelMessage, build_cancel_feed
+from bridge.domain.feed_builder import FEED_CONTENT_TYPE, FEED_TYPE, CancelMessage, build_cancel_feed, check_message
 from bridge.domain.states import FeedState, RequestState
 from bridge.domain.stores import Store
 from bridge.errors import QuotaExhausted, UpstreamError, UpstreamRejected
@@ -57,22 +57,56 @@ def send_ready(ctx: WorkerContext) -> int:
     return sent
 
 
-def _messages(requests: list[CancelRequest]) -> list[CancelMessage]:
-    return [
-        CancelMessage(
-            message_id=request.message_id or 0,
-            amazon_order_id=request.amazon_order_id,
-            merchant_order_id=request.increment_id,
-            item_ids=request.amazon_item_ids,
-            reason=CancelReason(request.reason),
+def _message(request: CancelRequest) -> CancelMessage:
+    """The request's message, or ValueError when Amazon's schema would refuse it (and with it the whole feed)."""
+    message = CancelMessage(
+        message_id=request.message_id or 0,
+        amazon_order_id=request.amazon_order_id,
+        merchant_order_id=request.increment_id,
+        item_ids=request.amazon_item_ids,
+        reason=CancelReason(request.reason),
+    )
+    check_message(message)
+    return message
+
+
+def _sendable(
+    ctx: WorkerContext, feed: FeedRecord, requests: list[CancelRequest]
+) -> tuple[list[CancelRequest], list[CancelMessage]]:
+    """The requests that can go out in this feed, with their messages. The others fail alone, with the reason:
+
+    - one whose message cannot be built (an increment id with a line break, an order without items);
+    - a second request for an Amazon order already in the feed (two Commerce orders linked to one Amazon order,
+      a duplicate import): Amazon must not receive that cancel twice.
+    """
+    sendable: dict[str, tuple[CancelRequest, CancelMessage]] = {}
+    failures: dict[int, RequestOutcome] = {}
+    for request in requests:
+        first = sendable.get(request.amazon_order_id)
+        try:
+            message = _message(request)
+        except ValueError as exc:
+            why = f"the cancel message cannot be built: {exc}"
+        else:
+            if first is None:
+                sendable[request.amazon_order_id] = (request, message)
+                continue
+            why = f"Amazon order {request.amazon_order_id} is also cancel request {first[0].id}"
+        log.error("request not sent", extra={"request": request.id, "feed": feed.id, "why": why})
+        failures[request.id] = RequestOutcome(
+            RequestState.FAILED, {"feed_id": None, "message_id": None, "last_error": why[:2000]}
         )
-        for request in requests
-    ]
+    if failures:
+        ctx.feeds.settle_some(feed, failures)
+    return [request for request, _ in sendable.values()], [message for _, message in sendable.values()]
 
 
 def _send(ctx: WorkerContext, store: Store, feed: FeedRecord, requests: list[CancelRequest]) -> int:
-    requests = _without_duplicate_orders(ctx, feed, requests)
-    content = build_cancel_feed(store.seller_id, _messages(requests))
+    requests, messages = _sendable(ctx, feed, requests)
+    if not requests:
+        ctx.feeds.finish(feed, ctx.owner, FeedState.ABANDONED, {})  # nothing left to send
+        return 0
+    content = build_cancel_feed(store.seller_id, messages)
     try:
         document = ctx.feeds_api.create_feed_document(store, FEED_CONTENT_TYPE, Deadline(STEP_SECONDS))
         ctx.feeds_api.upload(document, content, FEED_CONTENT_TYPE, Deadline(STEP_SECONDS))
@@ -102,26 +136,6 @@ def _send(ctx: WorkerContext, store: Store, feed: FeedRecord, requests: list[Can
             extra={"feed": feed.id, "amazon_feed_id": amazon_feed_id, "messages": len(requests), "store": store.code},
         )
     return 1
-
-
-def _without_duplicate_orders(
-    ctx: WorkerContext, feed: FeedRecord, requests: list[CancelRequest]
-) -> list[CancelRequest]:
-    """One message per Amazon order: two Commerce orders linked to one Amazon order (a duplicate import) must not
-    cancel it twice. The later request fails, for an operator to look at."""
-    first: dict[str, CancelRequest] = {}
-    duplicates: dict[int, RequestOutcome] = {}
-    for request in requests:
-        if request.amazon_order_id in first:
-            error = f"Amazon order {request.amazon_order_id} is also cancel request {first[request.amazon_order_id].id}"
-            duplicates[request.id] = RequestOutcome(
-                RequestState.FAILED, {"feed_id": None, "message_id": None, "last_error": error}
-            )
-        else:
-            first[request.amazon_order_id] = request
-    if duplicates:
-        ctx.feeds.settle_some(feed, duplicates)
-    return list(first.values())
 
 
 def _give_back(ctx: WorkerContext, feed: FeedRecord, requests: list[CancelRequest], error: str) -> None:
