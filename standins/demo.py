@@ -1,8 +1,8 @@
 """``bridge demo``: the bridge as deployed (Procfile release, web and worker; SQLite) against local stand-ins.
 
-Seeds one Commerce/Amazon order pair for every row of the decision table, cancels each the way an admin
-would (Commerce calls the signed ``before`` webhook, then cancels or shows the bridge's message), then lets the
-worker carry the accepted cancels through an Amazon feed and back to Commerce, and prints both sides at the end.
+Seeds one Commerce/Amazon order pair for every row of the decision table, cancels each the way an admin would
+(Commerce calls the signed ``before`` hook, cancels or shows the bridge's message, then calls the ``after`` hook),
+then lets the worker carry the accepted cancels through an Amazon feed and back to Commerce, and prints both sides.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ class Scenario:
     buyer_requested_cancel: bool = False
     amazon_down: bool = False
     ships_after_webhook: bool = False
+    commerce_state: str = "processing"  # "holded": Commerce's own canCancel() refuses
 
 
 SCENARIOS = (
@@ -46,6 +47,7 @@ SCENARIOS = (
     Scenario(1012, "unfulfillable", 2, amazon_status="UNFULFILLABLE"),
     Scenario(1013, "Amazon not answering", 2, amazon_down=True),
     Scenario(1014, "unshipped, then ships before the feed", 1, ships_after_webhook=True),
+    Scenario(1015, "unshipped, but on hold in Commerce", 2, commerce_state="holded"),
 )
 FEED_PROCESSING_DELAY = 3.0
 FAST_PIPELINE = {  # production defaults are minutes; the demo shortens them, nothing else changes
@@ -62,8 +64,9 @@ def _seed(world: LocalWorld, scenario: Scenario) -> str | None:
         return None
     amazon_order_id = f"{400 + scenario.store_id}-{scenario.entity_id:07d}-{scenario.entity_id * 37:07d}"
     world.commerce.add_order(
-        scenario.entity_id, store_id=scenario.store_id, payment_method="amazonpayment", po_number=amazon_order_id
-    )
+        scenario.entity_id, store_id=scenario.store_id, payment_method="amazonpayment", po_number=amazon_order_id,
+        state=scenario.commerce_state, status=scenario.commerce_state,
+    )  # fmt: skip
     seller = next((s.seller_id for s in world.stores if s.commerce_store_id == scenario.store_id), "A9UNKNOWN")
     marketplace = next((s.marketplace_id for s in world.stores if s.seller_id == seller), "ATVPDKIKX0DER")
     world.amazon.add_order(
@@ -82,7 +85,8 @@ def _seed(world: LocalWorld, scenario: Scenario) -> str | None:
 
 
 DEMO_DIR = Path("instance/demo")
-FINAL_STATES = ("completed", "rejected", "failed")  # the bridge's final request states (its README's state table)
+# The bridge's final request states (its README's state table).
+FINAL_STATES = ("completed", "rejected", "failed", "not_canceled_in_commerce")
 
 
 def recorded_requests(engine: Engine) -> dict[int, Row]:

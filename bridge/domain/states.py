@@ -96,9 +96,7 @@ REQUEST_STATES = _machine(
 FINAL_REQUEST_STATES = frozenset({R.COMPLETED, R.REJECTED, R.FAILED, R.NOT_CANCELED_IN_COMMERCE})
 # A request in one of these sends, has sent or has confirmed the cancel of its Amazon order: no other request may
 # send one for the same Amazon order (two Commerce orders linked to one Amazon order).
-SENDS_THE_AMAZON_CANCEL = frozenset(
-    {R.READY, R.IN_FEED, R.SUBMITTED, R.CONFIRMING, R.CANCELLED_AT_AMAZON, R.COMPLETED}
-)
+SENDS_THE_AMAZON_CANCEL = frozenset({R.READY, R.IN_FEED, R.SUBMITTED, R.CONFIRMING, R.CANCELLED_AT_AMAZON, R.COMPLETED})
 # What a repeated cancel decides again, and ``bridge jobs retry`` starts over.
 RESTARTABLE_REQUEST_STATES = REQUEST_STATES.sources_of(R.AWAITING_COMMERCE)
 

@@ -224,10 +224,14 @@ class CancelRequests:
 
     def amazon_orders_being_canceled(self, amazon_order_ids: set[str], besides: set[int]) -> set[str]:
         """Which of these Amazon orders a request other than ``besides`` sends, has sent or has confirmed."""
-        query = select(table.c.amazon_order_id).distinct().where(
-            table.c.amazon_order_id.in_(sorted(amazon_order_ids)),
-            table.c.id.not_in(sorted(besides)),
-            table.c.state.in_(sorted(SENDS_THE_AMAZON_CANCEL)),
+        query = (
+            select(table.c.amazon_order_id)
+            .distinct()
+            .where(
+                table.c.amazon_order_id.in_(sorted(amazon_order_ids)),
+                table.c.id.not_in(sorted(besides)),
+                table.c.state.in_(sorted(SENDS_THE_AMAZON_CANCEL)),
+            )
         )
         with self._engine.connect() as connection:
             return set(connection.execute(query).scalars())
