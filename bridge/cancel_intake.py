@@ -65,6 +65,7 @@ class CancelIntake:
         stores: StoreDirectory,
         default_locale: str,
         commerce_confirm_seconds: float,
+        amazon_payment_methods: tuple[str, ...],
     ) -> None:
         self._commerce = commerce
         self._amazon_status = amazon_status
@@ -73,6 +74,7 @@ class CancelIntake:
         self._stores = stores
         self._default_locale = default_locale
         self._commerce_confirm_seconds = commerce_confirm_seconds  # when the worker reads the order back itself
+        self._amazon_payment_methods = amazon_payment_methods
 
     # --- before ---------------------------------------------------------------------------------------------------
     def before_cancel(self, entity_id: int, commerce_request_id: str | None, deadline: Deadline) -> CancelAnswer:
@@ -93,8 +95,9 @@ class CancelIntake:
 
     def _link_for(self, entity_id: int, deadline: Deadline) -> OrderLink:
         link = self._links.find(entity_id)
-        if link is None:
-            link = self._links.remember(self._commerce.get_order(entity_id, deadline))
+        if link is None:  # not in the link mirror yet: read the order (it never changes its Amazon link)
+            link = OrderLink.of(self._commerce.get_order(entity_id, deadline), self._amazon_payment_methods)
+            self._links.remember([link])
         return link
 
     def _decide(

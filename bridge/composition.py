@@ -19,11 +19,13 @@ from bridge.clients.lwa import LwaTokenSource
 from bridge.clients.orders_api import OrdersApi
 from bridge.clients.spapi import SpApiClient
 from bridge.settings import Settings
+from bridge.storage.buyer_cancel_notes import BuyerCancelNotes
 from bridge.storage.cancel_requests import CancelRequests
 from bridge.storage.engine import PATIENT, DatabaseTimeouts, make_engine
 from bridge.storage.feed_records import FeedRecords
 from bridge.storage.order_links import OrderLinks
 from bridge.storage.order_mirror import OrderMirror
+from bridge.storage.order_pairs import OrderPairs
 from bridge.storage.rate_limiter import RateLimiter
 
 HTTP_POOL_SIZE = 32  # connections kept per host: web threads and write-back workers share one session
@@ -38,6 +40,8 @@ class Storage:
     feeds: FeedRecords
     links: OrderLinks
     mirror: OrderMirror
+    pairs: OrderPairs
+    buyer_notes: BuyerCancelNotes
 
 
 @dataclass
@@ -56,7 +60,15 @@ class Bridge(Storage):
 
 def build_storage(database_url: str, timeouts: DatabaseTimeouts = PATIENT) -> Storage:
     engine = make_engine(database_url, timeouts)
-    return Storage(engine, CancelRequests(engine), FeedRecords(engine), OrderLinks(engine), OrderMirror(engine))
+    return Storage(
+        engine,
+        CancelRequests(engine),
+        FeedRecords(engine),
+        OrderLinks(engine),
+        OrderMirror(engine),
+        OrderPairs(engine),
+        BuyerCancelNotes(engine),
+    )
 
 
 def build_bridge(settings: Settings, timeouts: DatabaseTimeouts = PATIENT) -> Bridge:
@@ -81,6 +93,7 @@ def build_bridge(settings: Settings, timeouts: DatabaseTimeouts = PATIENT) -> Br
         stores=settings.stores,
         default_locale=settings.default_locale,
         commerce_confirm_seconds=settings.pipeline.commerce_confirm_seconds,
+        amazon_payment_methods=settings.amazon_payment_methods,
     )
     return Bridge(
         **vars(storage),

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from sqlalchemy.engine import make_url
 
 from bridge.clients.spapi_operations import QUOTAS
+from bridge.domain.commerce_order import AMAZON_PAYMENT_METHODS
 from bridge.domain.stores import LOCALES, StoreDirectory
 from bridge.errors import ConfigError
 from bridge.stores_file import load_stores
@@ -61,6 +62,7 @@ class PipelineSettings:
     mirror_backfill_days: int = 30  # open orders created this far back are loaded at start
     commerce_confirm_seconds: float = 10.0  # without Commerce's after hook by then, read the order back
     commerce_cancel_window_seconds: float = 900.0  # not canceled in Commerce by then: the request ends, unsent
+    commerce_links_refresh_seconds: float = 60.0  # the Commerce link mirror looks for changed orders this often
 
 
 PIPELINE_VARIABLES = {
@@ -80,6 +82,7 @@ PIPELINE_VARIABLES = {
     "BRIDGE_MIRROR_BACKFILL_DAYS": ("mirror_backfill_days", int, 1, 365),
     "BRIDGE_COMMERCE_CONFIRM_SECONDS": ("commerce_confirm_seconds", float, 0.01, 3600),
     "BRIDGE_COMMERCE_CANCEL_WINDOW_SECONDS": ("commerce_cancel_window_seconds", float, 1, 7 * 86400),
+    "BRIDGE_COMMERCE_LINKS_REFRESH_SECONDS": ("commerce_links_refresh_seconds", float, 0.01, 86400),
 }
 
 
@@ -98,6 +101,14 @@ def _pipeline_settings(env: Mapping[str, str], problems: list[str]) -> PipelineS
             continue
         values[name] = value
     return PipelineSettings(**values)  # type: ignore[arg-type]
+
+
+def _choice(env: Mapping[str, str], variable: str, choices: tuple[str, ...], problems: list[str]) -> str:
+    """The variable's value, one of ``choices`` (the first when unset)."""
+    value = env.get(variable) or choices[0]
+    if value not in choices:
+        problems.append(f"{variable}: must be one of {', '.join(choices)}")
+    return value
 
 
 def _quota_overrides(env: Mapping[str, str], problems: list[str]) -> dict[str, tuple[float, int]]:
@@ -142,6 +153,9 @@ class Settings:
     log_level: str
     pipeline: PipelineSettings
     spapi_quotas: dict[str, tuple[float, int]]
+    amazon_payment_methods: tuple[str, ...] = AMAZON_PAYMENT_METHODS
+    amazon_cancels: str = "complete"  # a cancel made at Amazon outside the bridge: "complete" or "comment" only
+    buyer_requests: str = "flag"  # a buyer's request to cancel: "flag" it on the order, or "cancel" it at Amazon
 
     @property
     def secrets(self) -> list[str]:
@@ -309,6 +323,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
     pipeline = _pipeline_settings(env, problems)
     spapi_quotas = _quota_overrides(env, problems)
+    payment_methods = tuple(m.strip() for m in env.get("BRIDGE_AMAZON_PAYMENT_METHODS", "").split(",") if m.strip())
+    amazon_cancels = _choice(env, "BRIDGE_AMAZON_CANCELS", ("complete", "comment"), problems)
+    buyer_requests = _choice(env, "BRIDGE_BUYER_CANCEL_REQUESTS", ("flag", "cancel"), problems)
 
     if problems:
         raise ConfigError(problems)
@@ -333,4 +350,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_level=log_level,
         pipeline=pipeline,
         spapi_quotas=spapi_quotas,
+        amazon_payment_methods=payment_methods or AMAZON_PAYMENT_METHODS,
+        amazon_cancels=amazon_cancels,
+        buyer_requests=buyer_requests,
     )

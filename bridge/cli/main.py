@@ -1,4 +1,4 @@
-"""The ``bridge`` command: ``db upgrade``, ``doctor``, ``worker``, ``jobs``, ``demo``."""
+"""The ``bridge`` command: ``db upgrade``, ``doctor``, ``worker``, ``jobs``, ``drift``, ``demo``."""
 
 from __future__ import annotations
 
@@ -65,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     listing.add_argument("--limit", type=int, default=200)
     jobs.add_parser("show", help="one request in full").add_argument("request_id", type=int)
     jobs.add_parser("retry", help="send a rejected or failed request again").add_argument("request_id", type=int)
+    drift = commands.add_parser("drift", help="orders on which Commerce and Amazon disagree, with counts")
+    drift.add_argument("--json", action="store_true", help="one JSON document instead of a table")
     commands.add_parser("demo", help="run the bridge end to end against local stand-ins")
     args = parser.parse_args(argv)
     try:
@@ -76,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
             return _worker()
         if args.command == "jobs":
             return _jobs(args)
+        if args.command == "drift":
+            from bridge.cli.drift import run_drift_command
+
+            return run_drift_command(args.json)
         return _demo()
     except ConfigError as exc:
         print(f"bridge: {exc}", file=sys.stderr)

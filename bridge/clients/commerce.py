@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 from urllib.parse import quote
 
@@ -31,7 +32,9 @@ class OrderState:
 
 
 SERVICE = "Commerce"
-ORDER_FIELDS = "entity_id,increment_id,state,status,store_id,payment[method,po_number]"
+ORDER_FIELDS = "entity_id,increment_id,state,status,store_id,updated_at,payment[method,po_number]"
+SEARCH_FIELDS = f"items[{ORDER_FIELDS}],total_count"
+COMMERCE_TIME = "%Y-%m-%d %H:%M:%S"  # Commerce's datetimes, in UTC
 WRITE_BACK_FIELDS = "entity_id,increment_id,state,status,status_histories[comment]"
 CALL_TIMEOUT = 10.0
 
@@ -45,6 +48,8 @@ class _PaymentSchema(Schema):
 
 
 class _OrderSchema(Schema):
+    """One order, as ``GET /V1/orders/{id}`` and the items of ``GET /V1/orders`` give it with ORDER_FIELDS."""
+
     class Meta:
         unknown = EXCLUDE
 
@@ -53,6 +58,7 @@ class _OrderSchema(Schema):
     state = fields.String(load_default=None, allow_none=True)
     status = fields.String(load_default=None, allow_none=True)
     store_id = fields.Integer(load_default=None, allow_none=True)
+    updated_at = fields.DateTime(format=COMMERCE_TIME, load_default=None, allow_none=True)
     payment = fields.Nested(_PaymentSchema, load_default=dict)
 
     @pre_load
@@ -60,6 +66,24 @@ class _OrderSchema(Schema):
         if isinstance(data, dict) and data.get("payment") in (None, [], ""):
             data = {**data, "payment": {}}
         return data
+
+
+def _commerce_order(body: Any, what: str) -> CommerceOrder:
+    try:
+        data = _OrderSchema().load(body)
+    except ValidationError as exc:
+        raise UpstreamUnavailable(SERVICE, f"{what} came back malformed: {exc.messages}") from None
+    updated_at = data["updated_at"]
+    return CommerceOrder(
+        entity_id=data["entity_id"],
+        increment_id=data["increment_id"],
+        state=data["state"],
+        status=data["status"],
+        store_id=data["store_id"],
+        payment_method=data["payment"].get("method"),
+        po_number=data["payment"].get("po_number"),
+        updated_at=updated_at.replace(tzinfo=UTC).timestamp() if updated_at else None,
+    )
 
 
 def _auth_for(auth: CommerceAuth) -> AuthBase:
@@ -102,19 +126,35 @@ class CommerceClient:
 
     def get_order(self, entity_id: int, deadline: Deadline) -> CommerceOrder:
         body = self._request("GET", f"/orders/{entity_id}", deadline, params={"fields": ORDER_FIELDS})
-        try:
-            data = _OrderSchema().load(body)
-        except ValidationError as exc:
-            raise UpstreamUnavailable(SERVICE, f"order {entity_id} came back malformed: {exc.messages}") from None
-        return CommerceOrder(
-            entity_id=data["entity_id"],
-            increment_id=data["increment_id"],
-            state=data["state"],
-            status=data["status"],
-            store_id=data["store_id"],
-            payment_method=data["payment"].get("method"),
-            po_number=data["payment"].get("po_number"),
+        return _commerce_order(body, f"order {entity_id}")
+
+    def orders_updated_since(
+        self, since: float, page: int, page_size: int, deadline: Deadline
+    ) -> tuple[list[CommerceOrder], int]:
+        """One page of the orders updated at or after ``since`` (epoch seconds), oldest change first; and how many
+        there are in all (Commerce answers a page past the end with the last page again: stop on the total)."""
+        body = self._request(
+            "GET",
+            "/orders",
+            deadline,
+            params={
+                "searchCriteria[filter_groups][0][filters][0][field]": "updated_at",
+                "searchCriteria[filter_groups][0][filters][0][value]": time.strftime(COMMERCE_TIME, time.gmtime(since)),
+                "searchCriteria[filter_groups][0][filters][0][condition_type]": "gteq",
+                "searchCriteria[sortOrders][0][field]": "updated_at",
+                "searchCriteria[sortOrders][0][direction]": "ASC",
+                "searchCriteria[sortOrders][1][field]": "entity_id",
+                "searchCriteria[sortOrders][1][direction]": "ASC",
+                "searchCriteria[pageSize]": str(page_size),
+                "searchCriteria[currentPage]": str(page),
+                "fields": SEARCH_FIELDS,
+            },
         )
+        items = body.get("items") if isinstance(body, dict) else None
+        total = body.get("total_count") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not isinstance(total, int):
+            raise UpstreamUnavailable(SERVICE, "order search came back malformed")
+        return [_commerce_order(item, "a searched order") for item in items], total
 
     def order_state(self, entity_id: int, deadline: Deadline) -> OrderState:
         """State, status and audit comments: what a write-back must check before and after it writes."""

@@ -25,10 +25,17 @@ class _Lenient(Schema):
 
 class _CancellationRequestSchema(_Lenient):
     requester = fields.String(load_default=None, allow_none=True)
+    cancelReason = fields.String(load_default=None, allow_none=True)
+
+
+class _CancellationExecutionSchema(_Lenient):
+    cancelledBy = fields.String(load_default=None, allow_none=True)
+    cancelReason = fields.String(load_default=None, allow_none=True)
 
 
 class _ItemCancellationSchema(_Lenient):
     cancellationRequest = fields.Nested(_CancellationRequestSchema, load_default=None, allow_none=True)
+    cancellationExecution = fields.Nested(_CancellationExecutionSchema, load_default=None, allow_none=True)
 
 
 class _OrderItemSchema(_Lenient):
@@ -77,8 +84,18 @@ class OrderSearch:
     pages: int
 
 
+def _first(items: list[dict[str, Any]], part: str, key: str) -> str | None:
+    """The first item's ``cancellation.<part>.<key>`` that has one (an order is canceled or asked for as a whole)."""
+    for item in items:
+        value = ((item.get("cancellation") or {}).get(part) or {}).get(key)
+        if value:
+            return str(value)
+    return None
+
+
 def to_amazon_order(data: dict[str, Any]) -> AmazonOrder:
     items = data["orderItems"]
+    buyer_asked = _first(items, "cancellationRequest", "requester") == "BUYER"
     return AmazonOrder(
         order_id=data["orderId"],
         marketplace_id=data["salesChannel"].get("marketplaceId"),
@@ -86,10 +103,10 @@ def to_amazon_order(data: dict[str, Any]) -> AmazonOrder:
         fulfilled_by=data["fulfillment"].get("fulfilledBy"),
         item_ids=tuple(item["orderItemId"] for item in items),
         last_updated=data["lastUpdatedTime"].timestamp() if data.get("lastUpdatedTime") else None,
-        buyer_requested_cancel=any(
-            ((item.get("cancellation") or {}).get("cancellationRequest") or {}).get("requester") == "BUYER"
-            for item in items
-        ),
+        buyer_requested_cancel=buyer_asked,
+        buyer_cancel_reason=_first(items, "cancellationRequest", "cancelReason") if buyer_asked else None,
+        cancelled_by=_first(items, "cancellationExecution", "cancelledBy"),
+        cancel_reason=_first(items, "cancellationExecution", "cancelReason"),
     )
 
 

@@ -34,3 +34,14 @@ class AmazonOrder:
     item_ids: tuple[str, ...]
     buyer_requested_cancel: bool
     last_updated: float | None = None  # Amazon's lastUpdatedTime, epoch seconds
+    buyer_cancel_reason: str | None = None  # the buyer's words, when they asked Amazon to cancel
+    cancelled_by: str | None = None  # BUYER, MERCHANT or AMAZON, once canceled
+    cancel_reason: str | None = None  # the reason Amazon gives for the cancel
+
+
+class CancelledBy(StrEnum):
+    """Who executed an Amazon order's cancel (``cancellationExecution.cancelledBy``)."""
+
+    BUYER = "BUYER"
+    MERCHANT = "MERCHANT"  # the seller, in Seller Central (or through a feed)
+    AMAZON = "AMAZON"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
-AMAZON_PAYMENT_METHOD = "amazonpayment"
+# Adobe's Amazon Sales Channel pays its imported orders with this method; other channel tools use others.
+AMAZON_PAYMENT_METHODS = ("amazonpayment",)
 
 
 @dataclass(frozen=True)
@@ -16,10 +18,10 @@ class CommerceOrder:
     store_id: int | None
     payment_method: str | None
     po_number: str | None
+    updated_at: float | None = None  # Commerce's updated_at, epoch seconds
 
-    @property
-    def amazon_order_id(self) -> str | None:
-        """Amazon Sales Channel orders pay with ``amazonpayment`` and carry the Amazon id in ``po_number``."""
-        if self.payment_method == AMAZON_PAYMENT_METHOD and self.po_number:
+    def amazon_order_id(self, amazon_payment_methods: Collection[str]) -> str | None:
+        """An Amazon order pays with one of the channel's payment methods and carries its id in ``po_number``."""
+        if self.payment_method in amazon_payment_methods and self.po_number:
             return self.po_number
         return None

@@ -28,6 +28,14 @@ class MessageKey(StrEnum):
     AUDIT_ALREADY_CANCELED = "audit_already_canceled"
     AUDIT_REJECTED = "audit_rejected"
     AUDIT_NOT_SENT = "audit_not_sent"
+    AUDIT_CANCELED_OUTSIDE = "audit_canceled_outside"
+    AUDIT_CANCELED_OUTSIDE_COMMENT_ONLY = "audit_canceled_outside_comment_only"
+    AUDIT_CANCELED_ON_BUYER_REQUEST = "audit_canceled_on_buyer_request"
+    AUDIT_BUYER_REQUESTED = "audit_buyer_requested"
+    CANCELED_BY_BUYER = "canceled_by_buyer"
+    CANCELED_BY_SELLER = "canceled_by_seller"
+    CANCELED_BY_AMAZON = "canceled_by_amazon"
+    NO_REASON_GIVEN = "no_reason_given"
 
 
 _CATALOG: dict[str, dict[MessageKey, str]] = {
@@ -86,6 +94,27 @@ _CATALOG: dict[str, dict[MessageKey, str]] = {
             "The cancel of Amazon order {amazon_order_id} was not sent: at Amazon the order is now {amazon_status}. "
             "This order was not set to Complete. Handle it in Amazon Seller Central."
         ),
+        MessageKey.AUDIT_CANCELED_OUTSIDE: (
+            "Amazon order {amazon_order_id} was canceled at Amazon by {canceled_by} (reason: {reason}). The cancel "
+            "bridge set this order to Complete."
+        ),
+        MessageKey.AUDIT_CANCELED_OUTSIDE_COMMENT_ONLY: (
+            "Amazon order {amazon_order_id} was canceled at Amazon by {canceled_by} (reason: {reason}). The cancel "
+            "bridge left this order as it is: close it in Commerce."
+        ),
+        MessageKey.AUDIT_CANCELED_ON_BUYER_REQUEST: (
+            "Amazon order {amazon_order_id} was canceled at Amazon at the buyer's request (reason: BuyerCanceled; "
+            "feed {feed_id}); Amazon notifies the buyer. The cancel bridge set this order to Complete."
+        ),
+        MessageKey.AUDIT_BUYER_REQUESTED: (
+            "The buyer asked Amazon to cancel order {amazon_order_id} (reason: {reason}). Canceling this order in "
+            "Commerce now sends the cancel to Amazon as BuyerCanceled, which does not count toward your "
+            "Cancellation Rate; if you ship it instead, tell the buyer in Amazon Seller Central."
+        ),
+        MessageKey.CANCELED_BY_BUYER: "the buyer",
+        MessageKey.CANCELED_BY_SELLER: "the seller in Seller Central",
+        MessageKey.CANCELED_BY_AMAZON: "Amazon",
+        MessageKey.NO_REASON_GIVEN: "none given",
     },
     "it_IT": {
         MessageKey.STORE_NOT_CONFIGURED: (
@@ -146,6 +175,29 @@ _CATALOG: dict[str, dict[MessageKey, str]] = {
             "stato {amazon_status}. Questo ordine non è stato impostato su Completo. Gestiscilo nel tuo account "
             "Amazon Seller Central."
         ),
+        MessageKey.AUDIT_CANCELED_OUTSIDE: (
+            "L'ordine Amazon {amazon_order_id} è stato annullato su Amazon {canceled_by} (motivo: {reason}). Il bridge "
+            "di annullamento ha impostato questo ordine su Completo."
+        ),
+        MessageKey.AUDIT_CANCELED_OUTSIDE_COMMENT_ONLY: (
+            "L'ordine Amazon {amazon_order_id} è stato annullato su Amazon {canceled_by} (motivo: {reason}). Il bridge "
+            "di annullamento non ha modificato questo ordine: chiudilo in Commerce."
+        ),
+        MessageKey.AUDIT_CANCELED_ON_BUYER_REQUEST: (
+            "L'ordine Amazon {amazon_order_id} è stato annullato su Amazon su richiesta dell'acquirente (motivo: "
+            "BuyerCanceled; feed {feed_id}); Amazon avvisa l'acquirente. Il bridge di annullamento ha impostato questo "
+            "ordine su Completo."
+        ),
+        MessageKey.AUDIT_BUYER_REQUESTED: (
+            "L'acquirente ha chiesto ad Amazon di annullare l'ordine {amazon_order_id} (motivo: {reason}). Se annulli "
+            "ora questo ordine in Commerce, l'annullamento viene inviato ad Amazon come BuyerCanceled, che non conta "
+            "nel tasso di annullamento; se invece lo spedisci, avvisa l'acquirente nel tuo account Amazon Seller "
+            "Central."
+        ),
+        MessageKey.CANCELED_BY_BUYER: "dall'acquirente",
+        MessageKey.CANCELED_BY_SELLER: "dal venditore in Seller Central",
+        MessageKey.CANCELED_BY_AMAZON: "da Amazon",
+        MessageKey.NO_REASON_GIVEN: "non indicato",
     },
 }
 

@@ -40,11 +40,19 @@ class FeedState(StrEnum):
 
 @dataclass(frozen=True)
 class StateMachine:
-    """Allowed moves as data: ``moves[source]`` is every state a row may go to from ``source``."""
+    """Allowed moves as data: ``moves[source]`` is every state a row may go to from ``source``.
+
+    A row is recorded in ``initial``, or in one of the other ``entries`` where it starts elsewhere.
+    """
 
     name: str
     initial: StrEnum
     moves: Mapping[StrEnum, frozenset[StrEnum]]
+    other_entries: frozenset[StrEnum] = frozenset()
+
+    @property
+    def entries(self) -> frozenset[StrEnum]:
+        return self.other_entries | {self.initial}
 
     @property
     def states(self) -> frozenset[StrEnum]:
@@ -62,8 +70,11 @@ class StateMachine:
         return target in self.moves.get(source, frozenset())
 
 
-def _machine(name: str, initial: StrEnum, moves: Mapping[StrEnum, Iterable[StrEnum]]) -> StateMachine:
-    return StateMachine(name, initial, {source: frozenset(targets) for source, targets in moves.items()})
+def _machine(
+    name: str, initial: StrEnum, moves: Mapping[StrEnum, Iterable[StrEnum]], other_entries: Iterable[StrEnum] = ()
+) -> StateMachine:
+    moves = {source: frozenset(targets) for source, targets in moves.items()}
+    return StateMachine(name, initial, moves, frozenset(other_entries))
 
 
 R = RequestState
@@ -89,8 +100,12 @@ REQUEST_STATES = _machine(
         R.COMPLETED: set(),
         R.REJECTED: {R.AWAITING_COMMERCE},
         R.FAILED: {R.AWAITING_COMMERCE},
-        R.NOT_CANCELED_IN_COMMERCE: {R.AWAITING_COMMERCE},
+        # ... and an order canceled at Amazon outside the bridge while still open in Commerce is written back
+        R.NOT_CANCELED_IN_COMMERCE: {R.AWAITING_COMMERCE, R.CANCELLED_AT_AMAZON},
     },
+    # A Commerce cancel starts at awaiting_commerce. The bridge's own cancel of an order the buyer asked to cancel
+    # starts at pending (its merchant chose so); a cancel made at Amazon outside the bridge, at cancelled_at_amazon.
+    other_entries={R.PENDING, R.CANCELLED_AT_AMAZON},
 )
 # Nothing moves these but a new cancel in Commerce or an operator.
 FINAL_REQUEST_STATES = frozenset({R.COMPLETED, R.REJECTED, R.FAILED, R.NOT_CANCELED_IN_COMMERCE})

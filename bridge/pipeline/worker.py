@@ -21,8 +21,11 @@ from bridge.pipeline.context import WorkerContext
 from bridge.pipeline.steps.check_pending import check_pending
 from bridge.pipeline.steps.confirm_cancels import confirm_cancelled
 from bridge.pipeline.steps.confirm_in_commerce import confirm_commerce_cancels
+from bridge.pipeline.steps.note_buyer_requests import note_buyer_requests
 from bridge.pipeline.steps.poll_feeds import poll_submitted_feeds
 from bridge.pipeline.steps.recover_feeds import recover_stale_feeds
+from bridge.pipeline.steps.reflect_amazon import reflect_amazon_changes
+from bridge.pipeline.steps.refresh_commerce_links import refresh_commerce_links
 from bridge.pipeline.steps.refresh_mirrors import keep_mirrors_fresh
 from bridge.pipeline.steps.send_feeds import send_ready
 from bridge.pipeline.steps.write_back import write_back
@@ -31,7 +34,9 @@ from bridge.storage.transitions import TransitionRefused
 log = logging.getLogger(__name__)
 
 STEPS: tuple[Callable[[WorkerContext], int], ...] = (
+    refresh_commerce_links,
     keep_mirrors_fresh,
+    reflect_amazon_changes,
     recover_stale_feeds,
     confirm_commerce_cancels,
     check_pending,
@@ -39,6 +44,7 @@ STEPS: tuple[Callable[[WorkerContext], int], ...] = (
     poll_submitted_feeds,
     confirm_cancelled,
     write_back,
+    note_buyer_requests,
 )
 
 

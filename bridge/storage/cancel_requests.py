@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, case, func, select, update
@@ -39,6 +40,14 @@ class ReadyGroup:
     newest: float
 
 
+class Source(StrEnum):
+    """Where a cancel started."""
+
+    COMMERCE = "commerce"  # an admin (or automation) canceled in Commerce
+    AMAZON = "amazon"  # canceled at Amazon outside the bridge: the seller in Seller Central, the buyer, Amazon
+    BUYER_REQUEST = "buyer_request"  # the bridge canceled at Amazon on the buyer's request (the merchant's choice)
+
+
 @dataclass(frozen=True)
 class NewCancelRequest:
     commerce_entity_id: int
@@ -51,9 +60,12 @@ class NewCancelRequest:
     reason: str
     decision: str
     commerce_request_id: str | None
+    source: str = Source.COMMERCE
+    amazon_cancelled_by: str | None = None
+    amazon_cancel_reason: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CancelRequest(NewCancelRequest):
     id: int
     state: str
@@ -96,9 +108,19 @@ class CancelRequests:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def record(self, request: NewCancelRequest, confirm_after: float) -> bool:
-        """Store the request once per Commerce order, waiting for Commerce to confirm its cancel (the worker reads
-        the order back itself ``confirm_after`` seconds on); False when a concurrent call recorded it first."""
+    def record(
+        self,
+        request: NewCancelRequest,
+        confirm_after: float = 0.0,
+        entry: RequestState = RequestState.AWAITING_COMMERCE,
+    ) -> bool:
+        """Store the request once per Commerce order; False when one was recorded first (a concurrent call).
+
+        A Commerce cancel waits for Commerce to confirm it (the worker reads the order back itself ``confirm_after``
+        seconds on); the bridge's own and Amazon's cancels enter where the state machine lets them.
+        """
+        if entry not in REQUEST_STATES.entries:
+            raise ValueError(f"a cancel request cannot start at {entry}")
         now = utcnow()
         with self._engine.begin() as connection:
             return insert_if_absent(
@@ -106,12 +128,28 @@ class CancelRequests:
                 table,
                 {
                     **_columns(request),
-                    "state": REQUEST_STATES.initial,
+                    "state": entry,
                     "next_attempt_at": now.timestamp() + confirm_after,
                     "created_at": now,
                     "updated_at": now,
                 },
             )
+
+    def record_amazon_cancel(self, request: NewCancelRequest, restart_of: CancelRequest | None) -> bool:
+        """A cancel made at Amazon outside the bridge, for the write-back: a new request, or one that had ended
+        unsent (Commerce never canceled) taken over. False when another worker recorded it first."""
+        if restart_of is None:
+            return self.record(request, entry=RequestState.CANCELLED_AT_AMAZON)
+        try:
+            with self._engine.begin() as connection:
+                move(
+                    connection, table, REQUEST_STATES, [restart_of.id], RequestState.CANCELLED_AT_AMAZON,
+                    where=[table.c.state == restart_of.state], **_columns(request), **_FRESH_ATTEMPT,
+                    next_attempt_at=0.0,
+                )  # fmt: skip
+        except TransitionRefused:
+            return False
+        return True
 
     def start_over(self, request: CancelRequest, decided: NewCancelRequest, confirm_after: float) -> None:
         """A new cancel of an order whose request ended without a cancel (or an operator's retry): the request

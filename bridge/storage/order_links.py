@@ -1,13 +1,19 @@
-"""Remembers which Commerce order is which Amazon order, so Commerce is asked only once per order."""
+"""Which Commerce order is which Amazon order, and the Commerce order's state as last seen.
+
+The link never changes once Commerce imported the order, so it is read from Commerce once: ahead of the admin's
+click by the link mirror (a search of recently updated orders), or by the first hook that needs it. The Commerce
+state is kept current by the same search, for reconciling with Amazon.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, or_, select, update
 
 from bridge.domain.commerce_order import CommerceOrder
-from bridge.storage.tables import order_links, utcnow
+from bridge.storage.tables import commerce_link_cursors, order_links, utcnow
 from bridge.storage.upsert import insert_if_absent
 
 
@@ -16,7 +22,27 @@ class OrderLink:
     commerce_entity_id: int
     increment_id: str | None
     commerce_store_id: int | None
-    amazon_order_id: str | None
+    amazon_order_id: str | None  # None: not an Amazon order
+    commerce_state: str | None = None
+    commerce_updated_at: float | None = None
+
+    @classmethod
+    def of(cls, order: CommerceOrder, amazon_payment_methods: Collection[str]) -> OrderLink:
+        return cls(
+            order.entity_id,
+            order.increment_id,
+            order.store_id,
+            order.amazon_order_id(amazon_payment_methods),
+            order.state,
+            order.updated_at,
+        )
+
+
+@dataclass(frozen=True)
+class LinkCursor:
+    updated_after: float | None  # the next search's updated_at lower bound
+    complete_as_of: float | None  # every change up to this time is in the links
+    backfilled_at: float | None
 
 
 class OrderLinks:
@@ -30,20 +56,65 @@ class OrderLinks:
             ).first()
         if row is None:
             return None
-        return OrderLink(row.commerce_entity_id, row.increment_id, row.commerce_store_id, row.amazon_order_id)
+        return OrderLink(
+            row.commerce_entity_id, row.increment_id, row.commerce_store_id, row.amazon_order_id,
+            row.commerce_state, row.commerce_updated_at,
+        )  # fmt: skip
 
-    def remember(self, order: CommerceOrder) -> OrderLink:
-        link = OrderLink(order.entity_id, order.increment_id, order.store_id, order.amazon_order_id)
+    def remember(self, links: Iterable[OrderLink]) -> int:
+        """Record each link, and its Commerce state when newer than the one recorded; how many rows changed."""
+        changed = 0
         with self._engine.begin() as connection:
-            insert_if_absent(
-                connection,
-                order_links,
-                {
-                    "commerce_entity_id": link.commerce_entity_id,
-                    "increment_id": link.increment_id,
-                    "commerce_store_id": link.commerce_store_id,
-                    "amazon_order_id": link.amazon_order_id,
-                    "created_at": utcnow(),
-                },
+            for link in links:
+                state = {"commerce_state": link.commerce_state, "commerce_updated_at": link.commerce_updated_at}
+                if insert_if_absent(
+                    connection,
+                    order_links,
+                    {
+                        "commerce_entity_id": link.commerce_entity_id,
+                        "increment_id": link.increment_id,
+                        "commerce_store_id": link.commerce_store_id,
+                        "amazon_order_id": link.amazon_order_id,
+                        "created_at": utcnow(),
+                        **state,
+                    },
+                ):
+                    changed += 1
+                    continue
+                if link.commerce_state is None:
+                    continue
+                newer = or_(
+                    order_links.c.commerce_updated_at.is_(None),
+                    order_links.c.commerce_updated_at <= (link.commerce_updated_at or 0.0),
+                )
+                changed += connection.execute(
+                    update(order_links)
+                    .where(order_links.c.commerce_entity_id == link.commerce_entity_id, newer)
+                    .values(**state)
+                ).rowcount
+        return changed
+
+    # --- the link mirror's cursor ---------------------------------------------------------------------------------
+    def cursor(self, name: str) -> LinkCursor | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(select(commerce_link_cursors).where(commerce_link_cursors.c.name == name)).first()
+        return LinkCursor(row.updated_after, row.complete_as_of, row.backfilled_at) if row else None
+
+    def advance(self, name: str, updated_after: float, complete_as_of: float, backfilled_at: float | None) -> None:
+        """Move the cursor forward (never back: a slower concurrent refresh must not undo a faster one)."""
+        values: dict[str, float] = {"updated_after": updated_after, "complete_as_of": complete_as_of}
+        if backfilled_at is not None:
+            values["backfilled_at"] = backfilled_at
+        with self._engine.begin() as connection:
+            insert_if_absent(connection, commerce_link_cursors, {"name": name})
+            connection.execute(
+                update(commerce_link_cursors)
+                .where(
+                    commerce_link_cursors.c.name == name,
+                    or_(
+                        commerce_link_cursors.c.complete_as_of.is_(None),
+                        commerce_link_cursors.c.complete_as_of <= complete_as_of,
+                    ),
+                )
+                .values(**values)
             )
-        return link

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine, delete, or_, select, true, update
 
@@ -36,9 +37,28 @@ def _values(store_code: str, order: AmazonOrder, seen_at: float) -> dict[str, ob
         "fulfilled_by": order.fulfilled_by,
         "item_ids": json.dumps(list(order.item_ids)),
         "buyer_requested_cancel": order.buyer_requested_cancel,
+        "buyer_cancel_reason": order.buyer_cancel_reason,
+        "cancelled_by": order.cancelled_by,
+        "cancel_reason": order.cancel_reason,
         "last_updated": order.last_updated,
         "seen_at": seen_at,
     }
+
+
+def order_of(row: Any) -> AmazonOrder:
+    """An order_mirror row as the AmazonOrder it stands for."""
+    return AmazonOrder(
+        order_id=row.amazon_order_id,
+        marketplace_id=row.marketplace_id,
+        status=row.status,
+        fulfilled_by=row.fulfilled_by,
+        item_ids=tuple(json.loads(row.item_ids)),
+        buyer_requested_cancel=bool(row.buyer_requested_cancel),
+        last_updated=row.last_updated,
+        buyer_cancel_reason=row.buyer_cancel_reason,
+        cancelled_by=row.cancelled_by,
+        cancel_reason=row.cancel_reason,
+    )
 
 
 class OrderMirror:
@@ -87,15 +107,7 @@ class OrderMirror:
                     )
                 )
                 for row in rows:
-                    found[row.amazon_order_id] = AmazonOrder(
-                        order_id=row.amazon_order_id,
-                        marketplace_id=row.marketplace_id,
-                        status=row.status,
-                        fulfilled_by=row.fulfilled_by,
-                        item_ids=tuple(json.loads(row.item_ids)),
-                        buyer_requested_cancel=bool(row.buyer_requested_cancel),
-                        last_updated=row.last_updated,
-                    )
+                    found[row.amazon_order_id] = order_of(row)
         return found
 
     def cursor(self, store_code: str) -> MirrorCursor | None:

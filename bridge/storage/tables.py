@@ -27,7 +27,8 @@ def utcnow() -> datetime:
 metadata = MetaData()
 COMMERCE_REQUEST_ID_LENGTH = 128  # longer x-adobe-commerce-request-id values are stored cut to this
 
-# Which Commerce order is which Amazon order. The link never changes, so one Commerce read per order suffices.
+# Which Commerce order is which Amazon order (the link never changes once imported), and the Commerce order's state
+# as last seen: filled ahead of the admin's click by the Commerce link mirror, or on the first hook.
 order_links = Table(
     "order_links",
     metadata,
@@ -36,6 +37,36 @@ order_links = Table(
     Column("commerce_store_id", Integer, nullable=True),
     Column("amazon_order_id", String(32), nullable=True),  # None: not an Amazon order
     Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow),
+    Column("commerce_state", String(32), nullable=True),
+    Column("commerce_updated_at", Float, nullable=True),  # Commerce's updated_at, epoch seconds
+    Index("ix_order_links_amazon_order_id", "amazon_order_id"),
+)
+
+# Per Commerce: the link mirror resumes its search from updated_after; it holds every change up to complete_as_of.
+commerce_link_cursors = Table(
+    "commerce_link_cursors",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("updated_after", Float, nullable=True),
+    Column("complete_as_of", Float, nullable=True),
+    Column("backfilled_at", Float, nullable=True),
+)
+
+# A buyer's cancellation request seen at Amazon, flagged once on the Commerce order (one row per Amazon order).
+buyer_cancel_notes = Table(
+    "buyer_cancel_notes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("amazon_order_id", String(32), nullable=False),
+    Column("commerce_entity_id", BigInteger, nullable=False),
+    Column("store_code", String(64), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("noted_at", DateTime(timezone=True), nullable=True),  # None: the comment is still due
+    Column("next_attempt_at", Float, nullable=False, default=0.0, server_default="0"),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_expires_at", Float, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow),
+    UniqueConstraint("amazon_order_id", name="uq_buyer_cancel_notes_amazon_order_id"),
 )
 
 # One row per Commerce order whose cancel the bridge accepted; the pipeline drives it to a final state.
@@ -67,6 +98,11 @@ cancel_requests = Table(
     Column("amazon_result_description", Text, nullable=True),
     Column("last_error", Text, nullable=True),
     Column("completed_at", DateTime(timezone=True), nullable=True),
+    # Where the cancel started: a Commerce cancel ("commerce"), one made at Amazon outside the bridge ("amazon"),
+    # or the bridge acting on a buyer's request ("buyer_request").
+    Column("source", String(16), nullable=False, default="commerce", server_default="commerce"),
+    Column("amazon_cancelled_by", String(16), nullable=True),  # who canceled at Amazon, for "amazon" requests
+    Column("amazon_cancel_reason", Text, nullable=True),
     UniqueConstraint("commerce_entity_id", name="uq_cancel_requests_commerce_entity_id"),
     Index("ix_cancel_requests_state", "state"),
 )
@@ -120,6 +156,10 @@ order_mirror = Table(
     Column("buyer_requested_cancel", Boolean, nullable=False),
     Column("last_updated", Float, nullable=True),  # Amazon's lastUpdatedTime, epoch seconds
     Column("seen_at", Float, nullable=False),
+    Column("buyer_cancel_reason", Text, nullable=True),
+    Column("cancelled_by", String(16), nullable=True),
+    Column("cancel_reason", Text, nullable=True),
+    Index("ix_order_mirror_status", "status"),
 )
 
 # Per store: searchOrders resumes from updated_after; the mirror holds every change up to complete_as_of.

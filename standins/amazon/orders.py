@@ -45,6 +45,7 @@ class StandInOrder:
     fulfilled_by: str = "MERCHANT"
     item_ids: list[str] = field(default_factory=list)
     buyer_requested_cancel: bool = False
+    buyer_cancel_reason: str = "Ordered by mistake"
     cancelled_by: str | None = None
     cancel_reason: str | None = None
     created: datetime = field(default_factory=lambda: datetime.now(UTC) - timedelta(hours=2))
@@ -61,7 +62,7 @@ class StandInOrder:
             if "CANCELLATION" in included:
                 cancellation: dict[str, Any] = {}
                 if self.buyer_requested_cancel:
-                    cancellation["cancellationRequest"] = {"requester": "BUYER", "cancelReason": "Ordered by mistake"}
+                    cancellation["cancellationRequest"] = {"requester": "BUYER", "cancelReason": self.buyer_cancel_reason}
                 if self.cancelled_by:
                     cancellation["cancellationExecution"] = {
                         "cancelledBy": self.cancelled_by,

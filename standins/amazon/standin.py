@@ -141,6 +141,21 @@ class AmazonStandIn:
             order.status = status
             order.updated = datetime.now(UTC)
 
+    def cancel_outside(self, order_id: str, cancelled_by: str, reason: str) -> None:
+        """A cancel made at Amazon without the bridge: by the seller in Seller Central ("MERCHANT"), the buyer
+        ("BUYER") or Amazon itself ("AMAZON")."""
+        with self._lock:
+            order = self.orders[order_id]
+            order.status, order.cancelled_by, order.cancel_reason = "CANCELLED", cancelled_by, reason
+            order.updated = datetime.now(UTC)
+
+    def request_cancel(self, order_id: str, reason: str) -> None:
+        """The buyer asks Amazon to cancel; Amazon records it on the order and updates lastUpdatedTime."""
+        with self._lock:
+            order = self.orders[order_id]
+            order.buyer_requested_cancel, order.buyer_cancel_reason = True, reason
+            order.updated = datetime.now(UTC)
+
     def reset_counters(self) -> None:
         """Forget calls, quotas and pending faults (feed outcomes included); orders and feeds stay."""
         with self._lock:

@@ -39,15 +39,26 @@ def test_every_state_has_its_moves_and_is_reachable(machine: StateMachine, state
 
 def test_finished_requests_only_start_over_and_always_at_commerce_s_confirmation() -> None:
     assert REQUEST_STATES.final == {RequestState.COMPLETED}
-    for state in FINAL_REQUEST_STATES - REQUEST_STATES.final:
+    for state in FINAL_REQUEST_STATES - REQUEST_STATES.final - {RequestState.NOT_CANCELED_IN_COMMERCE}:
         assert REQUEST_STATES.moves[state] == {RequestState.AWAITING_COMMERCE}
+    # ... and an order left open in Commerce is written back when it was canceled at Amazon outside the bridge.
+    assert REQUEST_STATES.moves[RequestState.NOT_CANCELED_IN_COMMERCE] == {
+        RequestState.AWAITING_COMMERCE,
+        RequestState.CANCELLED_AT_AMAZON,
+    }
     assert FINAL_REQUEST_STATES - REQUEST_STATES.final < RESTARTABLE_REQUEST_STATES
     assert FEED_STATES.final == {FeedState.DONE, FeedState.ABANDONED}
 
 
 def test_nothing_reaches_amazon_without_passing_commerce_s_confirmation() -> None:
-    """Every way to pending (the only way to a feed) comes from awaiting_commerce or from the pipeline after it."""
+    """Every way to pending (the only way to a feed) comes from awaiting_commerce or from the pipeline after it;
+    the only other entry to pending is the bridge's own cancel, which the merchant asked for."""
     assert REQUEST_STATES.initial == RequestState.AWAITING_COMMERCE
+    assert REQUEST_STATES.entries == {
+        RequestState.AWAITING_COMMERCE,
+        RequestState.PENDING,
+        RequestState.CANCELLED_AT_AMAZON,
+    }
     assert REQUEST_STATES.sources_of(RequestState.PENDING) == {
         RequestState.AWAITING_COMMERCE,
         RequestState.IN_FEED,

@@ -13,10 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from bridge.clients.deadline import Deadline
 from bridge.domain.messages import STATUS_CHANGED, MessageKey, render
+from bridge.domain.reconciliation import REFLECT_COMMENT_ONLY, who_canceled
 from bridge.domain.states import RequestState
 from bridge.errors import UpstreamError
 from bridge.pipeline.context import STEP_SECONDS, WorkerContext
-from bridge.storage.cancel_requests import CancelRequest
+from bridge.storage.cancel_requests import CancelRequest, Source
 from bridge.storage.feed_records import FeedRecords
 from bridge.storage.tables import utcnow
 
@@ -29,8 +30,25 @@ def marker(request: CancelRequest) -> str:
     return f"[amazon-cancel-bridge #{request.id}]"
 
 
+def sets_complete(request: CancelRequest) -> bool:
+    """Canceled at Amazon: the Commerce order becomes Complete, unless the merchant chose comments only for cancels
+    made at Amazon outside the bridge."""
+    return request.state == RequestState.CANCELLED_AT_AMAZON and request.decision != REFLECT_COMMENT_ONLY
+
+
 def audit_comment(request: CancelRequest, locale: str, feeds: FeedRecords) -> str:
-    if request.state == RequestState.REJECTING and request.amazon_result_code == STATUS_CHANGED:
+    if request.source == Source.AMAZON:
+        key = (
+            MessageKey.AUDIT_CANCELED_OUTSIDE
+            if sets_complete(request)
+            else MessageKey.AUDIT_CANCELED_OUTSIDE_COMMENT_ONLY
+        )
+        text = render(
+            key, locale, amazon_order_id=request.amazon_order_id,
+            canceled_by=render(who_canceled(request.amazon_cancelled_by), locale),
+            reason=request.amazon_cancel_reason or render(MessageKey.NO_REASON_GIVEN, locale),
+        )  # fmt: skip
+    elif request.state == RequestState.REJECTING and request.amazon_result_code == STATUS_CHANGED:
         text = render(
             MessageKey.AUDIT_NOT_SENT, locale, amazon_order_id=request.amazon_order_id,
             amazon_status=request.amazon_result_description or "?",
@@ -44,8 +62,13 @@ def audit_comment(request: CancelRequest, locale: str, feeds: FeedRecords) -> st
         text = render(MessageKey.AUDIT_ALREADY_CANCELED, locale, amazon_order_id=request.amazon_order_id)
     else:
         feed = feeds.get(request.feed_id)
+        key = (
+            MessageKey.AUDIT_CANCELED_ON_BUYER_REQUEST
+            if request.source == Source.BUYER_REQUEST
+            else MessageKey.AUDIT_CANCELED_AT_AMAZON
+        )
         text = render(
-            MessageKey.AUDIT_CANCELED_AT_AMAZON, locale, amazon_order_id=request.amazon_order_id,
+            key, locale, amazon_order_id=request.amazon_order_id,
             reason=request.reason, feed_id=(feed.amazon_feed_id if feed else None) or str(request.feed_id),
         )  # fmt: skip
     return f"{text} {marker(request)}"
@@ -80,12 +103,12 @@ def _write_one(ctx: WorkerContext, request: CancelRequest) -> None:
     store = ctx.stores.by_code(request.store_code)
     locale = store.locale if store else "en_US"
     entity_id = request.commerce_entity_id
-    if request.state == RequestState.CANCELLED_AT_AMAZON:
+    if sets_complete(request):
         # Setting Complete again is harmless, so write first and read back once (state, status and comments).
         increment_id = request.increment_id or ctx.commerce.order_state(entity_id, Deadline(STEP_SECONDS)).increment_id
         ctx.commerce.set_state_and_status(entity_id, increment_id or "", COMPLETE, COMPLETE, Deadline(STEP_SECONDS))
     current = ctx.commerce.order_state(entity_id, Deadline(STEP_SECONDS))
-    if request.state == RequestState.CANCELLED_AT_AMAZON and (current.state, current.status) != (COMPLETE, COMPLETE):
+    if sets_complete(request) and (current.state, current.status) != (COMPLETE, COMPLETE):
         raise UpstreamError("Commerce", f"order {entity_id} reads {current.state}/{current.status} after the write")
     if not any(marker(request) in comment for comment in current.comments):
         ctx.commerce.add_comment(entity_id, audit_comment(request, locale, ctx.feeds), Deadline(STEP_SECONDS))
