@@ -8,7 +8,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # gevent: every connection is a greenlet, so clients that send their request slowly (or never finish it) hold only
 # their own greenlet, not one of a handful of threads; Commerce's hooks are answered whatever they do. psycopg 3
 # cooperates with gevent by itself; SQLite (demo and development) blocks its worker while it waits for a lock.
-worker_class = "gevent"
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gevent")
 worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "1000"))
 # A worker that stops answering its heartbeat for this long is restarted (hooks are answered within their budget).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))

@@ -9,10 +9,15 @@ HTTP 200 with a valid ``op`` counts as a failure.
 from __future__ import annotations
 
 import base64
+import http.client
+import json
+import queue
+import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
 
-import requests
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -38,6 +43,54 @@ class HookResult:
     http_status: int | None
 
 
+@dataclass(frozen=True)
+class HookCall:
+    """One hook call as sent and as answered (what a test needs to replay it, byte for byte)."""
+
+    url: str
+    body: bytes
+    headers: dict[str, str]
+    status_code: int
+    answer: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.answer)
+
+
+class HookUnreachable(Exception):
+    """The hook did not answer: no connection, or no answer within the hook's timeout."""
+
+
+class ConnectionPool:
+    """Kept-alive HTTP connections, one in use per thread at a time, per host."""
+
+    def __init__(self) -> None:
+        self._idle: dict[tuple[str, int], queue.LifoQueue[http.client.HTTPConnection]] = {}
+        self._lock = threading.Lock()
+
+    def post(self, url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, bytes]:
+        parts = urlsplit(url)
+        key = (parts.hostname or "127.0.0.1", parts.port or 80)
+        with self._lock:
+            idle = self._idle.setdefault(key, queue.LifoQueue())
+        try:
+            connection = idle.get_nowait()
+        except queue.Empty:
+            connection = http.client.HTTPConnection(*key)
+        connection.timeout = timeout
+        if connection.sock is not None:
+            connection.sock.settimeout(timeout)
+        try:
+            connection.request("POST", parts.path or "/", body=body, headers=headers)
+            response = connection.getresponse()
+            answer = response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            connection.close()
+            raise HookUnreachable(f"{exc.__class__.__name__}: {exc}") from None
+        idle.put(connection)
+        return response.status, answer
+
+
 @dataclass
 class CommerceWebhook:
     """The hooks Commerce calls around ``OrderManagementInterface::cancel``: ``url`` before, ``after_url`` after."""
@@ -49,8 +102,11 @@ class CommerceWebhook:
     secret_header: tuple[str, str] | None = None
     required: bool = True
     fallback_error_message: str = "The order cannot be canceled right now. Please try again later."
+    # Commerce's HTTP client (curl) keeps its connection to the hook's host open between calls, as this pool does;
+    # it is lean too (http.client), so that benchmarks measure the bridge rather than the stand-in's own client.
+    pool: ConnectionPool = field(default_factory=lambda: ConnectionPool(), repr=False)
 
-    def post(self, payload: dict[str, object], url: str | None = None) -> requests.Response:
+    def post(self, payload: dict[str, object], url: str | None = None) -> HookCall:
         """One signed POST (to the before hook unless ``url`` says otherwise), as Commerce's webhook client sends it."""
         body = php_json_encode(payload)
         headers = {"Content-Type": "application/json", REQUEST_ID_HEADER: str(uuid.uuid4())}
@@ -58,13 +114,18 @@ class CommerceWebhook:
             headers[SIGNATURE_HEADER] = commerce_signature(body, self.private_key)
         if self.secret_header is not None:
             headers[self.secret_header[0]] = self.secret_header[1]
-        return requests.post(url or self.url, data=body, headers=headers, timeout=self.timeout)
+        return self.send(url or self.url, body, headers)
+
+    def send(self, url: str, body: bytes, headers: dict[str, str]) -> HookCall:
+        """Exactly these bytes and headers (a replay, say); HookUnreachable when no answer came in time."""
+        status, answer = self.pool.post(url, body, headers, self.timeout)
+        return HookCall(url, body, headers, status, answer)
 
     def call_before_cancel(self, entity_id: int) -> HookResult:
         """The ``before`` hook on OrderManagementInterface::cancel, with Commerce's failure handling."""
         try:
             response = self.post({"subject": [], "id": str(entity_id)})
-        except requests.RequestException:
+        except HookUnreachable:
             return self._failed(None)
         try:
             answer = response.json()
@@ -86,7 +147,7 @@ class CommerceWebhook:
             return
         try:
             self.post({"subject": [], "result": canceled, "id": str(entity_id)}, self.after_url)
-        except requests.RequestException:
+        except HookUnreachable:
             return
 
     def _failed(self, status: int | None) -> HookResult:

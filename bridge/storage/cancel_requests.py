@@ -13,13 +13,14 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, case, func, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, bindparam, case, func, select, update
 
 from bridge.domain.states import REQUEST_STATES, RESTARTABLE_REQUEST_STATES, SENDS_THE_AMAZON_CANCEL, RequestState
+from bridge.storage.engine import advisory_write
 from bridge.storage.leases import claim_rows, ids_to_claim, lease_is_free
 from bridge.storage.tables import cancel_requests as table
 from bridge.storage.tables import utcnow
-from bridge.storage.transitions import TransitionRefused, move, move_selected
+from bridge.storage.transitions import TransitionRefused, guarded_update, move, move_selected
 from bridge.storage.upsert import insert_if_absent
 
 
@@ -104,6 +105,18 @@ def _columns(request: NewCancelRequest) -> dict[str, Any]:
     return values
 
 
+# The statements of the hooks' hot path, built once (SQLAlchemy then compiles each once too).
+_FOR_COMMERCE_ORDER = select(table).where(table.c.commerce_entity_id == bindparam("entity_id"))
+_WAITING = [table.c.commerce_entity_id == bindparam("entity_id"), table.c.state == RequestState.AWAITING_COMMERCE]
+_RELEASED = {"lease_owner": None, "lease_expires_at": None, "updated_at": bindparam("now")}
+_CONFIRMED = guarded_update(table, REQUEST_STATES, RequestState.PENDING, _WAITING).values(
+    next_attempt_at=0.0, **_RELEASED
+)
+_NOT_CANCELED = guarded_update(table, REQUEST_STATES, RequestState.NOT_CANCELED_IN_COMMERCE, _WAITING).values(
+    last_error=bindparam("refusal"), **_RELEASED
+)
+
+
 class CancelRequests:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -167,19 +180,16 @@ class CancelRequests:
     def confirm_in_commerce(self, commerce_entity_id: int, canceled: bool, refusal: str) -> bool:
         """Commerce's own word on its cancel (its after hook): the waiting request moves on, or ends with
         ``refusal``. Leases do not matter here: whoever else holds the request finds it moved. False if none waited."""
-        state = RequestState.PENDING if canceled else RequestState.NOT_CANCELED_IN_COMMERCE
-        values: dict[str, Any] = {"next_attempt_at": 0.0} if canceled else {"last_error": refusal}
-        with self._engine.begin() as connection:
-            moved = move_selected(
-                connection, table, REQUEST_STATES, state,
-                [table.c.commerce_entity_id == commerce_entity_id, table.c.state == RequestState.AWAITING_COMMERCE],
-                lease_owner=None, lease_expires_at=None, **values,
-            )  # fmt: skip
+        statement = _CONFIRMED if canceled else _NOT_CANCELED
+        with advisory_write(self._engine) as connection:  # the worker reads the order back where this is lost
+            moved = connection.execute(
+                statement, {"entity_id": commerce_entity_id, "now": utcnow(), "refusal": refusal}
+            ).all()
         return bool(moved)
 
     def for_commerce_order(self, commerce_entity_id: int) -> CancelRequest | None:
         with self._engine.connect() as connection:
-            row = connection.execute(select(table).where(table.c.commerce_entity_id == commerce_entity_id)).first()
+            row = connection.execute(_FOR_COMMERCE_ORDER, {"entity_id": commerce_entity_id}).first()
         return CancelRequest.from_row(row) if row else None
 
     def get(self, request_id: int) -> CancelRequest | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, bindparam, or_, select, update
 
 from bridge.domain.commerce_order import CommerceOrder
 from bridge.storage.tables import commerce_link_cursors, order_links, utcnow
@@ -45,15 +45,16 @@ class LinkCursor:
     backfilled_at: float | None
 
 
+_BY_ENTITY_ID = select(order_links).where(order_links.c.commerce_entity_id == bindparam("entity_id"))
+
+
 class OrderLinks:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
     def find(self, commerce_entity_id: int) -> OrderLink | None:
         with self._engine.connect() as connection:
-            row = connection.execute(
-                select(order_links).where(order_links.c.commerce_entity_id == commerce_entity_id)
-            ).first()
+            row = connection.execute(_BY_ENTITY_ID, {"entity_id": commerce_entity_id}).first()
         if row is None:
             return None
         return OrderLink(

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, delete, or_, select, true, update
+from sqlalchemy import Engine, and_, bindparam, delete, or_, select, true, update
 
 from bridge.domain.amazon_order import AmazonOrder
 from bridge.storage.tables import mirror_cursors, order_mirror
@@ -59,6 +59,21 @@ def order_of(row: Any) -> AmazonOrder:
         cancelled_by=row.cancelled_by,
         cancel_reason=row.cancel_reason,
     )
+
+
+# The hook's question in one statement: how complete is the store's mirror, and what does it hold of the order?
+_FRESH = (
+    select(mirror_cursors.c.complete_as_of, order_mirror)
+    .select_from(mirror_cursors)
+    .outerjoin(
+        order_mirror,
+        and_(
+            order_mirror.c.amazon_order_id == bindparam("order"),
+            order_mirror.c.marketplace_id == bindparam("marketplace"),
+        ),
+    )
+    .where(mirror_cursors.c.store_code == bindparam("store"))
+)
 
 
 class OrderMirror:
@@ -137,7 +152,10 @@ class OrderMirror:
         self, store_code: str, marketplace_id: str, amazon_order_id: str, now: float, max_age: float
     ) -> AmazonOrder | None:
         """The mirrored order, if the store's mirror is complete as of at most ``max_age`` seconds ago."""
-        cursor = self.cursor(store_code)
-        if cursor is None or cursor.complete_as_of is None or cursor.complete_as_of < now - max_age:
+        with self._engine.connect() as connection:
+            row = connection.execute(
+                _FRESH, {"store": store_code, "order": amazon_order_id, "marketplace": marketplace_id}
+            ).first()
+        if row is None or row.complete_as_of is None or row.complete_as_of < now - max_age:
             return None
-        return self.get_many([amazon_order_id], marketplace_id).get(amazon_order_id)
+        return order_of(row) if row.amazon_order_id is not None else None

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, select, update
+from sqlalchemy import ColumnElement, Connection, Table, Update, select, update
 
 from bridge.domain.states import StateMachine
 from bridge.errors import BridgeError
@@ -62,13 +62,16 @@ def move_selected(
     **values: Any,
 ) -> list[int]:
     """Move every row matching ``where`` whose state allows it to ``target``; return the ids moved."""
+    statement = guarded_update(table, machine, target, where).values(updated_at=utcnow(), **values)
+    return sorted(connection.execute(statement).scalars().all())
+
+
+def guarded_update(
+    table: Table, machine: StateMachine, target: StrEnum, where: Sequence[ColumnElement[bool]]
+) -> Update:
+    """The UPDATE that moves the rows matching ``where`` to ``target`` only from a state the machine allows
+    (returning their ids); a caller on a hot path builds it once, with bind parameters, and adds the values."""
     sources = machine.sources_of(target)
     if not sources:
         raise ValueError(f"nothing may move a {machine.name} to {target}")
-    statement = (
-        update(table)
-        .where(*where, table.c.state.in_(sorted(sources)))
-        .values(state=target, updated_at=utcnow(), **values)
-        .returning(table.c.id)
-    )
-    return sorted(connection.execute(statement).scalars().all())
+    return update(table).where(*where, table.c.state.in_(sorted(sources))).values(state=target).returning(table.c.id)

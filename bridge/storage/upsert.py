@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
+
+
+@cache
+def _insert_or_nothing(dialect_name: str, table: Table) -> Insert:
+    # Built once per table: the values go in as parameters, so SQLAlchemy compiles it once too (a hook's hot path).
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
 
 
 def insert_if_absent(connection: Connection, table: Table, values: dict[str, Any]) -> bool:
     """Insert the row unless a unique key already holds it; True when this call inserted it."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    result = connection.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())
+    result = connection.execute(_insert_or_nothing(connection.dialect.name, table), values)
     return result.rowcount == 1

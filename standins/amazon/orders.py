@@ -62,7 +62,10 @@ class StandInOrder:
             if "CANCELLATION" in included:
                 cancellation: dict[str, Any] = {}
                 if self.buyer_requested_cancel:
-                    cancellation["cancellationRequest"] = {"requester": "BUYER", "cancelReason": self.buyer_cancel_reason}
+                    cancellation["cancellationRequest"] = {
+                        "requester": "BUYER",
+                        "cancelReason": self.buyer_cancel_reason,
+                    }
                 if self.cancelled_by:
                     cancellation["cancellationExecution"] = {
                         "cancelledBy": self.cancelled_by,
