@@ -17,6 +17,7 @@ from bridge.clients.commerce import CommerceClient
 from bridge.clients.feeds_api import FeedsApi
 from bridge.clients.lwa import LwaTokenSource
 from bridge.clients.orders_api import OrdersApi
+from bridge.clients.sellers_api import SellersApi
 from bridge.clients.spapi import SpApiClient
 from bridge.settings import Settings
 from bridge.storage.buyer_cancel_notes import BuyerCancelNotes
@@ -54,6 +55,7 @@ class Bridge(Storage):
     lwa: LwaTokenSource
     orders_api: OrdersApi
     feeds_api: FeedsApi
+    sellers_api: SellersApi
     amazon_status: AmazonStatus
     intake: CancelIntake
 
@@ -103,6 +105,7 @@ def build_bridge(settings: Settings, timeouts: DatabaseTimeouts = PATIENT) -> Br
         lwa=lwa,
         orders_api=orders_api,
         feeds_api=FeedsApi(spapi, session),
+        sellers_api=SellersApi(spapi),
         amazon_status=amazon_status,
         intake=intake,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from dotenv import load_dotenv
 from sqlalchemy.engine import make_url
 
 from bridge.clients.spapi_operations import QUOTAS
@@ -138,8 +140,8 @@ class Settings:
     commerce_base_url: str
     commerce_store_code: str | None
     commerce_auth: CommerceAuth
-    webhook_public_key: RSAPublicKey | None
-    webhook_secret: str | None = field(repr=False)
+    webhook_public_keys: tuple[RSAPublicKey, ...]
+    webhook_secrets: tuple[str, ...] = field(repr=False)
     webhook_secret_header: str
     allow_unsigned_webhooks: bool
     lwa_client_id: str
@@ -166,7 +168,7 @@ class Settings:
 def _secrets_of(settings: Settings) -> list[str]:
     auth = settings.commerce_auth
     values = [auth.access_token, auth.consumer_key, auth.consumer_secret, auth.access_token_secret]
-    values += [settings.lwa_client_secret, settings.webhook_secret or ""]
+    values += [settings.lwa_client_secret, *settings.webhook_secrets]
     values += [store.refresh_token for store in settings.stores]
     password = make_url(settings.database_url).password
     return [value for value in [*values, str(password or "")] if value]
@@ -180,17 +182,47 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+def load_dotenv_file(directory: Path | None = None) -> Path | None:
+    """Read ``.env`` from the working directory into the environment, which wins where both set a variable.
+
+    Every entry point (gunicorn, the worker, every command) calls this first; returns the file read, if any.
+    """
+    path = (directory or Path.cwd()) / ".env"
+    if not path.is_file():
+        return None
+    load_dotenv(path, override=False)
+    return path
+
+
+def home_of(env: Mapping[str, str]) -> Path:
+    """Where relative paths of the settings start, whatever the working directory: ``BRIDGE_HOME``, else the source
+    checkout the bridge runs from (the folder of its ``pyproject.toml``), else the working directory."""
+    if env.get("BRIDGE_HOME"):
+        return Path(env["BRIDGE_HOME"]).expanduser().resolve()
+    checkout = Path(__file__).resolve().parents[1]
+    return checkout if (checkout / "pyproject.toml").is_file() else Path.cwd()
+
+
+def resolve(home: Path, path: str | Path) -> Path:
+    return (home / Path(path).expanduser()).resolve()
+
+
 def _environment(environ: Mapping[str, str] | None) -> dict[str, str]:
     # Values pasted into a platform's settings often carry a stray newline; it must not reach an HTTP header.
     return {name: value.strip() for name, value in (os.environ if environ is None else environ).items()}
 
 
-def _instance_path(env: Mapping[str, str]) -> Path:
-    return Path(env.get("BRIDGE_INSTANCE_PATH", "instance")).resolve()
+def _instance_path(env: Mapping[str, str], home: Path) -> Path:
+    return resolve(home, env.get("BRIDGE_INSTANCE_PATH", "instance"))
 
 
-def _database_url(env: Mapping[str, str], instance_path: Path, problems: list[str]) -> str:
-    database_url = normalize_database_url(env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'bridge.sqlite'}")
+def _database_url(env: Mapping[str, str], home: Path, problems: list[str]) -> str:
+    raw = env.get("DATABASE_URL") or f"sqlite:///{_instance_path(env, home) / 'bridge.sqlite'}"
+    database_url = normalize_database_url(raw)
+    if database_url.startswith("sqlite:///") and not database_url.startswith("sqlite:////"):
+        relative = database_url.removeprefix("sqlite:///")  # a relative file: from the home, like every path here
+        if relative and relative != ":memory:":
+            database_url = f"sqlite:///{resolve(home, relative)}"
     if not database_url.startswith(("sqlite:", "postgresql+psycopg:")):
         problems.append("DATABASE_URL: only sqlite:/// and postgres(ql):// URLs are supported")
     return database_url
@@ -200,7 +232,7 @@ def load_database_url(environ: Mapping[str, str] | None = None) -> str:
     """Just the database URL, for commands that touch nothing but the bridge's own records; ConfigError if bad."""
     env = _environment(environ)
     problems: list[str] = []
-    database_url = _database_url(env, _instance_path(env), problems)
+    database_url = _database_url(env, home_of(env), problems)
     if problems:
         raise ConfigError(problems)
     return database_url
@@ -211,36 +243,44 @@ def _is_http_url(value: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
-def _load_public_key(env: Mapping[str, str], problems: list[str]) -> RSAPublicKey | None:
-    pem = env.get("COMMERCE_WEBHOOK_PUBLIC_KEY", "")
-    source = "COMMERCE_WEBHOOK_PUBLIC_KEY"
-    key_file = env.get("COMMERCE_WEBHOOK_PUBLIC_KEY_FILE", "")
-    if pem and key_file:
-        problems.append("COMMERCE_WEBHOOK_PUBLIC_KEY and COMMERCE_WEBHOOK_PUBLIC_KEY_FILE: set only one of them")
-        return None
-    if key_file:
+_PEM_BLOCK = re.compile(r"-----BEGIN PUBLIC KEY-----.*?-----END PUBLIC KEY-----", re.DOTALL)
+
+
+def _load_public_keys(env: Mapping[str, str], home: Path, problems: list[str]) -> tuple[RSAPublicKey, ...]:
+    """Every public key configured, from the variable (one or more PEM blocks) and the files (comma-separated).
+
+    Several keys verify side by side, so Commerce's "Regenerate key pair" can be followed without downtime: add the
+    new key, regenerate, remove the old one.
+    """
+    sources: list[tuple[str, str]] = []
+    if pem := env.get("COMMERCE_WEBHOOK_PUBLIC_KEY", ""):
+        sources.append(("COMMERCE_WEBHOOK_PUBLIC_KEY", pem))
+    for key_file in filter(None, (part.strip() for part in env.get("COMMERCE_WEBHOOK_PUBLIC_KEY_FILE", "").split(","))):
         source = f"COMMERCE_WEBHOOK_PUBLIC_KEY_FILE ({key_file})"
         try:
-            pem = Path(key_file).read_text(encoding="utf-8")
+            sources.append((source, resolve(home, key_file).read_text(encoding="utf-8")))
         except OSError as exc:
             problems.append(f"{source}: cannot be read: {exc.strerror or exc.__class__.__name__}")
-            return None
-    if not pem:
-        return None
-    # Keys pasted into a one-line env var often arrive with literal "\n".
-    pem = pem.replace("\\n", "\n").strip() + "\n"
-    try:
-        key = load_pem_public_key(pem.encode("ascii"))
-    except (ValueError, UnicodeEncodeError):
-        problems.append(
-            f"{source}: not a PEM public key (copy it from Stores > Configuration > Adobe Services > "
-            "Webhooks > Digital Signature)"
-        )
-        return None
-    if not isinstance(key, RSAPublicKey):
-        problems.append(f"{source}: must be an RSA public key, as Commerce generates")
-        return None
-    return key
+    keys: list[RSAPublicKey] = []
+    for source, text in sources:
+        # Keys pasted into a one-line env var often arrive with literal "\n".
+        blocks = _PEM_BLOCK.findall(text.replace("\\n", "\n"))
+        if not blocks:
+            blocks = [text]  # not PEM at all: let the loader say so
+        for block in blocks:
+            try:
+                key = load_pem_public_key((block.strip() + "\n").encode("ascii"))
+            except (ValueError, UnicodeEncodeError):
+                problems.append(
+                    f"{source}: not a PEM public key (copy it from Stores > Configuration > Adobe Services > "
+                    "Webhooks > Digital Signature)"
+                )
+                continue
+            if not isinstance(key, RSAPublicKey):
+                problems.append(f"{source}: must be an RSA public key, as Commerce generates")
+                continue
+            keys.append(key)
+    return tuple(keys)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -248,8 +288,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = _environment(environ)
     problems: list[str] = []
 
-    instance_path = _instance_path(env)
-    database_url = _database_url(env, instance_path, problems)
+    home = home_of(env)
+    instance_path = _instance_path(env, home)
+    database_url = _database_url(env, home, problems)
 
     commerce_base_url = env.get("COMMERCE_BASE_URL", "").rstrip("/")
     if not commerce_base_url:
@@ -275,11 +316,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         access_token_secret=oauth_parts["COMMERCE_ACCESS_TOKEN_SECRET"],
     )
 
-    public_key = _load_public_key(env, problems)
-    webhook_secret = env.get("COMMERCE_WEBHOOK_SECRET") or None
+    public_keys = _load_public_keys(env, home, problems)
+    # Several secrets, comma-separated, verify side by side while Commerce's header moves from one to the next.
+    webhook_secrets = tuple(part.strip() for part in env.get("COMMERCE_WEBHOOK_SECRET", "").split(",") if part.strip())
     allow_unsigned = env.get("BRIDGE_ALLOW_UNSIGNED_WEBHOOKS", "").lower() in TRUTHY
     key_configured = bool(env.get("COMMERCE_WEBHOOK_PUBLIC_KEY") or env.get("COMMERCE_WEBHOOK_PUBLIC_KEY_FILE"))
-    if not key_configured and not webhook_secret and not allow_unsigned:
+    if not key_configured and not webhook_secrets and not allow_unsigned:
         problems.append(
             "COMMERCE_WEBHOOK_PUBLIC_KEY(_FILE) or COMMERCE_WEBHOOK_SECRET: set at least one so webhooks can be "
             "verified (BRIDGE_ALLOW_UNSIGNED_WEBHOOKS=1 turns verification off, for local development only)"
@@ -298,7 +340,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if spapi_endpoint and not _is_http_url(spapi_endpoint):
         problems.append("SPAPI_ENDPOINT: must be an http(s) URL")
 
-    stores_file = Path(env.get("BRIDGE_STORES_FILE", "config/stores.toml"))
+    stores_file = resolve(home, env.get("BRIDGE_STORES_FILE", "config/stores.toml"))
     stores, store_problems = load_stores(stores_file, env)
     problems.extend(store_problems)
 
@@ -335,8 +377,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         commerce_base_url=commerce_base_url,
         commerce_store_code=store_code,
         commerce_auth=commerce_auth,
-        webhook_public_key=public_key,
-        webhook_secret=webhook_secret,
+        webhook_public_keys=public_keys,
+        webhook_secrets=webhook_secrets,
         webhook_secret_header=env.get("COMMERCE_WEBHOOK_SECRET_HEADER") or SECRET_HEADER_DEFAULT,
         allow_unsigned_webhooks=allow_unsigned,
         lwa_client_id=lwa_client_id,

@@ -26,7 +26,16 @@ class _StoreSchema(Schema):
         required=True, validate=validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_]*$", error="must be an env var name")
     )
     order_import = fields.Boolean(required=True, truthy={True}, falsy={False})
-    default_cancel_reason = fields.Enum(CancelReason, by_value=True, required=True)
+    default_cancel_reason = fields.Enum(
+        CancelReason,
+        by_value=True,
+        required=True,
+        validate=validate.NoneOf(
+            [CancelReason.BUYER_CANCELED],
+            error="BuyerCanceled cannot be a default: it tells Amazon the buyer asked, which keeps the cancel out of "
+            "the Cancellation Rate; the bridge uses it by itself when the buyer did ask. Choose another reason",
+        ),
+    )
     locale = fields.String(required=True, validate=validate.OneOf(LOCALES))
 
 
@@ -58,6 +67,8 @@ def load_stores(path: Path, environ: Mapping[str, str]) -> tuple[list[Store], li
         return [], [f"{label}: cannot be read: {exc.__class__.__name__}"]
     except tomllib.TOMLDecodeError as exc:
         return [], [f"{label}: not valid TOML: {exc}"]
+    if isinstance(raw.get("stores"), dict):
+        return [], [f"{label}: each store is a [[stores]] table (two brackets), not [stores]"]
     try:
         data = _StoresFileSchema().load(raw, unknown="raise")
     except ValidationError as exc:

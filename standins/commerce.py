@@ -25,7 +25,17 @@ from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
 from standins.commerce_webhook import CommerceWebhook
 from standins.faults import FaultPlan, Latency
 
-ACL_SALES = "Magento_Sales::actions_view"
+# The ACL resource each route needs (sales-webapi.xml; the webhooks module's list).
+ACL_BY_ROUTE = {
+    "GET /rest/V1/orders/<int:entity_id>": "Magento_Sales::actions_view",
+    "GET /rest/V1/orders": "Magento_Sales::actions_view",
+    "POST /rest/V1/orders": "Magento_Sales::api_actions",
+    "POST /rest/V1/orders/<int:entity_id>/comments": "Magento_Sales::comment",
+    "POST /rest/V1/orders/<int:entity_id>/cancel": "Magento_Sales::cancel",
+    "GET /rest/all/V1/webhooks/list": "Magento_AdobeCommerceWebhooks::webhooks_list",
+}
+ALL_RESOURCES = frozenset(ACL_BY_ROUTE.values())
+UNAUTHORIZED = "The consumer isn't authorized to access %resources."
 NONCE_WINDOW = 600
 NOT_FOUND = "The entity that was requested doesn't exist. Verify the entity and try again."
 # Order states whose orders Commerce's canCancel() refuses (Magento\Sales\Model\Order::canCancel).
@@ -49,6 +59,7 @@ class Integration:
     consumer_key: str = ""
     consumer_secret: str = ""
     access_token_secret: str = ""
+    resources: frozenset[str] = ALL_RESOURCES  # what the integration was granted in System > Integrations
 
 
 def parse_fields(spec: str) -> dict[str, Any]:
@@ -199,6 +210,7 @@ class CommerceStandIn:
         self.accept_bearer = accept_bearer
         self.orders: dict[int, dict[str, Any]] = {}
         self.cancel_hook: CommerceWebhook | None = None
+        self.registered_webhooks: list[dict[str, Any]] = []  # what GET /V1/webhooks/list answers
         self.faults = FaultPlan()
         self.latency = Latency()  # every call's round trip, for benchmarks
         self.calls: Counter[str] = Counter()
@@ -257,6 +269,19 @@ class CommerceStandIn:
         if self.cancel_hook is not None:
             self.cancel_hook.call_after_cancel(entity_id, canceled)
         return canceled, None if canceled else NOT_CANCELED_MESSAGE
+
+    def register_cancel_hooks(self, bridge_url: str) -> None:
+        """What installing config/webhooks.xml (and generating the plugin module) leaves in Commerce's list."""
+        common = {"webhook_method": "plugin.magento.sales.api.order_management.cancel", "method": "POST"}
+        with self._lock:
+            self.registered_webhooks = [
+                {**common, "webhook_type": "before", "batch_name": "amazon_cancel_bridge",
+                 "hook_name": "amazon_order_cancel", "url": f"{bridge_url}/webhooks/commerce/order-cancel",
+                 "required": True, "timeout": 3000},
+                {**common, "webhook_type": "after", "batch_name": "amazon_cancel_bridge_after",
+                 "hook_name": "amazon_order_canceled", "url": f"{bridge_url}/webhooks/commerce/order-cancel-after",
+                 "required": False, "timeout": 3000},
+            ]  # fmt: skip
 
     def wait_for_calls(self, operation: str, count: int, timeout: float = 30.0) -> bool:
         """Block until ``operation`` (e.g. "POST /rest/V1/orders") has been called ``count`` times."""
@@ -320,10 +345,13 @@ class CommerceStandIn:
                 time.sleep(fault.delay)
             if fault and fault.status:
                 return magento_error(fault.status, "Internal Error. Details are available in Magento log file.")
+            rule = request.url_rule.rule if request.url_rule else request.path
+            resource = ACL_BY_ROUTE.get(f"{request.method} {re.sub(r'^/rest/(?!all/)[^/]+/V1', '/rest/V1', rule)}")
+            resource = ACL_BY_ROUTE.get(f"{request.method} {rule}", resource)
             if not standin._authorized():
-                return magento_error(
-                    401, "The consumer isn't authorized to access %resources.", {"resources": ACL_SALES}
-                )
+                return magento_error(401, UNAUTHORIZED, {"resources": resource or "Magento_Sales::sales"})
+            if resource is not None and resource not in standin.integration.resources:
+                return magento_error(401, UNAUTHORIZED, {"resources": resource})
             return None
 
         def filtered(body: Any) -> Response:
@@ -409,6 +437,11 @@ class CommerceStandIn:
                     }
                 )
             return jsonify(True)
+
+        @app.get("/rest/all/V1/webhooks/list")
+        def webhooks_list() -> Response:
+            with standin._lock:
+                return jsonify(list(standin.registered_webhooks))
 
         @app.post("/rest/V1/orders/<int:entity_id>/cancel")
         @app.post("/rest/<store_code>/V1/orders/<int:entity_id>/cancel")

@@ -1,117 +1,256 @@
-"""``bridge doctor``: checks settings, key, database, Commerce and LWA, and says how to fix each failure."""
+"""``bridge doctor``: checks what can be checked without changing anything, and says plainly what it could not.
+
+Settings and webhook keys; the database and its schema; Commerce (reachable, orders readable, the write-back's
+permissions, the two hooks registered); and per Amazon store the token exchange, the marketplace, and the app's
+access to orders and feeds. Each failure names the setting to fix. The exit status is 1 when anything failed.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bridge.clients.deadline import Deadline
 from bridge.composition import Bridge, build_bridge
+from bridge.domain.feed_builder import FEED_TYPE
+from bridge.domain.stores import Store
 from bridge.errors import ConfigError, UpstreamError, UpstreamRejected
 from bridge.settings import load_settings
-from bridge.storage.engine import current_revision, head_revision
+from bridge.storage.engine import DatabaseUnusable, open_existing
 
 CHECK_TIMEOUT = 10.0
+CANCEL_METHODS = ("plugin.magento.sales.api.order_management.cancel", "plugin.sales.api.order_management.cancel")
+NEEDS_DATABASE = "needs the bridge's database (Amazon's quotas are counted there): fix the database first"
+HOOK_PATHS = {"before": "/webhooks/commerce/order-cancel", "after": "/webhooks/commerce/order-cancel-after"}
+
+
+class Status(StrEnum):
+    OK = "ok"
+    FAIL = "FAIL"
+    NOT_VERIFIED = "not verified"
 
 
 @dataclass(frozen=True)
 class CheckResult:
     name: str
-    ok: bool
+    status: Status
     detail: str
     fix: str = ""
 
+    @property
+    def ok(self) -> bool:
+        """Passed, or could not be verified (which the table says): only a failure fails the doctor."""
+        return self.status is not Status.FAIL
 
-def _check_webhook_auth(bridge: Bridge) -> CheckResult:
+
+def ok(name: str, detail: str) -> CheckResult:
+    return CheckResult(name, Status.OK, detail)
+
+
+def fail(name: str, detail: str, fix: str) -> CheckResult:
+    return CheckResult(name, Status.FAIL, detail, fix)
+
+
+def not_verified(name: str, detail: str) -> CheckResult:
+    return CheckResult(name, Status.NOT_VERIFIED, detail)
+
+
+def _deadline() -> Deadline:
+    return Deadline(CHECK_TIMEOUT)
+
+
+def _check_webhook_auth(bridge: Bridge) -> list[CheckResult]:
     settings = bridge.settings
     proofs = []
-    if settings.webhook_public_key is not None:
-        proofs.append(f"RSA signature ({settings.webhook_public_key.key_size}-bit public key)")
-    if settings.webhook_secret is not None:
-        proofs.append(f"secret header {settings.webhook_secret_header}")
+    if settings.webhook_public_keys:
+        sizes = ", ".join(f"{key.key_size}-bit" for key in settings.webhook_public_keys)
+        proofs.append(f"RSA signature ({len(settings.webhook_public_keys)} public key(s): {sizes})")
+    if settings.webhook_secrets:
+        proofs.append(f"secret header {settings.webhook_secret_header} ({len(settings.webhook_secrets)} secret(s))")
     if not proofs:
-        return CheckResult(
-            "webhook auth",
-            False,
-            "verification is OFF (BRIDGE_ALLOW_UNSIGNED_WEBHOOKS=1)",
-            "set COMMERCE_WEBHOOK_PUBLIC_KEY_FILE to the key from Stores > Configuration > Adobe Bridge > "
-            "Webhooks > Digital Signature",
-        )
-    return CheckResult("webhook auth", True, " + ".join(proofs))
+        return [
+            fail(
+                "webhook auth",
+                "verification is OFF (BRIDGE_ALLOW_UNSIGNED_WEBHOOKS=1)",
+                "set COMMERCE_WEBHOOK_PUBLIC_KEY_FILE to the key from Stores > Configuration > Adobe Services > "
+                "Webhooks > Digital Signature",
+            )
+        ]
+    return [ok("webhook auth", " + ".join(proofs))]
 
 
-def _check_database(bridge: Bridge) -> CheckResult:
+def _check_database(bridge: Bridge) -> list[CheckResult]:
     try:
-        with bridge.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        current = current_revision(bridge.engine)
-    except SQLAlchemyError as exc:
-        return CheckResult("database", False, f"cannot connect ({exc.__class__.__name__})", "check DATABASE_URL")
-    head = head_revision()
-    if current != head:
-        return CheckResult("database", False, f"schema at {current}, code expects {head}", "run: bridge db upgrade")
-    return CheckResult("database", True, f"{bridge.engine.dialect.name}, schema at {current}")
+        open_existing(bridge.settings.database_url).dispose()
+    except DatabaseUnusable as exc:
+        return [fail("database", str(exc), "set DATABASE_URL, then run: bridge db upgrade")]
+    return [ok("database", f"{bridge.engine.dialect.name}, schema up to date")]
 
 
-def _check_commerce(bridge: Bridge) -> CheckResult:
+def _check_commerce(bridge: Bridge) -> list[CheckResult]:
     mode = "OAuth 1.0a" if bridge.settings.commerce_auth.uses_oauth1 else "Bearer"
     try:
-        bridge.commerce.check_access(Deadline(CHECK_TIMEOUT))
+        bridge.commerce.check_access(_deadline())
     except UpstreamRejected as exc:
         fix = (
-            "check the integration's credentials and that it may read Sales > Orders"
+            "check the integration's credentials and that it may read Sales > Orders (Magento_Sales::actions_view)"
             if exc.status in (401, 403)
             else "check COMMERCE_BASE_URL and COMMERCE_STORE_CODE"
         )
         if exc.status == 401 and mode == "Bearer":
             fix += "; if the store does not allow integration tokens as Bearer, also set the three OAuth variables"
-        return CheckResult("Commerce REST", False, str(exc), fix)
+        return [fail("Commerce REST", str(exc), fix)]
     except UpstreamError as exc:
-        return CheckResult("Commerce REST", False, str(exc), "check COMMERCE_BASE_URL and that Commerce is up")
-    return CheckResult("Commerce REST", True, f"order list readable ({mode})")
+        return [fail("Commerce REST", str(exc), "check COMMERCE_BASE_URL and that Commerce is up")]
+    return [ok("Commerce REST", f"orders readable ({mode})"), *_check_write_back(bridge), _check_hooks(bridge)]
 
 
-def _check_lwa(bridge: Bridge) -> list[CheckResult]:
+def _check_write_back(bridge: Bridge) -> list[CheckResult]:
+    """Probed with empty bodies, which Commerce refuses (ACL first, then validation): nothing is written."""
+    probes = [
+        ("Commerce write-back", "POST", "/orders", "Magento_Sales::api_actions", "set orders Complete"),
+        ("Commerce comments", "POST", "/orders/0/comments", "Magento_Sales::comment", "add audit comments"),
+    ]
     results = []
-    for store in bridge.settings.stores:
-        name = f"LWA token ({store.code})"
+    for name, method, path, resource, purpose in probes:
         try:
-            bridge.lwa.access_token(store.refresh_token, Deadline(CHECK_TIMEOUT))
-        except UpstreamRejected as exc:
-            fix = (
-                f"the refresh token in {store.refresh_token_env} is not valid: authorise the app again"
-                if exc.code == "invalid_grant"
-                else "check LWA_CLIENT_ID and LWA_CLIENT_SECRET"
-            )
-            results.append(CheckResult(name, False, str(exc), fix))
+            allowed = bridge.commerce.may(method, path, _deadline())
         except UpstreamError as exc:
-            results.append(CheckResult(name, False, str(exc), "check LWA_TOKEN_URL and the network"))
+            results.append(not_verified(name, f"could not probe {method} /V1{path}: {exc}"))
+            continue
+        if allowed:
+            results.append(ok(name, f"the integration may {purpose} ({resource})"))
         else:
-            results.append(CheckResult(name, True, f"token exchanged for seller {store.seller_id}"))
+            results.append(
+                fail(name, f"the integration may not {purpose}", f"grant {resource} to the integration in Commerce")
+            )
     return results
+
+
+def _check_hooks(bridge: Bridge) -> CheckResult:
+    name = "Commerce hooks"
+    try:
+        hooks = bridge.commerce.registered_webhooks(_deadline())
+    except UpstreamRejected as exc:
+        why = "the integration lacks Magento_AdobeCommerceWebhooks::webhooks_list" if exc.status == 401 else (
+            "Commerce has no webhooks list (Adobe Commerce Webhooks before 1.5)")  # fmt: skip
+        return not_verified(name, f"cannot read Commerce's webhooks ({why}): check them in the admin")
+    except UpstreamError as exc:
+        return not_verified(name, f"cannot read Commerce's webhooks: {exc}")
+    found = {
+        kind: [hook for hook in hooks if hook.get("webhook_method") in CANCEL_METHODS
+               and hook.get("webhook_type") == kind and str(hook.get("url", "")).endswith(path)]
+        for kind, path in HOOK_PATHS.items()
+    }  # fmt: skip
+    missing = [kind for kind, matches in found.items() if not matches]
+    if missing:
+        return fail(
+            name,
+            f"no {' or '.join(missing)} hook on OrderManagementInterface::cancel points at the bridge"
+            + (": Commerce cancels Amazon orders unchecked" if "before" in missing else ""),
+            "merge config/webhooks.xml, then bin/magento webhooks:generate:module, module:enable "
+            "AdobeCommerceWebhookPlugins, setup:upgrade, setup:di:compile, cache:clean config",
+        )
+    urls = ", ".join(str(found[kind][0]["url"]) for kind in HOOK_PATHS)
+    return ok(name, f"before and after hooks registered ({urls})")
+
+
+def _check_store(bridge: Bridge, store: Store) -> list[CheckResult]:
+    name = f"Amazon {store.code}"
+    try:
+        bridge.lwa.access_token(store.refresh_token, _deadline())
+    except UpstreamRejected as exc:
+        fix = (
+            f"the refresh token in {store.refresh_token_env} is not valid: authorise the app again in Seller Central"
+            if exc.code == "invalid_grant"
+            else "check LWA_CLIENT_ID and LWA_CLIENT_SECRET"
+        )
+        return [fail(f"{name} token", str(exc), fix)]
+    except UpstreamError as exc:
+        return [fail(f"{name} token", str(exc), "check LWA_TOKEN_URL and the network")]
+    results = [ok(f"{name} token", f"refresh token in {store.refresh_token_env} exchanged")]
+    results.append(_check_marketplace(bridge, store, name))
+    results.append(_probe(f"{name} orders", lambda: bridge.orders_api.probe_search(store, _deadline()),
+                          "orders readable (searchOrders)", "give the app the role that reads orders"))  # fmt: skip
+    results.append(_probe(f"{name} feeds", lambda: bridge.feeds_api.probe_list(store, FEED_TYPE, _deadline()),
+                          "Feeds API usable (getFeeds)", "give the app the role for order feeds"))  # fmt: skip
+    results.append(
+        not_verified(
+            f"{name} seller id",
+            f"seller_id {store.seller_id!r} cannot be checked through the API; it must be the Merchant Token of "
+            "Seller Central > Settings > Account Info (a wrong one makes Amazon refuse every cancel feed)",
+        )
+    )
+    return results
+
+
+def _check_marketplace(bridge: Bridge, store: Store, name: str) -> CheckResult:
+    check = f"{name} marketplace"
+    try:
+        participations = bridge.sellers_api.participations(store, _deadline())
+    except SQLAlchemyError:
+        return not_verified(check, NEEDS_DATABASE)
+    except UpstreamRejected as exc:
+        if exc.status == 403:
+            return not_verified(check, "the app may not call the Sellers API (Finance and Accounting role)")
+        return fail(check, str(exc), "check the store's region and the app's roles")
+    except UpstreamError as exc:
+        return not_verified(check, f"cannot ask Amazon now: {exc}")
+    selling = {p.marketplace_id: p for p in participations if p.participating}
+    if store.marketplace_id not in selling:
+        where = ", ".join(sorted(selling)) or "none"
+        return fail(
+            check,
+            f"the seller of {store.refresh_token_env} does not sell in marketplace {store.marketplace_id} "
+            f"(sells in: {where})",
+            f"fix marketplace_id of store {store.code!r} in the stores file, or the refresh token in "
+            f"{store.refresh_token_env}",
+        )
+    return ok(check, f"sells in {store.marketplace_id} ({selling[store.marketplace_id].marketplace_name})")
+
+
+def _probe(name: str, call: Callable[[], None], done: str, role_fix: str) -> CheckResult:
+    try:
+        call()
+    except SQLAlchemyError:
+        return not_verified(name, NEEDS_DATABASE)
+    except UpstreamRejected as exc:
+        return fail(name, str(exc), role_fix if exc.status == 403 else "check the store's region and marketplace")
+    except UpstreamError as exc:
+        return not_verified(name, f"cannot ask Amazon now: {exc}")
+    return ok(name, done)
 
 
 def run_checks(environ: Mapping[str, str] | None = None) -> list[CheckResult]:
     try:
         settings = load_settings(environ)
     except ConfigError as exc:
-        return [CheckResult("configuration", False, problem, "fix the setting named") for problem in exc.problems]
+        return [fail("configuration", problem, "fix the setting named") for problem in exc.problems]
     bridge = build_bridge(settings)
-    checks: list[Callable[[Bridge], CheckResult]] = [_check_webhook_auth, _check_database, _check_commerce]
-    results = [CheckResult("configuration", True, f"{len(list(settings.stores))} Amazon store(s)")]
-    results += [check(bridge) for check in checks]
-    results += _check_lwa(bridge)
-    return results
+    try:
+        results = [ok("configuration", f"{len(list(settings.stores))} Amazon store(s)")]
+        for check in (_check_webhook_auth, _check_database, _check_commerce):
+            results += check(bridge)
+        for store in settings.stores:
+            results += _check_store(bridge, store)
+        return results
+    finally:
+        bridge.engine.dispose()
 
 
 def render_table(results: list[CheckResult]) -> str:
     width = max(len(r.name) for r in results)
+    status_width = max(len(status.value) for status in Status)
     lines = []
     for result in results:
-        lines.append(f"{result.name.ljust(width)}  {'ok  ' if result.ok else 'FAIL'}  {result.detail}")
+        lines.append(f"{result.name.ljust(width)}  {result.status.value.ljust(status_width)}  {result.detail}")
         if result.fix:
-            lines.append(f"{' ' * width}        fix: {result.fix}")
+            lines.append(f"{' ' * (width + status_width + 4)}fix: {result.fix}")
+    passed = sum(r.status is Status.OK for r in results)
+    unverified = sum(r.status is Status.NOT_VERIFIED for r in results)
+    failed = sum(r.status is Status.FAIL for r in results)
+    lines.append(f"\n{passed} passed, {failed} failed, {unverified} not verified")
     return "\n".join(lines)

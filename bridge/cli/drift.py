@@ -8,9 +8,8 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from bridge.composition import build_storage
+from bridge.composition import Storage
 from bridge.domain.reconciliation import Drift, DriftKind, drift_of
-from bridge.settings import load_database_url
 
 COLUMNS = ("kind", "commerce order", "commerce state", "amazon order", "amazon status", "store", "request")
 WHAT_TO_DO = {
@@ -20,12 +19,8 @@ WHAT_TO_DO = {
 }
 
 
-def find_drift() -> list[Drift]:
-    storage = build_storage(load_database_url())
-    try:
-        return [drift for pair in storage.pairs.all() if (drift := drift_of(pair)) is not None]
-    finally:
-        storage.engine.dispose()
+def find_drift(storage: Storage) -> list[Drift]:
+    return [drift for pair in storage.pairs.all() if (drift := drift_of(pair)) is not None]
 
 
 def as_json(drifts: list[Drift]) -> str:
@@ -77,7 +72,7 @@ def as_table(drifts: list[Drift]) -> str:
     return "\n".join(lines)
 
 
-def run_drift_command(as_json_output: bool) -> int:
-    drifts = find_drift()
+def run_drift_command(storage: Storage, as_json_output: bool) -> int:
+    drifts = find_drift(storage)
     print(as_json(drifts) if as_json_output else as_table(drifts))
     return 0

@@ -1,18 +1,55 @@
-"""``bridge jobs list|show|retry``: what operators see of the cancel requests, and the one thing they may do."""
+"""``bridge jobs`` and ``bridge feeds``: what operators see of cancel requests and feeds, and the retry they may ask.
+
+They read and change only the bridge's own database: ``DATABASE_URL`` is all they need, from any directory.
+"""
 
 from __future__ import annotations
 
 import argparse
+import re
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 
-from bridge.composition import build_storage
-from bridge.domain.states import RESTARTABLE_REQUEST_STATES
-from bridge.settings import load_database_url
-from bridge.storage.cancel_requests import CancelRequest
+from bridge.cli.output import as_json, fields, table, utc
+from bridge.composition import Storage
+from bridge.domain.states import RESTARTABLE_REQUEST_STATES, FeedState, RequestState
+from bridge.storage.cancel_requests import CancelRequest, RequestSearch
+from bridge.storage.feed_records import FeedRecord
 
-COLUMNS = ("id", "state", "commerce", "amazon order", "store", "reason", "tries", "feed", "updated", "answer")
+REQUEST_COLUMNS = ("id", "state", "commerce", "amazon order", "store", "source", "reason", "tries", "feed", "updated",
+                   "answer")  # fmt: skip
+FEED_COLUMNS = ("id", "state", "store", "marketplace", "messages", "amazon feed", "processing", "polls", "updated")
+_RELATIVE = re.compile(r"(\d+)([mhd])")
 
 
-def _row(request: CancelRequest, feed_ids: dict[int, str]) -> tuple[str, ...]:
+class UsageError(Exception):
+    """A filter the command cannot use; the message says what it takes."""
+
+
+def choice(value: str | None, allowed: type[RequestState] | type[FeedState], what: str) -> str | None:
+    if value is None:
+        return None
+    known = {state.value for state in allowed}
+    if value.lower() not in known:
+        raise UsageError(f"--state {value!r} is not a {what} state; one of: {', '.join(sorted(known))}")
+    return value.lower()
+
+
+def since(value: str | None, now: datetime) -> datetime | None:
+    """``30m``, ``2h``, ``7d`` ago, or a UTC date or time (``2026-12-01``, ``2026-12-01T10:00``)."""
+    if value is None:
+        return None
+    if match := _RELATIVE.fullmatch(value):
+        unit = {"m": "minutes", "h": "hours", "d": "days"}[match[2]]
+        return now - timedelta(**{unit: int(match[1])})
+    try:
+        moment = datetime.fromisoformat(value.removesuffix("Z"))
+    except ValueError:
+        raise UsageError(f"--since {value!r}: give 30m, 2h, 7d, or a UTC date or time like 2026-12-01T10:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _request_row(request: CancelRequest, feed_ids: dict[int, str]) -> tuple[str, ...]:
     answer = request.amazon_result_description or request.last_error or ""
     if request.amazon_result_code:
         answer = f"{request.amazon_result_code}: {answer}"
@@ -22,47 +59,118 @@ def _row(request: CancelRequest, feed_ids: dict[int, str]) -> tuple[str, ...]:
         request.increment_id or str(request.commerce_entity_id),
         request.amazon_order_id,
         request.store_code,
-        request.reason,
+        request.source,
+        request.reason or "-",
         str(request.attempts),
-        feed_ids.get(request.feed_id or -1, "-") if request.feed_id else "-",
-        request.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
+        feed_ids.get(request.feed_id, "-") if request.feed_id else "-",
+        utc(request.updated_at),
         answer[:80],
     )
 
 
-def format_table(rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(COLUMNS[i]), *(len(r[i]) for r in rows)) for i in range(len(COLUMNS))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True)).rstrip()]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in rows]
-    return "\n".join(lines)
+def _request_json(request: CancelRequest) -> dict[str, object]:
+    data = asdict(request)
+    for name in ("next_attempt_at", "lease_expires_at"):
+        data[name] = utc(data[name]) if data[name] else None
+    return data
 
 
-def run_jobs_command(args: argparse.Namespace) -> int:
-    storage = build_storage(load_database_url())
-    requests, feeds = storage.requests, storage.feeds
-    feed_ids = {f.id: f.amazon_feed_id or f"local {f.id}" for f in feeds.all()}
-    if args.jobs_command == "list":
-        listed = requests.all(state=args.state, limit=args.limit)
-        print(format_table([_row(r, feed_ids) for r in listed]) if listed else "no cancel requests")
-        counts = requests.counts_by_state()
-        print("\n" + ", ".join(f"{state}: {count}" for state, count in sorted(counts.items())))
+def _feed_ids(storage: Storage) -> dict[int, str]:
+    return {feed.id: feed.amazon_feed_id or f"local {feed.id}" for feed in storage.feeds.all()}
+
+
+def jobs_list(storage: Storage, args: argparse.Namespace) -> int:
+    search = RequestSearch(
+        state=choice(args.state, RequestState, "request"),
+        store_code=args.store,
+        increment_id=args.order,
+        amazon_order_id=args.amazon_order,
+        since=since(args.since, datetime.now(UTC)),
+    )
+    requests, total = storage.requests.search(search, args.limit)
+    if args.json:
+        print(as_json({"total": total, "shown": len(requests), "requests": [_request_json(r) for r in requests]}))
         return 0
-    request = requests.get(args.request_id)
+    feed_ids = _feed_ids(storage)
+    print(table(REQUEST_COLUMNS, [_request_row(r, feed_ids) for r in requests]) if requests else "no cancel requests")
+    print(f"\nshowing {len(requests)} of {total}, newest first" + (" (raise --limit to see more)" if total > len(
+        requests) else ""))  # fmt: skip
+    counts = storage.requests.counts_by_state()
+    print(", ".join(f"{state}: {count}" for state, count in sorted(counts.items())) or "")
+    return 0
+
+
+def jobs_show(storage: Storage, args: argparse.Namespace) -> int:
+    request = storage.requests.get(args.request_id)
     if request is None:
         print(f"no cancel request {args.request_id}")
         return 1
-    if args.jobs_command == "show":
-        for name, value in request.__dict__.items():
-            shown = feed_ids.get(value, value) if name == "feed_id" and value else value
-            print(f"{name:<26}{shown}")
+    if args.json:
+        print(as_json(_request_json(request)))
         return 0
-    retried = requests.retry(args.request_id)
+    feed_ids = _feed_ids(storage)
+    values = _request_json(request)
+    values["amazon_item_ids"] = ", ".join(request.amazon_item_ids) or "-"
+    values["feed_id"] = feed_ids.get(request.feed_id, "-") if request.feed_id else None
+    for name in ("created_at", "updated_at", "completed_at"):
+        values[name] = utc(values[name]) if values[name] else None
+    print(fields(list(values.items())))
+    return 0
+
+
+def jobs_retry(storage: Storage, args: argparse.Namespace) -> int:
+    request = storage.requests.get(args.request_id)
+    if request is None:
+        print(f"no cancel request {args.request_id}")
+        return 1
+    retried = storage.requests.retry(args.request_id)
     if retried is None:
         allowed = ", ".join(sorted(RESTARTABLE_REQUEST_STATES))
         print(f"request {request.id} is {request.state}; only {allowed} requests can be retried")
         return 1
     print(
-        f"request {retried.id} starts over: the worker checks that Commerce canceled the order, re-checks Amazon, "
-        "then sends it in the next feed"
+        f"request {retried.id} starts over with a fresh attempt budget: the worker checks that Commerce canceled the "
+        "order, re-checks Amazon, then sends it in the next feed"
     )
+    return 0
+
+
+def _feed_row(feed: FeedRecord) -> tuple[str, ...]:
+    return (
+        str(feed.id), feed.state, feed.store_code, feed.marketplace_id, str(feed.message_count),
+        feed.amazon_feed_id or "-", feed.processing_status or "-", str(feed.poll_count), utc(feed.updated_at),
+    )  # fmt: skip
+
+
+def _feed_json(feed: FeedRecord) -> dict[str, object]:
+    data = asdict(feed)
+    for name in ("next_poll_at", "lease_expires_at", "uploaded_at"):
+        data[name] = utc(data[name]) if data[name] else None
+    return data
+
+
+def feeds_list(storage: Storage, args: argparse.Namespace) -> int:
+    feeds, total = storage.feeds.search(choice(args.state, FeedState, "feed"), args.limit)
+    if args.json:
+        print(as_json({"total": total, "shown": len(feeds), "feeds": [_feed_json(f) for f in feeds]}))
+        return 0
+    print(table(FEED_COLUMNS, [_feed_row(f) for f in feeds]) if feeds else "no feeds")
+    print(f"\nshowing {len(feeds)} of {total}, newest first")
+    return 0
+
+
+def feeds_show(storage: Storage, args: argparse.Namespace) -> int:
+    feed = storage.feeds.get(args.feed_id)
+    if feed is None:
+        print(f"no feed {args.feed_id}")
+        return 1
+    requests = storage.requests.in_feed(feed.id)
+    if args.json:
+        print(as_json({**_feed_json(feed), "requests": [r.id for r in requests]}))
+        return 0
+    values = _feed_json(feed)
+    for name in ("created_at", "updated_at"):
+        values[name] = utc(values[name])
+    print(fields(list(values.items())))
+    print("\n" + (table(REQUEST_COLUMNS, [_request_row(r, {}) for r in requests]) if requests else "no requests"))
     return 0

@@ -1,23 +1,85 @@
-"""The ``bridge`` command: ``db upgrade``, ``doctor``, ``worker``, ``jobs``, ``drift``, ``demo``."""
+"""The ``bridge`` command line."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 from bridge.errors import ConfigError
-from bridge.settings import load_settings
-from bridge.storage.engine import make_engine, upgrade
+
+if TYPE_CHECKING:  # imported late below, so that --help and --version stay fast
+    from bridge.composition import Storage
+
+DESCRIPTION = """\
+Cancels Amazon marketplace orders from Adobe Commerce and keeps both systems true.
+
+Settings come from the environment and from a .env file in the working directory (the environment wins).
+The commands that read or change only the bridge's own records (db, jobs, feeds, drift) need only DATABASE_URL.
+"""
 
 
-def _db_upgrade() -> int:
-    settings = load_settings()
-    upgrade(make_engine(settings.database_url))
-    print("database schema is up to date")
-    return 0
+def _version() -> str:
+    try:
+        return version("bridge")
+    except PackageNotFoundError:
+        return "unknown"
 
 
-def _doctor() -> int:
+def _storage() -> Storage:
+    """The bridge's records, from DATABASE_URL alone, once the database is known to exist and be migrated."""
+    from bridge.composition import build_storage
+    from bridge.settings import load_database_url
+    from bridge.storage.engine import open_existing
+
+    url = load_database_url()
+    open_existing(url).dispose()
+    return build_storage(url)
+
+
+def _db(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bridge.settings import load_database_url
+    from bridge.storage.engine import (
+        DatabaseUnusable,
+        current_revision,
+        head_revision,
+        make_engine,
+        reason_of,
+        shown,
+        sqlite_file,
+    )
+
+    url = load_database_url()
+    file = sqlite_file(url)
+    if args.db_command == "current" and file is not None and not file.exists():
+        raise DatabaseUnusable(f"no database at {file}: create it with 'bridge db upgrade' (or set DATABASE_URL)")
+    engine = make_engine(url)
+    try:
+        if args.db_command == "upgrade":
+            from bridge.storage.engine import upgrade
+
+            upgrade(engine)
+            print(f"the database at {shown(url)} is at schema {head_revision()}, the newest")
+            return 0
+        current, head = current_revision(engine), head_revision()
+        state = "up to date" if current == head else "behind: run 'bridge db upgrade'"
+        print(f"the database at {shown(url)} is at schema {current or 'none'}; this bridge needs {head} ({state})")
+        return 0 if current == head else 1
+    except SQLAlchemyError as exc:
+        raise DatabaseUnusable(
+            f"cannot use the database at {shown(url)}: {reason_of(exc)}; check DATABASE_URL"
+        ) from None
+    finally:
+        engine.dispose()
+
+
+def _doctor(_: argparse.Namespace) -> int:
     from bridge.cli.doctor import render_table, run_checks
 
     results = run_checks()
@@ -25,23 +87,40 @@ def _doctor() -> int:
     return 0 if all(r.ok for r in results) else 1
 
 
-def _worker() -> int:
+def _worker(_: argparse.Namespace) -> int:
     from bridge.composition import build_bridge
     from bridge.logs import configure_logging
     from bridge.pipeline.worker import run_worker
+    from bridge.settings import load_settings
+    from bridge.storage.engine import open_existing
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.secrets)
+    open_existing(settings.database_url).dispose()  # reachable and migrated, or say what to do and stop
     return run_worker(build_bridge(settings))
 
 
 def _jobs(args: argparse.Namespace) -> int:
-    from bridge.cli.jobs import run_jobs_command
+    from bridge.cli import jobs
 
-    return run_jobs_command(args)
+    command = {"list": jobs.jobs_list, "show": jobs.jobs_show, "retry": jobs.jobs_retry}[args.jobs_command]
+    return command(_storage(), args)
 
 
-def _demo() -> int:
+def _feeds(args: argparse.Namespace) -> int:
+    from bridge.cli import jobs
+
+    command = {"list": jobs.feeds_list, "show": jobs.feeds_show}[args.feeds_command]
+    return command(_storage(), args)
+
+
+def _drift(args: argparse.Namespace) -> int:
+    from bridge.cli.drift import run_drift_command
+
+    return run_drift_command(_storage(), args.json)
+
+
+def _demo(_: argparse.Namespace) -> int:
     """The demo runs on the local stand-ins, which are test and demo equipment kept outside the product."""
     try:
         from standins.demo import run_demo
@@ -51,41 +130,92 @@ def _demo() -> int:
     return run_demo()
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="bridge", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    db = commands.add_parser("db", help="database schema")
-    db.add_subparsers(dest="db_command", required=True).add_parser("upgrade", help="apply pending migrations")
-    commands.add_parser("doctor", help="check configuration, database, Commerce and Amazon access")
-    commands.add_parser("worker", help="run the cancellation pipeline (feeds, confirmation, write-back)")
-    jobs = commands.add_parser("jobs", help="see and retry cancel requests").add_subparsers(dest="jobs_command")
-    jobs.required = True
-    listing = jobs.add_parser("list", help="every request, newest last")
-    listing.add_argument("--state", help="only requests in this state")
-    listing.add_argument("--limit", type=int, default=200)
-    jobs.add_parser("show", help="one request in full").add_argument("request_id", type=int)
-    jobs.add_parser("retry", help="send a rejected or failed request again").add_argument("request_id", type=int)
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="bridge", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    top.add_argument("--version", action="version", version=f"bridge {_version()}")
+    commands = top.add_subparsers(dest="command", required=True, metavar="command")
+
+    db = commands.add_parser("db", help="the bridge's database schema").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="bring the schema to this version's (run once per release)").set_defaults(run=_db)
+    db.add_parser("current", help="say which schema the database is at, and whether it is this version's").set_defaults(
+        run=_db
+    )
+    commands.add_parser("doctor", help="check settings, database, Commerce and Amazon access").set_defaults(run=_doctor)
+    commands.add_parser("worker", help="run the cancellation pipeline (Procfile 'worker')").set_defaults(run=_worker)
+
+    jobs = commands.add_parser("jobs", help="list, show and retry cancel requests").add_subparsers(
+        dest="jobs_command", required=True
+    )
+    listing = jobs.add_parser("list", help="cancel requests, newest first")
+    listing.add_argument("--state", help="only in this state (e.g. failed, rejected, submitted)")
+    listing.add_argument("--store", help="only of this store (its code in the stores file)")
+    listing.add_argument("--order", metavar="INCREMENT_ID", help="only for this Commerce order number")
+    listing.add_argument("--amazon-order", metavar="AMAZON_ORDER_ID", help="only for this Amazon order")
+    listing.add_argument("--since", help="only changed since: 30m, 2h, 7d, or a UTC date or time")
+    listing.add_argument("--limit", type=int, default=50, help="show at most this many (default 50)")
+    listing.add_argument("--json", action="store_true", help="one JSON document instead of a table")
+    listing.set_defaults(run=_jobs)
+    show = jobs.add_parser("show", help="one cancel request, every field")
+    show.add_argument("request_id", type=int)
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(run=_jobs)
+    retry = jobs.add_parser("retry", help="start a request that ended without a cancel over, with a fresh budget")
+    retry.add_argument("request_id", type=int)
+    retry.set_defaults(run=_jobs)
+
+    feeds = commands.add_parser("feeds", help="list and show the feeds sent to Amazon").add_subparsers(
+        dest="feeds_command", required=True
+    )
+    feed_list = feeds.add_parser("list", help="feeds, newest first")
+    feed_list.add_argument("--state", help="only in this state (preparing, uploaded, submitted, done, abandoned)")
+    feed_list.add_argument("--limit", type=int, default=50)
+    feed_list.add_argument("--json", action="store_true")
+    feed_list.set_defaults(run=_feeds)
+    feed_show = feeds.add_parser("show", help="one feed and the requests in it")
+    feed_show.add_argument("feed_id", type=int)
+    feed_show.add_argument("--json", action="store_true")
+    feed_show.set_defaults(run=_feeds)
+
     drift = commands.add_parser("drift", help="orders on which Commerce and Amazon disagree, with counts")
     drift.add_argument("--json", action="store_true", help="one JSON document instead of a table")
-    commands.add_parser("demo", help="run the bridge end to end against local stand-ins")
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "db":
-            return _db_upgrade()
-        if args.command == "doctor":
-            return _doctor()
-        if args.command == "worker":
-            return _worker()
-        if args.command == "jobs":
-            return _jobs(args)
-        if args.command == "drift":
-            from bridge.cli.drift import run_drift_command
+    drift.set_defaults(run=_drift)
+    commands.add_parser("demo", help="run the bridge end to end against local stand-ins").set_defaults(run=_demo)
+    return top
 
-            return run_drift_command(args.json)
-        return _demo()
+
+def main(argv: list[str] | None = None) -> int:
+    """Every failure the operator can act on is one line on stderr and an exit code, never a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bridge.cli.jobs import UsageError
+    from bridge.settings import load_dotenv_file
+    from bridge.storage.engine import DatabaseUnusable, reason_of
+
+    load_dotenv_file()
+    args = parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
     except ConfigError as exc:
         print(f"bridge: {exc}", file=sys.stderr)
         return 2
+    except UsageError as exc:
+        print(f"bridge: {exc}", file=sys.stderr)
+        return 2
+    except DatabaseUnusable as exc:
+        print(f"bridge: {exc}", file=sys.stderr)
+        return 3
+    except SQLAlchemyError as exc:  # the database failed mid-command (it went away, a table is missing, ...)
+        print(f"bridge: the database failed: {reason_of(exc)}; check it with 'bridge db current'", file=sys.stderr)
+        return 3
+    except BrokenPipeError:  # `bridge doctor | head`: the reader has all it wanted
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        return 128 + signal.SIGINT
 
 
 if __name__ == "__main__":

@@ -121,6 +121,7 @@ class CommerceClient:
     ) -> None:
         prefix = f"/rest/{quote(store_code, safe='')}" if store_code else "/rest"
         self._api = f"{base_url.rstrip('/')}{prefix}/V1"
+        self._all_stores_api = f"{base_url.rstrip('/')}/rest/all/V1"  # where Commerce lists its webhooks
         self._auth = _auth_for(auth)
         self._session = session or requests.Session()
 
@@ -211,6 +212,29 @@ class CommerceClient:
         history = {"comment": comment, "is_customer_notified": 0, "is_visible_on_front": 0, "parent_id": entity_id}
         self._request("POST", f"/orders/{entity_id}/comments", deadline, json_body={"statusHistory": history})
 
+    def may(self, method: str, path: str, deadline: Deadline) -> bool:
+        """Whether the integration's ACL lets it call this route, found out without changing anything.
+
+        Commerce checks the ACL before it reads the request: an empty body is refused as unauthorized (401) when
+        the integration lacks the resource, and as invalid (400, or 404 for order 0) when it has it.
+        """
+        try:
+            self._request_once(method, path, deadline, None, {})
+        except UpstreamRejected as exc:
+            if exc.status == 401:
+                return False
+            if exc.status in (400, 404):
+                return True
+            raise
+        return True
+
+    def registered_webhooks(self, deadline: Deadline) -> list[dict[str, Any]]:
+        """``GET /rest/all/V1/webhooks/list`` (Adobe Commerce Webhooks 1.5 and later; ``webhooks_list`` ACL)."""
+        body = self._request("GET", "/webhooks/list", deadline, api=self._all_stores_api)
+        if not isinstance(body, list):
+            raise UpstreamUnavailable(SERVICE, "the webhooks list came back malformed")
+        return [hook for hook in body if isinstance(hook, dict)]
+
     def check_access(self, deadline: Deadline) -> None:
         """An authenticated read of one order page: proves URL, credentials and the Sales ACL."""
         self._request(
@@ -228,13 +252,14 @@ class CommerceClient:
         *,
         params: dict[str, str] | None = None,
         json_body: dict[str, Any] | None = None,
+        api: str | None = None,
     ) -> Any:
         """One call, retried on transient faults while the deadline allows (every call here is idempotent)."""
         attempt = 0
         while True:
             attempt += 1
             try:
-                return self._request_once(method, path, deadline, params, json_body)
+                return self._request_once(method, path, deadline, params, json_body, api)
             except UpstreamUnavailable:
                 if attempt >= 3 or not sleep_before_retry(attempt, deadline, reserve=0.2):
                     raise
@@ -246,12 +271,13 @@ class CommerceClient:
         deadline: Deadline,
         params: dict[str, str] | None,
         json_body: dict[str, Any] | None,
+        api: str | None = None,
     ) -> Any:
         started = time.monotonic()
         try:
             response = self._session.request(
                 method,
-                self._api + path,
+                (api or self._api) + path,
                 params=params,
                 json=json_body,
                 auth=self._auth,

@@ -154,6 +154,11 @@ class FeedsApi:
                 return feeds
             params = {"nextToken": page["nextToken"]}
 
+    def probe_list(self, store: Store, feed_type: str, deadline: Deadline) -> None:
+        """One getFeeds call for a single feed: proves the app may use the Feeds API for this seller."""
+        params = {"feedTypes": feed_type, "marketplaceIds": store.marketplace_id, "pageSize": "1"}
+        self._client.call(store, GET_FEEDS, deadline, params=params)
+
     def get_feed_document(self, store: Store, document_id: str, deadline: Deadline) -> FeedDocument:
         body = self._client.call(store, GET_FEED_DOCUMENT, deadline, path_params={"feedDocumentId": document_id})
         data = _load(_DocumentSchema(), body, "getFeedDocument")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
@@ -127,6 +127,12 @@ class OrdersApi:
         except ValidationError as exc:
             raise UpstreamUnavailable(SERVICE, f"getOrder {order_id}: malformed answer {exc.messages}") from None
         return to_amazon_order(data["order"])
+
+    def probe_search(self, store: Store, deadline: Deadline) -> None:
+        """One searchOrders call for a single order of the last day: proves the app may read the seller's orders."""
+        since = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        params = {"createdAfter": since, "marketplaceIds": store.marketplace_id, "maxResultsPerPage": "1"}
+        self._client.call(store, SEARCH_ORDERS, deadline, params=params)
 
     def search_orders(
         self,

@@ -25,11 +25,12 @@ CREATE_FEED = Operation("createFeed", "POST", "/feeds/2021-06-30/feeds", 0.0083,
 GET_FEEDS = Operation("getFeeds", "GET", "/feeds/2021-06-30/feeds", 0.0222, 10)
 GET_FEED = Operation("getFeed", "GET", "/feeds/2021-06-30/feeds/{feedId}", 2.0, 15)
 GET_FEED_DOCUMENT = Operation("getFeedDocument", "GET", "/feeds/2021-06-30/documents/{feedDocumentId}", 0.0222, 10)
+GET_MARKETPLACE_PARTICIPATIONS = Operation(
+    "getMarketplaceParticipations", "GET", "/sellers/v1/marketplaceParticipations", 0.016, 15
+)
 
-OPERATIONS = {
-    op.name: op
-    for op in (GET_ORDER, SEARCH_ORDERS, CREATE_FEED_DOCUMENT, CREATE_FEED, GET_FEEDS, GET_FEED, GET_FEED_DOCUMENT)
-}
+_ALL = (GET_ORDER, SEARCH_ORDERS, CREATE_FEED_DOCUMENT, CREATE_FEED, GET_FEEDS, GET_FEED, GET_FEED_DOCUMENT)
+OPERATIONS = {op.name: op for op in (*_ALL, GET_MARKETPLACE_PARTICIPATIONS)}
 QUOTAS = {op.name: (op.rate, op.burst) for op in OPERATIONS.values()}
 
 REGION_HOSTS = {

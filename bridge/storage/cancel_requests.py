@@ -91,6 +91,29 @@ class CancelRequest(NewCancelRequest):
         return cls(**values)
 
 
+@dataclass(frozen=True)
+class RequestSearch:
+    """What an operator looks for; every part given must match."""
+
+    state: str | None = None
+    store_code: str | None = None
+    increment_id: str | None = None
+    amazon_order_id: str | None = None
+    since: datetime | None = None  # last changed at or after
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        wanted = {
+            table.c.state: self.state,
+            table.c.store_code: self.store_code,
+            table.c.increment_id: self.increment_id,
+            table.c.amazon_order_id: self.amazon_order_id,
+        }
+        where = [column == value for column, value in wanted.items() if value is not None]
+        if self.since is not None:
+            where.append(table.c.updated_at >= self.since)
+        return where
+
+
 # What starting over clears: the attempt budget and everything the last attempt left behind.
 _FRESH_ATTEMPT: dict[str, Any] = {
     "attempts": 0, "confirm_checks": 0, "feed_id": None, "message_id": None, "amazon_result_code": None,
@@ -288,6 +311,14 @@ class CancelRequests:
         with self._engine.connect() as connection:
             rows = connection.execute(select(table.c.state, func.count()).group_by(table.c.state)).all()
         return {row[0]: row[1] for row in rows}
+
+    def search(self, found: RequestSearch, limit: int) -> tuple[list[CancelRequest], int]:
+        """The newest ``limit`` requests matching the search, newest first, and how many match in all."""
+        where = found.conditions()
+        with self._engine.connect() as connection:
+            total = connection.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+            rows = connection.execute(select(table).where(*where).order_by(table.c.id.desc()).limit(limit))
+            return [CancelRequest.from_row(row) for row in rows], total
 
     def all(self, state: str | None = None, limit: int | None = None) -> list[CancelRequest]:
         query = select(table).order_by(table.c.id)

@@ -14,6 +14,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,56 @@ def _postgres_statement_timeout(statement_ms: int, dbapi_connection: Any, _recor
     with dbapi_connection.cursor() as cursor:
         cursor.execute(f"SET statement_timeout = {int(statement_ms)}")
     dbapi_connection.commit()
+
+
+class DatabaseUnusable(Exception):
+    """The database cannot serve the bridge; the message says what to do (and never shows a password)."""
+
+
+def shown(url: str) -> str:
+    """The URL as it may be shown: without its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for PostgreSQL or an in-memory database)."""
+    if not url.startswith("sqlite:"):
+        return None
+    database = make_url(url).database
+    return Path(database) if database and database != ":memory:" else None
+
+
+def open_existing(url: str, timeouts: DatabaseTimeouts = PATIENT) -> Engine:
+    """An engine on a database that exists, answers and is fully migrated; DatabaseUnusable otherwise.
+
+    For the commands and the worker: they must not create an empty SQLite file elsewhere, nor run on a schema
+    they do not know.
+    """
+    file = sqlite_file(url)
+    if file is not None and not file.exists():
+        raise DatabaseUnusable(f"no database at {file}: create it with 'bridge db upgrade' (or set DATABASE_URL)")
+    engine = make_engine(url, timeouts)
+    try:
+        current = current_revision(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        problem = f"cannot use the database at {shown(url)}: {reason_of(exc)}; check DATABASE_URL"
+        raise DatabaseUnusable(problem) from None
+    head = head_revision()
+    if current != head:
+        engine.dispose()
+        raise DatabaseUnusable(
+            f"the database at {shown(url)} is at schema {current or 'none'}, this bridge needs {head}: "
+            "run 'bridge db upgrade'"
+        )
+    return engine
+
+
+def reason_of(exc: SQLAlchemyError) -> str:
+    """The driver's own first line (a refused connection, a missing role), without SQLAlchemy's trailer."""
+    original = getattr(exc, "orig", None) or exc
+    first_line = str(original).strip().splitlines()[0] if str(original).strip() else exc.__class__.__name__
+    return first_line[:300]
 
 
 def _alembic_config() -> Config:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bridge.domain.states import FEED_STATES, FeedState, RequestState
@@ -178,6 +178,14 @@ class FeedRecords:
         with self._engine.connect() as connection:
             row = connection.execute(select(table).where(table.c.id == feed_id)).first()
         return FeedRecord.from_row(row) if row else None
+
+    def search(self, state: str | None, limit: int) -> tuple[list[FeedRecord], int]:
+        """The newest ``limit`` feeds (in ``state``, if given), newest first, and how many there are in all."""
+        where = [table.c.state == state] if state is not None else []
+        with self._engine.connect() as connection:
+            total = connection.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+            rows = connection.execute(select(table).where(*where).order_by(table.c.id.desc()).limit(limit))
+            return [FeedRecord.from_row(row) for row in rows], total
 
     def all(self) -> list[FeedRecord]:
         with self._engine.connect() as connection:

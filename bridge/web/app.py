@@ -39,6 +39,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         log.exception("unhandled error")
         return json_error(500, "internal_error", "the bridge failed unexpectedly; see its logs")
 
-    if settings.allow_unsigned_webhooks and not (settings.webhook_public_key or settings.webhook_secret):
+    if settings.allow_unsigned_webhooks and not (settings.webhook_public_keys or settings.webhook_secrets):
         log.warning("WEBHOOK VERIFICATION IS OFF (BRIDGE_ALLOW_UNSIGNED_WEBHOOKS=1): local development only")
     return app

@@ -58,10 +58,9 @@ def _commerce_request_id() -> str | None:
 def _authenticate_header() -> None:
     """The shared secret, when configured, is checked before a byte of the body is read."""
     settings = current_bridge().settings
-    if settings.webhook_secret is not None:
-        verify_secret(
-            request.headers.get(settings.webhook_secret_header), settings.webhook_secret, settings.webhook_secret_header
-        )
+    if settings.webhook_secrets:
+        header = settings.webhook_secret_header
+        verify_secret(request.headers.get(header), settings.webhook_secrets, header)
 
 
 def _read_body() -> bytes:
@@ -77,9 +76,9 @@ def _read_body() -> bytes:
 
 
 def _authenticate_body(body: bytes) -> None:
-    public_key = current_bridge().settings.webhook_public_key
-    if public_key is not None:
-        verify_signature(body, request.headers.get(SIGNATURE_HEADER), public_key)
+    public_keys = current_bridge().settings.webhook_public_keys
+    if public_keys:
+        verify_signature(body, request.headers.get(SIGNATURE_HEADER), public_keys)
 
 
 def _parse(body: bytes, schema: Schema) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+from collections.abc import Sequence
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -21,23 +22,28 @@ from bridge.errors import SignatureError
 SIGNATURE_HEADER = "x-adobe-commerce-webhook-signature"
 
 
-def verify_signature(body: bytes, signature_b64: str | None, public_key: RSAPublicKey) -> None:
-    """Raise SignatureError unless ``signature_b64`` is Commerce's signature of ``body``."""
+def verify_signature(body: bytes, signature_b64: str | None, public_keys: Sequence[RSAPublicKey]) -> None:
+    """Raise SignatureError unless ``signature_b64`` is Commerce's signature of ``body`` under one of the keys."""
     if not signature_b64:
         raise SignatureError(f"missing {SIGNATURE_HEADER} header")
     try:
         signature = base64.b64decode(signature_b64.strip(), validate=True)
     except (binascii.Error, ValueError):
         raise SignatureError(f"{SIGNATURE_HEADER} is not base64") from None
-    try:
-        public_key.verify(signature, base64.b64encode(body), padding.PKCS1v15(), hashes.SHA256())
-    except InvalidSignature:
-        raise SignatureError("signature does not match the body and the configured public key") from None
+    signed = base64.b64encode(body)
+    for public_key in public_keys:
+        try:
+            public_key.verify(signature, signed, padding.PKCS1v15(), hashes.SHA256())
+        except InvalidSignature:
+            continue
+        return
+    raise SignatureError("signature does not match the body and any configured public key")
 
 
-def verify_secret(presented: str | None, expected: str, header_name: str) -> None:
-    """Raise SignatureError unless the shared-secret header matches, compared in constant time."""
+def verify_secret(presented: str | None, expected: Sequence[str], header_name: str) -> None:
+    """Raise SignatureError unless the shared-secret header matches one of the secrets, compared in constant time."""
     if not presented:
         raise SignatureError(f"missing {header_name} header")
-    if not hmac.compare_digest(presented.encode("utf-8"), expected.encode("utf-8")):
+    matches = [hmac.compare_digest(presented.encode("utf-8"), secret.encode("utf-8")) for secret in expected]
+    if not any(matches):  # every secret compared, whichever matched: the time says nothing of which
         raise SignatureError(f"{header_name} does not match")

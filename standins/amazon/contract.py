@@ -21,6 +21,7 @@ GET_FEEDS = "getFeeds"
 GET_FEED = "getFeed"
 GET_FEED_DOCUMENT = "getFeedDocument"
 CANCEL_FEED = "cancelFeed"
+GET_MARKETPLACE_PARTICIPATIONS = "getMarketplaceParticipations"
 
 # Rate (requests per second) and burst, per selling partner and application, as Amazon's usage plans give them.
 PUBLISHED_QUOTAS: dict[str, tuple[float, int]] = {
@@ -32,6 +33,17 @@ PUBLISHED_QUOTAS: dict[str, tuple[float, int]] = {
     GET_FEED: (2.0, 15),
     GET_FEED_DOCUMENT: (0.0222, 10),
     CANCEL_FEED: (2.0, 15),
+    GET_MARKETPLACE_PARTICIPATIONS: (0.016, 15),
+}
+
+# Marketplaces the stand-in knows (Amazon's published marketplace ids): id -> (name, country, currency, language).
+MARKETPLACES = {
+    "ATVPDKIKX0DER": ("Amazon.com", "US", "USD", "en_US"),
+    "APJ6JRA9NG5V4": ("Amazon.it", "IT", "EUR", "it_IT"),
+    "A1PA6795UKMFR9": ("Amazon.de", "DE", "EUR", "de_DE"),
+    "A1RKKUPIHCS9HS": ("Amazon.es", "ES", "EUR", "es_ES"),
+    "A13V1IB3VIYZZH": ("Amazon.fr", "FR", "EUR", "fr_FR"),
+    "A1F83G8C2ARO7P": ("Amazon.co.uk", "GB", "GBP", "en_GB"),
 }
 
 # OrderAcknowledgement.xsd's CancelReason enumeration: the only reasons Amazon accepts.

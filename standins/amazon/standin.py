@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -26,8 +26,10 @@ from standins.amazon import feeds
 from standins.amazon.contract import (
     ACCESS_DENIED_MESSAGE,
     GATE_EXTENSION,
+    GET_MARKETPLACE_PARTICIPATIONS,
     GET_ORDER,
     INTERNAL_FAILURE_MESSAGE,
+    MARKETPLACES,
     PUBLISHED_QUOTAS,
     QUOTA_EXCEEDED_MESSAGE,
     SEARCH_ORDERS,
@@ -107,6 +109,7 @@ class AmazonStandIn:
         self._lock = threading.RLock()
         self.changed = threading.Condition(self._lock)  # notified on every call and feed state change
         self._sellers_by_refresh_token: dict[str, str] = {}
+        self.participations: dict[str, list[str]] = {}  # seller -> marketplace ids it sells in
         self._access_tokens: dict[str, tuple[str, float]] = {}
         self.orders: dict[str, StandInOrder] = {}
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
@@ -124,9 +127,12 @@ class AmazonStandIn:
         self.app = self._build_app()
 
     # --- set-up, for tests and the demo -------------------------------------------------------------------
-    def add_seller(self, seller_id: str, refresh_token: str) -> None:
+    def add_seller(self, seller_id: str, refresh_token: str, marketplaces: Iterable[str] | None = None) -> None:
+        """A seller who authorized the app (by its refresh token), selling in ``marketplaces`` (every one the
+        stand-in knows, by default)."""
         with self._lock:
             self._sellers_by_refresh_token[refresh_token] = seller_id
+            self.participations[seller_id] = list(MARKETPLACES if marketplaces is None else marketplaces)
 
     def add_order(self, order: StandInOrder) -> StandInOrder:
         if not order.item_ids:
@@ -273,7 +279,7 @@ class AmazonStandIn:
 
         @app.after_request
         def _request_id(response: Response) -> Response:
-            if request.path.startswith(("/orders/", "/feeds/")):
+            if request.path.startswith(("/orders/", "/feeds/", "/sellers/")):
                 response.headers["x-amzn-RequestId"] = str(uuid.uuid4())
             return response
 
@@ -326,6 +332,29 @@ class AmazonStandIn:
                     return standin.with_rate_header(not_found, GET_ORDER)
                 body = {"order": order.to_json(included)}
             return standin.with_rate_header(jsonify(body), GET_ORDER)
+
+        @app.get("/sellers/v1/marketplaceParticipations")
+        def marketplace_participations() -> Response:
+            seller, refusal = standin.guard(GET_MARKETPLACE_PARTICIPATIONS)
+            if refusal:
+                return refusal
+            with standin._lock:
+                ids = list(standin.participations.get(seller or "", []))
+            payload = []
+            for marketplace_id in ids:
+                name, country, currency, language = MARKETPLACES.get(marketplace_id, ("Amazon", "", "", ""))
+                payload.append(
+                    {
+                        "marketplace": {
+                            "id": marketplace_id, "name": name, "countryCode": country,
+                            "defaultCurrencyCode": currency, "defaultLanguageCode": language,
+                            "domainName": name.lower(),
+                        },
+                        "participation": {"isParticipating": True, "hasSuspendedListings": False},
+                        "storeName": f"Store of {seller}",
+                    }
+                )  # fmt: skip
+            return standin.with_rate_header(jsonify({"payload": payload}), GET_MARKETPLACE_PARTICIPATIONS)
 
         @app.get("/orders/2026-01-01/orders")
         def search_orders() -> Response:

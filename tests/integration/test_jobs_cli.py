@@ -1,48 +1,140 @@
-"""``bridge jobs``: operators list, inspect and deliberately retry cancel requests."""
+"""``bridge jobs``, ``bridge feeds`` and ``bridge db``: what operators use from a shell, with only DATABASE_URL."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from bridge.pipeline.worker import worker_context
 from tests.pipeline_helpers import FAST_PIPELINE, drive
 from tests.seeds import amazon_order
 
 
-def jobs(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def bridge_cli(env: dict[str, str], *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The command as an operator runs it: nothing of this environment but PATH, from ``cwd``."""
     return subprocess.run(
-        [sys.executable, "-m", "bridge.cli", "jobs", *args],
-        env={"PATH": os.environ["PATH"], **env},  # nothing else from this environment
+        [sys.executable, "-m", "bridge.cli", *args],
+        env={"PATH": os.environ["PATH"], **env},
         capture_output=True,
         text=True,
         timeout=60,
+        cwd=cwd,
     )
 
 
-def test_list_show_and_retry_a_rejected_request(start_bridge, bridge_env, commerce, amazon):
+@pytest.fixture
+def rejected(start_bridge, bridge_env, commerce, amazon):
+    """A bridge whose request 1 was rejected (Amazon put the order back on hold) and request 2 completed."""
     bridge = start_bridge(**FAST_PIPELINE)
     ctx = worker_context(bridge.parts, owner="test-worker")
     amazon_id = amazon_order(commerce, amazon, 7)
     assert commerce.cancel(7) == (True, None)
-    amazon.set_status(amazon_id, "PENDING")  # Amazon put it back on hold after the webhook looked
+    amazon.set_status(amazon_id, "PENDING")  # after the hook looked, before the feed
     drive(ctx, lambda: [r.state for r in bridge.cancel_requests()] == ["rejected"])
+    amazon_order(commerce, amazon, 8)
+    assert commerce.cancel(8) == (True, None)
+    drive(ctx, lambda: [r.state for r in bridge.cancel_requests()] == ["rejected", "completed"])
+    return bridge, ctx, amazon_id, {"DATABASE_URL": bridge_env["DATABASE_URL"]}
 
-    database_only = {"DATABASE_URL": bridge_env["DATABASE_URL"]}  # reading the bridge's records needs no secrets
-    listing = jobs(database_only, "list")
+
+def test_list_newest_first_says_how_many_and_filters(rejected, tmp_path: Path):
+    _, _, amazon_id, env = rejected
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    listing = bridge_cli(env, "jobs", "list", cwd=elsewhere)  # another directory, only DATABASE_URL
     assert listing.returncode == 0, listing.stderr
-    assert "rejected" in listing.stdout and amazon_id in listing.stdout and "StatusChanged: PENDING" in listing.stdout
-    shown = jobs(database_only, "show", "1")
-    assert "amazon_result_code" in shown.stdout and "StatusChanged" in shown.stdout
+    lines = listing.stdout.splitlines()
+    assert lines[1].split()[:2] == ["2", "completed"] and lines[2].split()[:2] == ["1", "rejected"]
+    assert "showing 2 of 2, newest first" in listing.stdout
+    assert "StatusChanged: PENDING" in listing.stdout
+    cut = bridge_cli(env, "jobs", "list", "--limit", "1")
+    assert "showing 1 of 2" in cut.stdout and "raise --limit" in cut.stdout
+    for filters, ids in [
+        (["--state", "REJECTED"], [1]),
+        (["--order", "000000008"], [2]),
+        (["--amazon-order", amazon_id], [1]),
+        (["--store", "us", "--since", "1h"], [2, 1]),
+        (["--store", "it"], []),
+    ]:
+        found = json.loads(bridge_cli(env, "jobs", "list", "--json", *filters).stdout)
+        assert [r["id"] for r in found["requests"]] == ids, filters
+    assert not list(elsewhere.iterdir())  # nothing created where the command ran
 
-    assert jobs(database_only, "retry", "99").returncode == 1
+
+@pytest.mark.parametrize("filters", [["--state", "bogus"], ["--since", "yesterday-ish"]])
+def test_a_filter_the_command_cannot_use_is_said_not_ignored(rejected, filters):
+    result = bridge_cli(rejected[3], "jobs", "list", *filters)
+    assert result.returncode == 2 and "bridge: --" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_show_is_readable_and_json_is_complete(rejected):
+    env = rejected[3]
+    shown = bridge_cli(env, "jobs", "show", "2").stdout
+    assert "(" not in shown.split("amazon_item_ids")[1].splitlines()[0]  # a list, not a Python tuple
+    assert "Z" in shown.split("updated_at")[1].splitlines()[0]  # a UTC time, not an epoch float
+    data = json.loads(bridge_cli(env, "jobs", "show", "2", "--json").stdout)
+    assert data["state"] == "completed" and data["updated_at"].endswith("Z")
+
+
+def test_retry_starts_over_with_a_fresh_attempt_budget(rejected, amazon):
+    bridge, ctx, amazon_id, env = rejected
+    assert bridge_cli(env, "jobs", "retry", "99").returncode == 1
     amazon.set_status(amazon_id, "UNSHIPPED")  # the operator sorted it out with Amazon
-    retried = jobs(database_only, "retry", "1")
-    assert retried.returncode == 0 and "starts over" in retried.stdout
-    drive(ctx, lambda: [r.state for r in bridge.cancel_requests()] == ["completed"])
-    assert amazon.orders[amazon_id].status == "CANCELLED"
-    again = jobs(database_only, "retry", "1")
-    assert (
-        again.returncode == 1 and "only failed, not_canceled_in_commerce, rejected, rejecting requests" in again.stdout
-    )
+    retried = bridge_cli(env, "jobs", "retry", "1")
+    assert retried.returncode == 0 and "starts over with a fresh attempt budget" in retried.stdout
+    [first, _] = bridge.cancel_requests()
+    assert (first.state, first.attempts) == ("awaiting_commerce", 0)
+    drive(ctx, lambda: [r.state for r in bridge.cancel_requests()] == ["completed", "completed"])
+    again = bridge_cli(env, "jobs", "retry", "1")
+    assert again.returncode == 1 and "is completed; only failed, not_canceled_in_commerce, rejected" in again.stdout
+
+
+def test_feeds_list_and_show(rejected):
+    env = rejected[3]
+    listing = bridge_cli(env, "feeds", "list")
+    assert listing.returncode == 0 and "showing 1 of 1" in listing.stdout and " done " in listing.stdout
+    feed = json.loads(bridge_cli(env, "feeds", "list", "--json").stdout)["feeds"][0]
+    shown = json.loads(bridge_cli(env, "feeds", "show", str(feed["id"]), "--json").stdout)
+    assert shown["state"] == "done" and shown["requests"] == [2]
+
+
+def test_db_current_version_and_help(rejected):
+    env = rejected[3]
+    current = bridge_cli(env, "db", "current")
+    assert current.returncode == 0 and "up to date" in current.stdout
+    assert bridge_cli(env, "--version").stdout.startswith("bridge ")
+    helped = bridge_cli(env, "--help").stdout
+    assert "``" not in helped and "jobs" in helped and "DATABASE_URL" in helped
+
+
+@pytest.mark.parametrize(
+    ("database_url", "says"),
+    [
+        ("sqlite:///{tmp}/missing/bridge.sqlite", "no database at"),
+        ("postgresql://bridge@127.0.0.1:9/bridge", "cannot use the database at"),
+    ],
+)
+def test_a_database_it_cannot_use_is_one_line_and_changes_nothing(tmp_path: Path, database_url: str, says: str):
+    url = database_url.format(tmp=tmp_path)
+    for command in (["jobs", "list"], ["db", "current"], ["drift"], ["feeds", "list"]):
+        result = bridge_cli({"DATABASE_URL": url}, *command)
+        assert result.returncode == 3 and says in result.stderr, command
+        assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "missing").exists()
+
+
+def test_db_upgrade_on_a_wrong_port_is_one_line():
+    result = bridge_cli({"DATABASE_URL": "postgresql://bridge:hunter2@127.0.0.1:9/bridge"}, "db", "upgrade")
+    assert result.returncode == 3 and "Traceback" not in result.stderr and "hunter2" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_an_unmigrated_database_gets_told_to_upgrade(tmp_path: Path):
+    (tmp_path / "empty.sqlite").touch()
+    result = bridge_cli({"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite'}"}, "jobs", "list")
+    assert result.returncode == 3 and "run 'bridge db upgrade'" in result.stderr

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import subprocess
 import sys
 
 import requests
 
-from bridge.cli.doctor import render_table, run_checks
+from bridge.cli.doctor import Status, render_table, run_checks
 from bridge.settings import load_settings
 from bridge.storage.engine import make_engine, upgrade
 from bridge.web.app import create_app
 from standins.server import BackgroundServer
+from tests.seeds import INTEGRATION, REFRESH_TOKENS
 
 
 def test_readyz_reports_missing_migrations_until_upgrade(bridge_env: dict[str, str]) -> None:
@@ -35,37 +38,86 @@ def test_upgrade_twice_is_harmless(bridge_env: dict[str, str]) -> None:
     engine.dispose()
 
 
-def test_doctor_all_green(bridge_env: dict[str, str]) -> None:
+def doctor(env: dict[str, str]) -> dict[str, object]:
+    results = run_checks(env)
+    return {"results": {r.name: r for r in results}, "table": render_table(results)}
+
+
+def test_doctor_all_green(bridge_env: dict[str, str], commerce) -> None:
     upgrade(make_engine(load_settings(bridge_env).database_url))
+    commerce.register_cancel_hooks("https://bridge.example.com")
     results = run_checks(bridge_env)
-    assert all(r.ok for r in results), render_table(results)
-    assert {r.name for r in results} >= {"configuration", "webhook auth", "database", "Commerce REST"}
-    assert sum(r.name.startswith("LWA token") for r in results) == 3
+    assert all(r.status is not Status.FAIL for r in results), render_table(results)
+    names = {r.name for r in results}
+    assert names >= {"configuration", "webhook auth", "database", "Commerce REST", "Commerce write-back",
+                     "Commerce comments", "Commerce hooks"}  # fmt: skip
+    for store in ("it", "us", "de-import-off"):
+        for check in ("token", "marketplace", "orders", "feeds"):
+            assert next(r for r in results if r.name == f"Amazon {store} {check}").status is Status.OK
+        assert next(r for r in results if r.name == f"Amazon {store} seller id").status is Status.NOT_VERIFIED
+    assert "0 failed" in render_table(results)
+
+
+def test_doctor_fails_a_seller_that_does_not_sell_in_the_configured_marketplace(bridge_env, commerce, amazon) -> None:
+    amazon.add_seller(*REFRESH_TOKENS["SPAPI_REFRESH_TOKEN_US"], marketplaces=["A1PA6795UKMFR9", "A13V1IB3VIYZZH"])
+    upgrade(make_engine(load_settings(bridge_env).database_url))
+    commerce.register_cancel_hooks("https://bridge.example.com")
+    checked = doctor(bridge_env)["results"]
+    marketplace = checked["Amazon us marketplace"]
+    assert marketplace.status is Status.FAIL
+    assert "does not sell in marketplace ATVPDKIKX0DER" in marketplace.detail
+    assert "marketplace_id of store 'us'" in marketplace.fix and "SPAPI_REFRESH_TOKEN_US" in marketplace.fix
+    assert checked["Amazon it marketplace"].status is Status.OK
+
+
+def test_doctor_checks_the_write_back_permissions_and_the_hooks_without_writing(bridge_env, commerce) -> None:
+    upgrade(make_engine(load_settings(bridge_env).database_url))
+    commerce.integration = dataclasses.replace(
+        INTEGRATION, resources=frozenset({"Magento_Sales::actions_view", "Magento_Sales::comment"})
+    )
+    checked = doctor(bridge_env)["results"]
+    assert checked["Commerce write-back"].status is Status.FAIL
+    assert "Magento_Sales::api_actions" in checked["Commerce write-back"].fix
+    assert checked["Commerce comments"].status is Status.OK
+    assert checked["Commerce hooks"].status is Status.NOT_VERIFIED  # may not read the webhooks list
+    commerce.integration = INTEGRATION
+    checked = doctor(bridge_env)["results"]  # a list it may read, without the bridge's hooks
+    assert checked["Commerce hooks"].status is Status.FAIL and "unchecked" in checked["Commerce hooks"].detail
+    assert "webhooks:generate:module" in checked["Commerce hooks"].fix
+    assert all(not order["status_histories"] for order in commerce.orders.values())
 
 
 def test_doctor_names_each_failure_with_a_fix_and_no_secrets(bridge_env: dict[str, str], commerce) -> None:
     commerce.accept_bearer = False
     env = {**bridge_env, "LWA_CLIENT_SECRET": "wrong-SECRET-value", "SPAPI_REFRESH_TOKEN_US": "Atzr|stale-SECRET"}
-    results = {r.name: r for r in run_checks(env)}
-    table = render_table(list(results.values()))
+    checked = doctor(env)
+    results, table = checked["results"], checked["table"]
     assert not results["database"].ok and "bridge db upgrade" in results["database"].fix
     assert not results["Commerce REST"].ok and "OAuth" in results["Commerce REST"].fix
-    assert not results["LWA token (us)"].ok and "LWA_CLIENT_ID" in results["LWA token (us)"].fix
+    assert not results["Amazon us token"].ok and "LWA_CLIENT_ID" in results["Amazon us token"].fix
     assert "wrong-SECRET-value" not in table and "stale-SECRET" not in table
 
 
-def test_doctor_command_exit_codes(bridge_env: dict[str, str]) -> None:
-    import os
-
+def test_doctor_command_exit_codes(bridge_env: dict[str, str], commerce) -> None:
+    commerce.register_cancel_hooks("https://bridge.example.com")
     env = {**os.environ, **bridge_env}
     command = [sys.executable, "-m", "bridge.cli"]
     upgrade_run = subprocess.run([*command, "db", "upgrade"], env=env, capture_output=True, text=True, timeout=60)
     assert upgrade_run.returncode == 0, upgrade_run.stderr
-    doctor = subprocess.run([*command, "doctor"], env=env, capture_output=True, text=True, timeout=60)
-    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
-    assert "FAIL" not in doctor.stdout
+    run = subprocess.run([*command, "doctor"], env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "FAIL" not in run.stdout
     broken = subprocess.run(
         [*command, "doctor"], env={**env, "COMMERCE_BASE_URL": "http://127.0.0.1:9"}, capture_output=True, text=True,
         timeout=60,
     )  # fmt: skip
     assert broken.returncode == 1 and "FAIL" in broken.stdout and "COMMERCE_BASE_URL" in broken.stdout
+
+
+def test_doctor_piped_into_a_reader_that_reads_nothing_ends_quietly(bridge_env: dict[str, str]) -> None:
+    env = {**os.environ, **bridge_env}
+    piped = subprocess.run(  # noqa: S602 - the pipe is the point
+        f"{sys.executable} -m bridge.cli doctor | head -n 0", shell=True, env=env, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert "Traceback" not in piped.stderr and "BrokenPipe" not in piped.stderr

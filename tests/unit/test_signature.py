@@ -43,7 +43,7 @@ def key_pair():
 @pytest.mark.parametrize("name", CASES)
 def test_the_reference_vector_verifies(name: str, vector_public_key) -> None:
     body, signature = _vector(name)
-    verify_signature(body, signature, vector_public_key)
+    verify_signature(body, signature, [vector_public_key])
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -60,14 +60,14 @@ def test_changing_any_single_byte_breaks_it(name: str, vector_public_key) -> Non
         tampered = bytearray(body)
         tampered[position] ^= 0x01
         with pytest.raises(SignatureError):
-            verify_signature(bytes(tampered), signature, vector_public_key)
+            verify_signature(bytes(tampered), signature, [vector_public_key])
 
 
 def test_reserialised_json_does_not_verify(vector_public_key) -> None:
     """Why the raw body matters: Python's own JSON of the same data differs from PHP's."""
     body, signature = _vector("observer_order_cancel_after_min")
     with pytest.raises(SignatureError):
-        verify_signature(json.dumps(json.loads(body)).encode(), signature, vector_public_key)
+        verify_signature(json.dumps(json.loads(body)).encode(), signature, [vector_public_key])
 
 
 def test_the_standin_encodes_and_signs_as_commerce_does() -> None:
@@ -87,26 +87,37 @@ def test_the_standin_encodes_and_signs_as_commerce_does() -> None:
 def test_a_fresh_signature_verifies_and_a_changed_body_does_not(key_pair) -> None:
     private_key, public_key = key_pair
     signature = commerce_signature(BODY, private_key)
-    verify_signature(BODY, signature, public_key)
+    verify_signature(BODY, signature, [public_key])
     with pytest.raises(SignatureError):
-        verify_signature(BODY.replace(b"42", b"43"), signature, public_key)
+        verify_signature(BODY.replace(b"42", b"43"), signature, [public_key])
 
 
 @pytest.mark.parametrize("header", [None, "", "not base64!!", "AAAA"])
 def test_missing_or_garbled_signature_is_refused(header, key_pair) -> None:
     with pytest.raises(SignatureError):
-        verify_signature(BODY, header, key_pair[1])
+        verify_signature(BODY, header, [key_pair[1]])
 
 
 def test_signature_from_another_key_is_refused(key_pair) -> None:
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     with pytest.raises(SignatureError):
-        verify_signature(BODY, commerce_signature(BODY, other), key_pair[1])
+        verify_signature(BODY, commerce_signature(BODY, other), [key_pair[1]])
 
 
 def test_secret_header() -> None:
-    verify_secret("right", "right", "X-Secret")
+    verify_secret("right", ["right"], "X-Secret")
     for presented in (None, "", "wrong", "righ", "right "):
         with pytest.raises(SignatureError) as raised:
-            verify_secret(presented, "right", "X-Secret")
+            verify_secret(presented, ["right"], "X-Secret")
         assert "right" not in str(raised.value).replace("X-Secret", "")
+
+
+def test_any_of_several_keys_and_secrets_verifies_so_they_rotate_without_downtime(key_pair) -> None:
+    old_key, old_public = key_pair
+    new_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    both = [old_public, new_key.public_key()]
+    verify_signature(BODY, commerce_signature(BODY, old_key), both)
+    verify_signature(BODY, commerce_signature(BODY, new_key), both)
+    with pytest.raises(SignatureError):
+        verify_signature(BODY, commerce_signature(BODY, new_key), [old_public])
+    verify_secret("next", ["current", "next"], "X-Secret")

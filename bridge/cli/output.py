@@ -1,0 +1,43 @@
+"""How the commands print: aligned tables for people, JSON for tools, times in UTC."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+
+def utc(moment: datetime | float | None) -> str:
+    """``2026-12-02 14:03:05Z``: a stored datetime (naive ones are UTC) or epoch seconds; "-" for none."""
+    if moment is None or moment == 0:
+        return "-"
+    if isinstance(moment, int | float):
+        moment = datetime.fromtimestamp(moment, UTC)
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(columns[i]), *(len(row[i]) for row in rows)) for i in range(len(columns))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    return "\n".join(lines)
+
+
+def fields(pairs: Sequence[tuple[str, Any]]) -> str:
+    """One ``name  value`` line a field, values as people read them."""
+    width = max(len(name) for name, _ in pairs)
+    return "\n".join(f"{name.ljust(width)}  {'-' if value in (None, '') else value}" for name, value in pairs)
+
+
+def as_json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return utc(value)
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    return str(value)

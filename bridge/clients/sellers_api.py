@@ -1,0 +1,64 @@
+"""Sellers API v1: the marketplaces a seller's authorization may sell in (what ``bridge doctor`` checks)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
+
+from bridge.clients.deadline import Deadline
+from bridge.clients.spapi import SERVICE, SpApiClient
+from bridge.clients.spapi_operations import GET_MARKETPLACE_PARTICIPATIONS
+from bridge.domain.stores import Store
+from bridge.errors import UpstreamUnavailable
+
+
+class _Lenient(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class _MarketplaceSchema(_Lenient):
+    id = fields.String(required=True)
+    name = fields.String(load_default="")
+
+
+class _ParticipationSchema(_Lenient):
+    isParticipating = fields.Boolean(required=True)
+
+
+class _MarketplaceParticipationSchema(_Lenient):
+    marketplace = fields.Nested(_MarketplaceSchema, required=True)
+    participation = fields.Nested(_ParticipationSchema, required=True)
+
+
+class _ResponseSchema(_Lenient):
+    payload = fields.List(fields.Nested(_MarketplaceParticipationSchema), required=True)
+
+
+RESPONSE = _ResponseSchema()
+
+
+@dataclass(frozen=True)
+class Participation:
+    marketplace_id: str
+    marketplace_name: str
+    participating: bool
+
+
+class SellersApi:
+    def __init__(self, client: SpApiClient) -> None:
+        self._client = client
+
+    def participations(self, store: Store, deadline: Deadline) -> list[Participation]:
+        body = self._client.call(store, GET_MARKETPLACE_PARTICIPATIONS, deadline)
+        try:
+            data = RESPONSE.load(body)
+        except ValidationError as exc:
+            raise UpstreamUnavailable(
+                SERVICE, f"getMarketplaceParticipations: malformed answer {exc.messages}"
+            ) from None
+        return [
+            Participation(p["marketplace"]["id"], p["marketplace"]["name"], p["participation"]["isParticipating"])
+            for p in data["payload"]
+        ]
