@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from bridge.pipeline.amazon_view import refresh_store
-from bridge.pipeline.steps.refresh_commerce_links import refresh_commerce_links
+from bridge.pipeline.steps.refresh_commerce_links import CURSOR, PAGE_SIZE, refresh_commerce_links
 from bridge.pipeline.steps.refresh_mirrors import keep_mirrors_fresh
 from bridge.pipeline.worker import run_round, worker_context
 from tests.pipeline_helpers import FAST_PIPELINE, drive
@@ -189,3 +189,16 @@ def test_drift_lists_each_kind_of_disagreement_and_nothing_else(start, commerce,
     }
     assert listed["counts"] == {"canceled_in_commerce_only": 2, "canceled_at_amazon_only": 1}
     assert {agree_open, agree_shipped, both_canceled}.isdisjoint(o["amazon_order_id"] for o in listed["orders"])
+
+
+def test_a_full_page_of_orders_saved_in_one_second_ends_the_round(start, commerce):
+    """A mass update saves a page's worth of orders in one second: the search stops on Commerce's total instead of
+    reading the same page again and again (Commerce answers a page past the end with the last page)."""
+    _, ctx = start()
+    for entity_id in range(1, PAGE_SIZE + 1):
+        commerce.add_order(entity_id, store_id=IT_STORE, payment_method="checkmo")
+    for order in commerce.orders.values():
+        order["updated_at"] = "2026-12-01 10:00:00"
+    assert refresh_commerce_links(ctx) == PAGE_SIZE
+    assert commerce.calls[SEARCH] <= 2
+    assert ctx.links.cursor(CURSOR).complete_as_of is not None

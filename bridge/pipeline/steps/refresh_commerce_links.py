@@ -38,10 +38,10 @@ def refresh_commerce_links(ctx: WorkerContext) -> int:
     changed, page, complete, newest = 0, 1, False, since
     try:
         for _ in range(MAX_PAGES):
-            orders, _total = ctx.commerce.orders_updated_since(since, page, PAGE_SIZE, Deadline(STEP_SECONDS))
+            orders, total = ctx.commerce.orders_updated_since(since, page, PAGE_SIZE, Deadline(STEP_SECONDS))
             changed += ctx.links.remember(OrderLink.of(o, ctx.settings.amazon_payment_methods) for o in orders)
             newest = max([newest, *(o.updated_at for o in orders if o.updated_at is not None)])
-            if len(orders) < PAGE_SIZE:
+            if len(orders) < PAGE_SIZE or page * PAGE_SIZE >= total:  # past the end, Commerce repeats the last page
                 complete = True
                 break
             since, page = (newest, 1) if newest > since else (since, page + 1)  # a full page inside one second
