@@ -19,6 +19,10 @@ class ConfigError(BridgeError):
         super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
+class UsageError(BridgeError):
+    """A command's arguments cannot be used; the message says what they take."""
+
+
 class SignatureError(BridgeError):
     """A webhook request could not be proven to come from Commerce."""
 

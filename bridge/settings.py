@@ -132,6 +132,15 @@ def _quota_overrides(env: Mapping[str, str], problems: list[str]) -> dict[str, t
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    """Where the processes of one host share their metrics, who may read them, and the worker's own endpoint."""
+
+    directory: Path  # PROMETHEUS_MULTIPROC_DIR: every gunicorn worker and the pipeline worker write here
+    token: str = field(repr=False, default="")  # BRIDGE_METRICS_TOKEN: /metrics wants it as a bearer token
+    worker_port: int | None = None  # BRIDGE_WORKER_METRICS_PORT: for a worker on a host of its own
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the bridge needs to run, validated."""
 
@@ -155,6 +164,7 @@ class Settings:
     log_level: str
     pipeline: PipelineSettings
     spapi_quotas: dict[str, tuple[float, int]]
+    metrics: MetricsSettings
     amazon_payment_methods: tuple[str, ...] = AMAZON_PAYMENT_METHODS
     amazon_cancels: str = "complete"  # a cancel made at Amazon outside the bridge: "complete" or "comment" only
     buyer_requests: str = "flag"  # a buyer's request to cancel: "flag" it on the order, or "cancel" it at Amazon
@@ -168,7 +178,7 @@ class Settings:
 def _secrets_of(settings: Settings) -> list[str]:
     auth = settings.commerce_auth
     values = [auth.access_token, auth.consumer_key, auth.consumer_secret, auth.access_token_secret]
-    values += [settings.lwa_client_secret, *settings.webhook_secrets]
+    values += [settings.lwa_client_secret, *settings.webhook_secrets, settings.metrics.token]
     values += [store.refresh_token for store in settings.stores]
     password = make_url(settings.database_url).password
     return [value for value in [*values, str(password or "")] if value]
@@ -283,6 +293,19 @@ def _load_public_keys(env: Mapping[str, str], home: Path, problems: list[str]) -
     return tuple(keys)
 
 
+def _metrics_settings(env: Mapping[str, str], home: Path, instance_path: Path, problems: list[str]) -> MetricsSettings:
+    raw_port = env.get("BRIDGE_WORKER_METRICS_PORT", "")
+    port = int(raw_port) if raw_port.isascii() and raw_port.isdigit() else None
+    if raw_port and not (port and 0 < port < 65536):
+        problems.append("BRIDGE_WORKER_METRICS_PORT: must be a TCP port number (1-65535)")
+    directory = env.get("PROMETHEUS_MULTIPROC_DIR")
+    return MetricsSettings(
+        directory=resolve(home, directory) if directory else instance_path / "prometheus",
+        token=env.get("BRIDGE_METRICS_TOKEN", ""),
+        worker_port=port,
+    )
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and check every setting; raise ConfigError listing all problems at once."""
     env = _environment(environ)
@@ -368,6 +391,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     payment_methods = tuple(m.strip() for m in env.get("BRIDGE_AMAZON_PAYMENT_METHODS", "").split(",") if m.strip())
     amazon_cancels = _choice(env, "BRIDGE_AMAZON_CANCELS", ("complete", "comment"), problems)
     buyer_requests = _choice(env, "BRIDGE_BUYER_CANCEL_REQUESTS", ("flag", "cancel"), problems)
+    metrics = _metrics_settings(env, home, instance_path, problems)
 
     if problems:
         raise ConfigError(problems)
@@ -395,4 +419,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         amazon_payment_methods=payment_methods or AMAZON_PAYMENT_METHODS,
         amazon_cancels=amazon_cancels,
         buyer_requests=buyer_requests,
+        metrics=metrics,
     )

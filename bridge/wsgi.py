@@ -1,10 +1,9 @@
 """WSGI entry point for gunicorn (``bridge.wsgi:app``)."""
 
-from bridge.logs import configure_logging
-from bridge.settings import load_dotenv_file, load_settings
-from bridge.web.app import create_app
+from bridge.process import start_process
 
-load_dotenv_file()
-settings = load_settings()
-configure_logging(settings.log_level, settings.secrets)
+settings = start_process()
+
+from bridge.web.app import create_app  # noqa: E402 - after start_process chose the metrics mode
+
 app = create_app(settings)

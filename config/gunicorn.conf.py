@@ -3,7 +3,20 @@
 import os
 import sys
 
-bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+from bridge.errors import ConfigError
+from bridge.process import start_process
+
+# The master reads the settings once, before it forks: its workers inherit the metrics directory and its own log
+# lines are JSON with secrets redacted. A broken configuration is reported by on_starting, below.
+try:
+    start_process()
+    _problem = None
+except ConfigError as exc:
+    _problem = exc
+
+# PORT as platforms set it, 8000 otherwise; GUNICORN_CMD_ARGS="--bind ..." (e.g. 127.0.0.1 behind a local proxy)
+# takes precedence over this file.
+bind = f"0.0.0.0:{os.environ.get('PORT') or '8000'}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # gevent: every connection is a greenlet, so clients that send their request slowly (or never finish it) hold only
 # their own greenlet, not one of a handful of threads; Commerce's hooks are answered whatever they do. psycopg 3
@@ -14,17 +27,24 @@ worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "1000"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
-accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG") else None
+# The bridge logs every request itself (logger bridge.access); gunicorn's own lines go through the same JSON
+# formatter, so the log is one JSON object per line throughout.
+accesslog = None
 errorlog = "-"
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "bridge.process.json_formatter"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+    "root": {"level": "INFO", "handlers": ["stderr"]},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False, "qualname": "gunicorn.error"},
+    },
+}
 
 
 def on_starting(server):
     """Refuse to start with a broken configuration: one message listing every problem, no stack trace."""
-    from bridge.errors import ConfigError
-    from bridge.settings import load_settings
-
-    try:
-        load_settings()
-    except ConfigError as exc:
-        print(f"bridge: {exc}", file=sys.stderr)
+    if _problem is not None:
+        print(f"bridge: {_problem}", file=sys.stderr)
         sys.exit(2)

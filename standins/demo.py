@@ -8,14 +8,16 @@ then lets the worker carry the accepted cancels through an Amazon feed and back 
 from __future__ import annotations
 
 import shutil
+import signal
+import sys
 import textwrap
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import Engine, Row, create_engine, text
 
 from standins.amazon.orders import StandInOrder
+from standins.procfile import CHECKOUT
 from standins.world import LocalWorld
 
 
@@ -84,7 +86,7 @@ def _seed(world: LocalWorld, scenario: Scenario) -> str | None:
     return amazon_order_id
 
 
-DEMO_DIR = Path("instance/demo")
+DEMO_DIR = CHECKOUT / "instance" / "demo"  # the same folder from wherever the demo is started
 # The bridge's final request states (its README's state table).
 FINAL_STATES = ("completed", "rejected", "failed", "not_canceled_in_commerce")
 
@@ -96,11 +98,34 @@ def recorded_requests(engine: Engine) -> dict[int, Row]:
         return {row.commerce_entity_id: row for row in connection.execute(query)}
 
 
+class Stopped(Exception):
+    """SIGTERM or SIGINT (Ctrl-C) reached the demo: stop everything it started, quietly."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _stop(signum: int, _frame: object) -> None:
+    raise Stopped(signum)
+
+
 def run_demo() -> int:
-    shutil.rmtree(DEMO_DIR, ignore_errors=True)
-    world = LocalWorld(DEMO_DIR.resolve()).start()
-    world.amazon.feed_processing_delay = FEED_PROCESSING_DELAY
+    """The demo's exit code: 0 when every request reached a final state, 128 + the signal when stopped."""
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _stop)
     try:
+        return _run(LocalWorld(DEMO_DIR))
+    except Stopped as stopped:
+        print(f"\ndemo stopped ({stopped}); every process it started has exited", file=sys.stderr)
+        return 128 + stopped.signum
+
+
+def _run(world: LocalWorld) -> int:
+    shutil.rmtree(DEMO_DIR, ignore_errors=True)
+    try:
+        world.start()
+        world.amazon.feed_processing_delay = FEED_PROCESSING_DELAY
         env = world.bridge_env(**FAST_PIPELINE)
         bridge_url = world.start_bridge(env, log_file=DEMO_DIR / "web.log").url
         world.commerce.cancel_hook = world.hook(bridge_url)
@@ -134,6 +159,8 @@ def run_demo() -> int:
         print(f"The bridge's JSON logs: {DEMO_DIR / 'web.log'}, {DEMO_DIR / 'worker.log'}")
         return 0 if finished else 1
     finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):  # a second Ctrl-C must not cut the clean-up short
+            signal.signal(signum, signal.SIG_IGN)
         world.stop()
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import requests
 
-DEFAULT_PROCFILE = Path("Procfile")
+CHECKOUT = Path(__file__).resolve().parents[1]  # a platform runs the Procfile from the application's folder
+DEFAULT_PROCFILE = CHECKOUT / "Procfile"
 
 
 def free_port() -> int:
@@ -37,7 +38,9 @@ def process_env(env: dict[str, str]) -> dict[str, str]:
 def run_release(env: dict[str, str], procfile: Path = DEFAULT_PROCFILE) -> None:
     """The ``release`` step: migrate the database."""
     command = procfile_command("release", procfile)
-    subprocess.run(command, shell=True, env=process_env(env), check=True, stdout=subprocess.DEVNULL)  # noqa: S602
+    subprocess.run(  # noqa: S602
+        command, shell=True, env=process_env(env), cwd=procfile.parent, check=True, stdout=subprocess.DEVNULL
+    )
 
 
 class ProcfileProcess:
@@ -50,6 +53,7 @@ class ProcfileProcess:
                 "exec " + procfile_command(name, procfile),  # so the signal and exit code are the program's own
                 shell=True,
                 env=process_env(env),
+                cwd=procfile.parent,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -73,12 +77,14 @@ class ProcfileProcess:
 
 
 class WebProcess(ProcfileProcess):
-    """The ``web`` process (gunicorn) on a free port, with its output in ``log_file``."""
+    """The ``web`` process (gunicorn) on a free loopback port, with its output in ``log_file``."""
 
     def __init__(self, env: dict[str, str], log_file: Path, procfile: Path = DEFAULT_PROCFILE) -> None:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
-        super().__init__("web", {**env, "PORT": str(port)}, log_file, procfile)
+        # gunicorn reads GUNICORN_CMD_ARGS after its config file: loopback only, never every interface.
+        local = {"PORT": str(port), "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}"}
+        super().__init__("web", {**env, **local}, log_file, procfile)
 
     def wait_until_ready(self, limit: float = 30.0) -> WebProcess:
         """Poll /readyz until it answers 200: a start-up wait, like a platform's health check."""

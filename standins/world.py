@@ -5,8 +5,13 @@ Used by ``bridge demo`` and the benchmark, so both run the bridge exactly as dep
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -17,6 +22,26 @@ from standins.commerce import CommerceStandIn, Integration
 from standins.commerce_webhook import CommerceWebhook
 from standins.procfile import ProcfileProcess, WebProcess, run_release
 from standins.server import BackgroundServer
+
+P = TypeVar("P", bound=ProcfileProcess)
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """SIGTERM and SIGINT wait until the block is done, then reach their handlers as if they came just after it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread runs signal handlers
+        return
+    arrived: list[int] = []
+    previous = {signum: signal.signal(signum, lambda signum, _: arrived.append(signum)) for signum in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in arrived[:1]:
+            signal.raise_signal(signum)
 
 
 @dataclass(frozen=True)
@@ -104,14 +129,18 @@ class LocalWorld:
     def start_bridge(self, env: dict[str, str], log_file: Path) -> WebProcess:
         """Release, then web, from the Procfile; the bridge is ready when this returns."""
         run_release(env)
-        web = WebProcess(env, log_file).wait_until_ready()
-        self._processes.append(web)
-        return web
+        return self._started(lambda: WebProcess(env, log_file)).wait_until_ready()
 
     def start_worker(self, env: dict[str, str], log_file: Path) -> ProcfileProcess:
-        worker = ProcfileProcess("worker", env, log_file)
-        self._processes.append(worker)
-        return worker
+        return self._started(lambda: ProcfileProcess("worker", env, log_file))
+
+    def _started(self, start: Callable[[], P]) -> P:
+        """Start a process and record it for ``stop`` as one step that SIGTERM or SIGINT cannot split (a handler
+        that raises between the two would leave a process running that nobody stops)."""
+        with signals_held():
+            process = start()
+            self._processes.append(process)
+        return process
 
     def hook(self, bridge_url: str, timeout: float = 5.0) -> CommerceWebhook:
         """Commerce's before and after hooks on the cancel, as config/webhooks.xml installs them."""

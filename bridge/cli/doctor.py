@@ -152,7 +152,7 @@ def _check_hooks(bridge: Bridge) -> CheckResult:
             f"no {' or '.join(missing)} hook on OrderManagementInterface::cancel points at the bridge"
             + (": Commerce cancels Amazon orders unchecked" if "before" in missing else ""),
             "merge config/webhooks.xml, then bin/magento webhooks:generate:module, module:enable "
-            "AdobeCommerceWebhookPlugins, setup:upgrade, setup:di:compile, cache:clean config",
+            "Magento_AdobeCommerceWebhookPlugins, setup:upgrade, setup:di:compile, cache:clean config",
         )
     urls = ", ".join(str(found[kind][0]["url"]) for kind in HOOK_PATHS)
     return ok(name, f"before and after hooks registered ({urls})")
@@ -173,10 +173,11 @@ def _check_store(bridge: Bridge, store: Store) -> list[CheckResult]:
         return [fail(f"{name} token", str(exc), "check LWA_TOKEN_URL and the network")]
     results = [ok(f"{name} token", f"refresh token in {store.refresh_token_env} exchanged")]
     results.append(_check_marketplace(bridge, store, name))
+    role = "give the app the Inventory and Order Tracking role"
     results.append(_probe(f"{name} orders", lambda: bridge.orders_api.probe_search(store, _deadline()),
-                          "orders readable (searchOrders)", "give the app the role that reads orders"))  # fmt: skip
+                          "orders readable (searchOrders)", role))  # fmt: skip
     results.append(_probe(f"{name} feeds", lambda: bridge.feeds_api.probe_list(store, FEED_TYPE, _deadline()),
-                          "Feeds API usable (getFeeds)", "give the app the role for order feeds"))  # fmt: skip
+                          "Feeds API usable (getFeeds)", role))  # fmt: skip
     results.append(
         not_verified(
             f"{name} seller id",
@@ -195,7 +196,7 @@ def _check_marketplace(bridge: Bridge, store: Store, name: str) -> CheckResult:
         return not_verified(check, NEEDS_DATABASE)
     except UpstreamRejected as exc:
         if exc.status == 403:
-            return not_verified(check, "the app may not call the Sellers API (Finance and Accounting role)")
+            return not_verified(check, "the app's roles do not allow the Sellers API (getMarketplaceParticipations)")
         return fail(check, str(exc), "check the store's region and the app's roles")
     except UpstreamError as exc:
         return not_verified(check, f"cannot ask Amazon now: {exc}")

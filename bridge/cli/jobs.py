@@ -9,21 +9,21 @@ import argparse
 import re
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bridge.cli.output import as_json, fields, table, utc
-from bridge.composition import Storage
 from bridge.domain.states import RESTARTABLE_REQUEST_STATES, FeedState, RequestState
+from bridge.errors import UsageError
 from bridge.storage.cancel_requests import CancelRequest, RequestSearch
 from bridge.storage.feed_records import FeedRecord
+
+if TYPE_CHECKING:
+    from bridge.composition import Storage
 
 REQUEST_COLUMNS = ("id", "state", "commerce", "amazon order", "store", "source", "reason", "tries", "feed", "updated",
                    "answer")  # fmt: skip
 FEED_COLUMNS = ("id", "state", "store", "marketplace", "messages", "amazon feed", "processing", "polls", "updated")
 _RELATIVE = re.compile(r"(\d+)([mhd])")
-
-
-class UsageError(Exception):
-    """A filter the command cannot use; the message says what it takes."""
 
 
 def choice(value: str | None, allowed: type[RequestState] | type[FeedState], what: str) -> str | None:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
-from bridge.errors import ConfigError
+from bridge.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:  # imported late below, so that --help and --version stay fast
     from bridge.composition import Storage
@@ -88,15 +88,21 @@ def _doctor(_: argparse.Namespace) -> int:
 
 
 def _worker(_: argparse.Namespace) -> int:
+    from bridge.process import start_process
+
+    settings = start_process()  # before the imports below: they load prometheus_client
+
     from bridge.composition import build_bridge
-    from bridge.logs import configure_logging
     from bridge.pipeline.worker import run_worker
-    from bridge.settings import load_settings
     from bridge.storage.engine import open_existing
 
-    settings = load_settings()
-    configure_logging(settings.log_level, settings.secrets)
     open_existing(settings.database_url).dispose()  # reachable and migrated, or say what to do and stop
+    if settings.metrics.worker_port:  # a worker on a host of its own serves its metrics itself
+        from prometheus_client import start_http_server
+
+        from bridge.metrics import scrape_registry
+
+        start_http_server(settings.metrics.worker_port, registry=scrape_registry())
     return run_worker(build_bridge(settings))
 
 
@@ -189,7 +195,6 @@ def main(argv: list[str] | None = None) -> int:
     """Every failure the operator can act on is one line on stderr and an exit code, never a traceback."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bridge.cli.jobs import UsageError
     from bridge.settings import load_dotenv_file
     from bridge.storage.engine import DatabaseUnusable, reason_of
 

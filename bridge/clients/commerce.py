@@ -18,6 +18,7 @@ from bridge.clients.http_retry import sleep_before_retry
 from bridge.clients.oauth1 import BearerToken, OAuth1HmacSha256
 from bridge.domain.commerce_order import CommerceOrder
 from bridge.errors import NotFound, UpstreamRejected, UpstreamUnavailable
+from bridge.metrics import COMMERCE_CALLS
 from bridge.settings import CommerceAuth
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,15 @@ def _auth_for(auth: CommerceAuth) -> AuthBase:
     if auth.uses_oauth1:
         return OAuth1HmacSha256(auth.consumer_key, auth.consumer_secret, auth.access_token, auth.access_token_secret)
     return BearerToken(auth.access_token)
+
+
+def _outcome(status: int) -> str:
+    """The label of bridge_commerce_calls_total for an answer."""
+    if status >= 500:
+        return "unavailable"
+    if status == 404:
+        return "not_found"
+    return "rejected" if status >= 400 else "ok"
 
 
 def _magento_message(response: requests.Response) -> str:
@@ -285,10 +295,13 @@ class CommerceClient:
                 headers={"Accept": "application/json"},
             )
         except requests.Timeout:
+            COMMERCE_CALLS.labels("timeout").inc()
             raise UpstreamUnavailable(SERVICE, f"{method} {path} timed out") from None
         except requests.ConnectionError:
+            COMMERCE_CALLS.labels("no_connection").inc()
             raise UpstreamUnavailable(SERVICE, f"{method} {path}: cannot connect") from None
         except (requests.RequestException, ValueError) as exc:  # never echo the message: it may quote a header
+            COMMERCE_CALLS.labels("not_sent").inc()
             raise UpstreamUnavailable(SERVICE, f"request could not be sent ({exc.__class__.__name__})") from None
         log.debug(
             "commerce call",
@@ -299,6 +312,7 @@ class CommerceClient:
                 "latency_ms": round((time.monotonic() - started) * 1000, 1),
             },
         )
+        COMMERCE_CALLS.labels(_outcome(response.status_code)).inc()
         if response.status_code >= 500:
             raise UpstreamUnavailable(SERVICE, _magento_message(response), status=response.status_code)
         if response.status_code == 404:

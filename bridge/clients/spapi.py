@@ -15,6 +15,7 @@ from bridge.clients.lwa import LwaTokenSource
 from bridge.clients.spapi_operations import REGION_HOSTS, Operation
 from bridge.domain.stores import Store
 from bridge.errors import NotFound, QuotaExhausted, UpstreamRejected, UpstreamUnavailable
+from bridge.metrics import SPAPI_CALLS, SPAPI_THROTTLED
 from bridge.storage.rate_limiter import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ class SpApiClient:
     ) -> Any:
         access_token = self._tokens.access_token(store.refresh_token, deadline)
         started = time.monotonic()
+        SPAPI_CALLS.labels(operation.name).inc()
         try:
             response = self._session.request(
                 operation.method,
@@ -144,6 +146,7 @@ class SpApiClient:
         code, message = _amazon_error(response)
         kwargs = {"status": response.status_code, "code": code, "request_id": request_id}
         if response.status_code == 429:
+            SPAPI_THROTTLED.labels(operation.name).inc()
             raise QuotaExhausted(SERVICE, f"{operation.name}: {message}", **kwargs)
         if response.status_code >= 500:
             raise UpstreamUnavailable(SERVICE, f"{operation.name}: {message}", **kwargs)

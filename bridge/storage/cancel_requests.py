@@ -312,6 +312,13 @@ class CancelRequests:
             rows = connection.execute(select(table.c.state, func.count()).group_by(table.c.state)).all()
         return {row[0]: row[1] for row in rows}
 
+    def oldest_open_since(self) -> float | None:
+        """When the oldest request not yet in a final state was recorded (epoch seconds); None if none is open."""
+        query = select(func.min(table.c.created_at)).where(table.c.state.not_in(sorted(REQUEST_STATES.final)))
+        with self._engine.connect() as connection:
+            oldest = connection.execute(query).scalar_one()
+        return None if oldest is None else epoch(oldest)
+
     def search(self, found: RequestSearch, limit: int) -> tuple[list[CancelRequest], int]:
         """The newest ``limit`` requests matching the search, newest first, and how many match in all."""
         where = found.conditions()

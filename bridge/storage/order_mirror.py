@@ -130,6 +130,12 @@ class OrderMirror:
             row = connection.execute(select(mirror_cursors).where(mirror_cursors.c.store_code == store_code)).first()
         return MirrorCursor(row.store_code, row.updated_after, row.complete_as_of, row.backfilled_at) if row else None
 
+    def complete_as_of(self) -> dict[str, float | None]:
+        """Per store, up to when its mirror holds every change (None: never refreshed to the end yet)."""
+        query = select(mirror_cursors.c.store_code, mirror_cursors.c.complete_as_of)
+        with self._engine.connect() as connection:
+            return {row.store_code: row.complete_as_of for row in connection.execute(query)}
+
     def advance(
         self, store_code: str, updated_after: float, complete_as_of: float, backfilled_at: float | None = None
     ) -> None:

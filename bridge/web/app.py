@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
+import time
 
-from flask import Flask, Response
+from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from bridge.composition import build_bridge
 from bridge.settings import Settings, load_settings
 from bridge.storage.engine import webhook_timeouts
-from bridge.web import health, order_cancel_hooks
+from bridge.web import health, metrics_endpoint, order_cancel_hooks
 from bridge.web.context import EXTENSION_KEY, WATCHDOG_KEY
 from bridge.web.responses import json_error
 from bridge.web.watchdog import Watchdog
@@ -18,6 +19,9 @@ from bridge.web.watchdog import Watchdog
 WATCHED_THREADS = 16  # hook checks in flight per process; past that, hooks wait for one within their budget
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("bridge.access")
+# Probed every few seconds by platforms and Prometheus: logged at DEBUG, so INFO shows the traffic that matters.
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -29,6 +33,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions[WATCHDOG_KEY] = Watchdog(WATCHED_THREADS)
     app.register_blueprint(order_cancel_hooks.blueprint)
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(metrics_endpoint.blueprint)
+    _log_every_request(app)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
@@ -42,3 +48,27 @@ def create_app(settings: Settings | None = None) -> Flask:
     if settings.allow_unsigned_webhooks and not (settings.webhook_public_keys or settings.webhook_secrets):
         log.warning("WEBHOOK VERIFICATION IS OFF (BRIDGE_ALLOW_UNSIGNED_WEBHOOKS=1): local development only")
     return app
+
+
+def _log_every_request(app: Flask) -> None:
+    """One JSON access line per request, through the bridge's own formatter (query strings left out)."""
+
+    @app.before_request
+    def _start_clock() -> None:
+        g.started = time.monotonic()
+
+    @app.after_request
+    def _access_line(response: Response) -> Response:
+        access_log.log(
+            logging.DEBUG if request.path in QUIET_PATHS else logging.INFO,
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.path[:200],
+                "status": response.status_code,
+                "bytes": response.content_length,
+                "duration_ms": round((time.monotonic() - g.get("started", time.monotonic())) * 1000, 1),
+                "remote_addr": request.remote_addr,
+            },
+        )
+        return response

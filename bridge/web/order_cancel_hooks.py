@@ -20,6 +20,7 @@ from bridge.cancel_intake import CancelAnswer
 from bridge.clients.deadline import Deadline
 from bridge.domain.messages import MessageKey, render
 from bridge.errors import SignatureError
+from bridge.metrics import WEBHOOK_DURATION, WEBHOOK_REQUESTS
 from bridge.storage.tables import COMMERCE_REQUEST_ID_LENGTH
 from bridge.web.context import current_bridge, current_watchdog
 from bridge.web.responses import json_error, json_response
@@ -94,7 +95,12 @@ def _parse(body: bytes, schema: Schema) -> dict[str, Any]:
         raise BadRequest(f"invalid payload: {exc.messages}") from None
 
 
-def _signed_payload(schema: Schema) -> dict[str, Any] | Response:
+def _observe(hook: str, decision: str, op: str, started: float) -> None:
+    WEBHOOK_REQUESTS.labels(hook, decision, op).inc()
+    WEBHOOK_DURATION.labels(hook).observe(time.monotonic() - started)
+
+
+def _signed_payload(schema: Schema, hook: str, started: float) -> dict[str, Any] | Response:
     """The verified, parsed payload, or the 4xx answer that says what is wrong (nothing else happens)."""
     try:
         _authenticate_header()
@@ -103,8 +109,10 @@ def _signed_payload(schema: Schema) -> dict[str, Any] | Response:
         return _parse(body, schema)
     except SignatureError as exc:
         log.warning("webhook refused", extra={"request_id": _commerce_request_id(), "reason": str(exc)})
+        _observe(hook, "unauthorized", "none", started)
         return json_error(401, "unauthorized", str(exc))
     except BadRequest as exc:
+        _observe(hook, "bad_request", "none", started)
         return json_error(400, "bad_request", exc.detail)
 
 
@@ -118,7 +126,7 @@ def before_cancel() -> Response:
     started = time.monotonic()
     bridge = current_bridge()
     budget = bridge.settings.webhook_budget_ms / 1000
-    payload = _signed_payload(BEFORE_PAYLOAD)
+    payload = _signed_payload(BEFORE_PAYLOAD, "before", started)
     if isinstance(payload, Response):
         return payload
     entity_id, request_id = payload["id"], _commerce_request_id()
@@ -150,6 +158,7 @@ def before_cancel() -> Response:
             "latency_ms": round((time.monotonic() - started) * 1000, 1),
         },
     )
+    _observe("before", answer.decision, answer.op, started)
     return _answer(answer.op, answer.message)
 
 
@@ -159,7 +168,7 @@ def after_cancel() -> Response:
     is always ``success``: where the bridge could not note the result, the worker reads the order back instead."""
     started = time.monotonic()
     bridge = current_bridge()
-    payload = _signed_payload(AFTER_PAYLOAD)
+    payload = _signed_payload(AFTER_PAYLOAD, "after", started)
     if isinstance(payload, Response):
         return payload
     entity_id, canceled = payload["id"], payload["result"]
@@ -183,4 +192,5 @@ def after_cancel() -> Response:
             "latency_ms": round((time.monotonic() - started) * 1000, 1),
         },
     )
+    _observe("after", outcome, "success", started)
     return _answer("success")

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from standins.demo import DEMO_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,3 +23,36 @@ def test_the_demo_takes_every_cancel_to_its_end() -> None:
     assert "429s caused by the bridge: 0" in result.stdout
     for outcome in ("complete/complete      completed", "holded/holded          not_canceled_in_commerce"):
         assert outcome in result.stdout
+
+
+def _processes_with(marker: str) -> list[int]:
+    """Processes whose environment holds ``marker`` (the demo's own folder): the ones the demo started."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if marker.encode() in (proc / "environ").read_bytes():
+                found.append(int(proc.name))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux's /proc to find processes")
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stopped_demo_leaves_no_process_behind_and_says_so_quietly(stop_signal: signal.Signals) -> None:
+    demo = subprocess.Popen(
+        [sys.executable, "-u", "-m", "bridge.cli", "demo"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    for line in demo.stdout:  # until the web and worker processes are both running
+        if line.startswith("The worker (Procfile 'worker') now sends"):
+            break
+    marker = str(DEMO_DIR / "instance")
+    assert _processes_with(marker), "the demo should have started its web and worker processes"
+    demo.send_signal(stop_signal)
+    _, stderr = demo.communicate(timeout=60)
+    assert demo.returncode == 128 + stop_signal
+    assert "Traceback" not in stderr and f"demo stopped ({stop_signal.name})" in stderr
+    assert _processes_with(marker) == []

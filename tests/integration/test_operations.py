@@ -13,6 +13,7 @@ from bridge.cli.doctor import Status, render_table, run_checks
 from bridge.settings import load_settings
 from bridge.storage.engine import make_engine, upgrade
 from bridge.web.app import create_app
+from standins.procfile import CHECKOUT, process_env, procfile_command
 from standins.server import BackgroundServer
 from tests.seeds import INTEGRATION, REFRESH_TOKENS
 
@@ -121,3 +122,45 @@ def test_doctor_piped_into_a_reader_that_reads_nothing_ends_quietly(bridge_env: 
         timeout=60,
     )  # fmt: skip
     assert "Traceback" not in piped.stderr and "BrokenPipe" not in piped.stderr
+
+
+def _gunicorn_bind(env: dict[str, str]) -> str:
+    """The address the Procfile's ``web`` line would listen on, as gunicorn itself resolves it."""
+    command = procfile_command("web") + " --print-config"
+    shown = subprocess.run(  # noqa: S602 - a Procfile line is a shell command
+        command, shell=True, cwd=CHECKOUT, env=process_env(env), capture_output=True, text=True, timeout=60
+    )
+    assert shown.returncode == 0, shown.stderr
+    return next(line.split("=", 1)[1].strip() for line in shown.stdout.splitlines() if line.startswith("bind "))
+
+
+def test_the_procfile_web_line_needs_no_port(bridge_env: dict[str, str]) -> None:
+    without = {name: value for name, value in os.environ.items() if name not in ("PORT", "GUNICORN_CMD_ARGS")}
+    os_env = {**without, **bridge_env}
+    assert _gunicorn_bind({**os_env, "PORT": ""}) == "['0.0.0.0:8000']"
+    assert _gunicorn_bind({**os_env, "PORT": "5123"}) == "['0.0.0.0:5123']"
+
+
+def test_a_worker_on_a_database_it_cannot_use_says_what_to_do_and_exits(bridge_env: dict[str, str]) -> None:
+    """The platform restarts it; an endless loop of failing steps would hide the cause."""
+    command = [sys.executable, "-m", "bridge.cli", "worker"]
+    env = {**os.environ, **bridge_env}
+    unmigrated = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert unmigrated.returncode == 3 and "bridge db upgrade" in unmigrated.stderr
+    unreachable = {**env, "DATABASE_URL": "postgresql://bridge:SECRET-pw@127.0.0.1:9/bridge"}
+    refused = subprocess.run(command, env=unreachable, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 3 and "DATABASE_URL" in refused.stderr
+    for run in (unmigrated, refused):
+        assert "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert "SECRET-pw" not in refused.stderr
+
+
+def test_metrics_say_when_the_database_did_not_answer(bridge_env: dict[str, str]) -> None:
+    """Not migrated: the database gauges cannot be read, and the scrape says so instead of failing."""
+    server = BackgroundServer(create_app(load_settings(bridge_env))).start()
+    try:
+        scrape = requests.get(f"{server.url}/metrics", timeout=5)
+    finally:
+        server.stop()
+    assert scrape.status_code == 200
+    assert "bridge_database_up 0.0" in scrape.text and "bridge_cancel_requests{" not in scrape.text

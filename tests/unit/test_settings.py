@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from bridge.errors import ConfigError
 from bridge.settings import load_settings, normalize_database_url
+from bridge.stores_file import load_stores
 from tests.seeds import STORES_TOML
 
 
@@ -197,3 +199,28 @@ def test_a_dot_env_file_in_the_working_directory_is_read_and_the_environment_win
     assert load_dotenv_file() == tmp_path / ".env"
     assert os.environ["BRIDGE_TEST_FROM_DOTENV"] == "file" and os.environ["BRIDGE_TEST_BOTH"] == "environment"
     monkeypatch.delenv("BRIDGE_TEST_FROM_DOTENV")
+
+
+def test_metrics_settings(valid_env: dict[str, str], tmp_path: Path) -> None:
+    settings = load_settings({**valid_env, "BRIDGE_METRICS_TOKEN": "scrape-SECRET-token"})
+    assert settings.metrics.directory == (tmp_path / "instance" / "prometheus").resolve()
+    assert "scrape-SECRET-token" in settings.secrets  # redacted from every log line
+    assert "scrape-SECRET-token" not in repr(settings)
+    with pytest.raises(ConfigError, match="BRIDGE_WORKER_METRICS_PORT: must be a TCP port"):
+        load_settings({**valid_env, "BRIDGE_WORKER_METRICS_PORT": "70000"})
+    assert load_settings({**valid_env, "BRIDGE_WORKER_METRICS_PORT": "9102"}).metrics.worker_port == 9102
+
+
+def test_the_worker_command_chooses_the_metrics_mode_before_prometheus_client_loads() -> None:
+    """prometheus_client decides once, when first imported, whether it writes to the shared directory."""
+    code = "import sys, bridge.cli.main, bridge.process; print('prometheus_client' in sys.modules)"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert loaded.stdout.strip() == "False"
+
+
+def test_the_shipped_stores_example_loads_as_it_stands() -> None:
+    """An integrator copies it first: every line of it must be accepted."""
+    example = Path(__file__).resolve().parents[2] / "config" / "stores.example.toml"
+    tokens = {name: "Atzr|example" for name in re.findall(r'refresh_token_env = "(\w+)"', example.read_text())}
+    stores, problems = load_stores(example, tokens)
+    assert problems == [] and len(stores) == len(tokens) > 0

@@ -1,0 +1,50 @@
+"""The bridge's Prometheus metrics: what it did (counters, histograms), recorded where it happens.
+
+Every process records its own; in prometheus_client's multiprocess mode (``PROMETHEUS_MULTIPROC_DIR``, set by
+``bridge.process`` before this module is first imported) gunicorn's workers and the pipeline worker write them to
+files in one directory, and ``/metrics`` adds them up. What the database knows (requests by state, the oldest open
+one, how fresh each mirror is) is read at scrape time instead, so it is right whichever process changed it.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import REGISTRY, Collector
+
+WEBHOOK_REQUESTS = Counter(
+    "bridge_webhook_requests",
+    "Commerce's cancel hooks answered, by hook (before, after), the bridge's decision and the op answered",
+    ["hook", "decision", "op"],
+)
+WEBHOOK_DURATION = Histogram(
+    "bridge_webhook_duration_seconds",
+    "Time from a hook's arrival to its answer, by hook",
+    ["hook"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0),
+)
+SPAPI_CALLS = Counter("bridge_spapi_calls", "Selling Partner API calls sent, by operation", ["operation"])
+SPAPI_THROTTLED = Counter(
+    "bridge_spapi_throttled", "Selling Partner API calls Amazon answered with 429, by operation", ["operation"]
+)
+COMMERCE_CALLS = Counter(
+    "bridge_commerce_calls",
+    "Magento REST API calls by outcome: ok, not_found, rejected (other 4xx), unavailable (5xx), timeout, "
+    "no_connection, not_sent",
+    ["outcome"],
+)
+
+
+def scrape_registry(*extra: Collector) -> CollectorRegistry:
+    """A registry for one scrape: every process's recorded metrics (or this process's, outside multiprocess mode)
+    and the ``extra`` collectors, which read the database at scrape time."""
+    registry = CollectorRegistry(auto_describe=False)  # collectors without describe(): names are not checked
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        MultiProcessCollector(registry)
+    else:
+        registry.register(REGISTRY)
+    for collector in extra:
+        registry.register(collector)
+    return registry
