@@ -93,11 +93,14 @@ def jobs_list(storage: Storage, args: argparse.Namespace) -> int:
         return 0
     feed_ids = _feed_ids(storage)
     print(table(REQUEST_COLUMNS, [_request_row(r, feed_ids) for r in requests]) if requests else "no cancel requests")
-    print(f"\nshowing {len(requests)} of {total}, newest first" + (" (raise --limit to see more)" if total > len(
-        requests) else ""))  # fmt: skip
+    print(_shown(len(requests), total))
     counts = storage.requests.counts_by_state()
     print(", ".join(f"{state}: {count}" for state, count in sorted(counts.items())) or "")
     return 0
+
+
+def _shown(shown: int, total: int) -> str:
+    return f"\nshowing {shown} of {total}, newest first" + (" (raise --limit to see more)" if total > shown else "")
 
 
 def jobs_show(storage: Storage, args: argparse.Namespace) -> int:
@@ -155,7 +158,7 @@ def feeds_list(storage: Storage, args: argparse.Namespace) -> int:
         print(as_json({"total": total, "shown": len(feeds), "feeds": [_feed_json(f) for f in feeds]}))
         return 0
     print(table(FEED_COLUMNS, [_feed_row(f) for f in feeds]) if feeds else "no feeds")
-    print(f"\nshowing {len(feeds)} of {total}, newest first")
+    print(_shown(len(feeds), total))
     return 0
 
 
