@@ -23,18 +23,17 @@ import statistics
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from figures import database, percentile
 from sqlalchemy import select
 
 from bridge.storage.engine import make_engine
 from bridge.storage.tables import mirror_cursors
 from standins.amazon import StandInOrder
-from standins.databases import postgres_reachable, throwaway_schema
+from standins.databases import postgres_reachable
 from standins.faults import Latency
 from standins.world import DEMO_STORES, LocalWorld
 
@@ -54,21 +53,6 @@ STRATEGIES: dict[str, dict[str, str]] = {
         "BRIDGE_FEED_POLL_INITIAL_SECONDS": "10",
     },
 }
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
-@contextmanager
-def database(postgres: str | None, workdir: Path) -> Iterator[str]:
-    """A fresh database for one run: a new PostgreSQL schema (dropped after) or a new SQLite file."""
-    if postgres is None:
-        yield f"sqlite:///{workdir / 'bridge.sqlite'}"
-        return
-    with throwaway_schema(postgres, "bench") as url:
-        yield url
 
 
 class Run:

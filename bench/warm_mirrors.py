@@ -24,16 +24,15 @@ import shutil
 import statistics
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from figures import database, percentile
 from sqlalchemy import create_engine, text
 
 from standins.amazon import StandInOrder
 from standins.commerce_webhook import CommerceWebhook, HookCall
-from standins.databases import postgres_reachable, throwaway_schema
+from standins.databases import postgres_reachable
 from standins.faults import Latency
 from standins.world import DEMO_STORES, LocalWorld
 
@@ -55,20 +54,6 @@ class TimedHooks(CommerceWebhook):
         finally:
             hook = "after" if url else "before"
             self.latencies.setdefault(hook, []).append((time.perf_counter() - started) * 1000)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
-@contextmanager
-def database(postgres: str | None, workdir: Path) -> Iterator[str]:
-    if postgres is None:
-        yield f"sqlite:///{workdir / 'bridge.sqlite'}"
-        return
-    with throwaway_schema(postgres, "bench") as url:
-        yield url
 
 
 def wait_for(condition: Any, limit: float, what: str) -> float:

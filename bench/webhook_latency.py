@@ -21,16 +21,13 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
+from figures import percentile
+
 from standins.amazon import StandInOrder
 from standins.databases import throwaway_schema
 from standins.world import DemoStore, LocalWorld
 
 RESULTS = Path("bench/results")
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def main() -> int:
