@@ -99,6 +99,11 @@ def jobs_list(storage: Storage, args: argparse.Namespace) -> int:
     return 0
 
 
+def _readable(values: dict[str, object], times: tuple[str, ...]) -> list[tuple[str, object]]:
+    """Every field for ``show``, its datetimes in UTC."""
+    return [(name, utc(value) if name in times and value else value) for name, value in values.items()]
+
+
 def _shown(shown: int, total: int) -> str:
     return f"\nshowing {shown} of {total}, newest first" + (" (raise --limit to see more)" if total > shown else "")
 
@@ -115,9 +120,7 @@ def jobs_show(storage: Storage, args: argparse.Namespace) -> int:
     values = _request_json(request)
     values["amazon_item_ids"] = ", ".join(request.amazon_item_ids) or "-"
     values["feed_id"] = feed_ids.get(request.feed_id, "-") if request.feed_id else None
-    for name in ("created_at", "updated_at", "completed_at"):
-        values[name] = utc(values[name]) if values[name] else None
-    print(fields(list(values.items())))
+    print(fields(_readable(values, ("created_at", "updated_at", "completed_at"))))
     return 0
 
 
@@ -171,9 +174,6 @@ def feeds_show(storage: Storage, args: argparse.Namespace) -> int:
     if args.json:
         print(as_json({**_feed_json(feed), "requests": [r.id for r in requests]}))
         return 0
-    values = _feed_json(feed)
-    for name in ("created_at", "updated_at"):
-        values[name] = utc(values[name])
-    print(fields(list(values.items())))
+    print(fields(_readable(_feed_json(feed), ("created_at", "updated_at"))))
     print("\n" + (table(REQUEST_COLUMNS, [_request_row(r, {}) for r in requests]) if requests else "no requests"))
     return 0

@@ -51,7 +51,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -166,6 +166,9 @@ class StandInFeed:
         return body
 
 
+Owned = TypeVar("Owned", StandInDocument, StandInFeed)
+
+
 class FeedService:
     """Feed documents, feeds and their processing, for every seller of one stand-in.
 
@@ -242,11 +245,7 @@ class FeedService:
         return document
 
     def document_for(self, seller_id: str, document_id: str) -> StandInDocument | None:
-        with self.changed:
-            document = self.documents.get(document_id)
-        if document is None or document.seller_id != seller_id:
-            return None
-        return document
+        return self._owned_by(seller_id, self.documents, document_id)
 
     def store_upload(self, document_id: str, content: bytes) -> bool:
         with self.changed:
@@ -353,11 +352,13 @@ class FeedService:
         return feed
 
     def feed_for(self, seller_id: str, feed_id: str) -> StandInFeed | None:
+        return self._owned_by(seller_id, self.feeds, feed_id)
+
+    def _owned_by(self, seller_id: str, records: dict[str, Owned], key: str) -> Owned | None:
+        """The record, if it is this seller's: Amazon answers another seller's id as if it did not exist."""
         with self.changed:
-            feed = self.feeds.get(feed_id)
-        if feed is None or feed.seller_id != seller_id:
-            return None
-        return feed
+            record = records.get(key)
+        return record if record is not None and record.seller_id == seller_id else None
 
     def cancel_feed(self, feed: StandInFeed) -> bool:
         """cancelFeed: only a feed still IN_QUEUE can be cancelled."""
