@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -20,10 +21,10 @@ from bridge.amazon_status import AmazonStatus
 from bridge.clients.commerce import CommerceClient
 from bridge.clients.deadline import Deadline
 from bridge.domain.amazon_order import AmazonOrder
-from bridge.domain.cancel_reasons import choose_reason
+from bridge.domain.cancel_reasons import CancelReason, choose_reason
 from bridge.domain.cancel_rule import Decision, Outcome, check_store, judge_amazon_order
 from bridge.domain.messages import MessageKey, render
-from bridge.domain.states import RESTARTABLE_REQUEST_STATES
+from bridge.domain.states import RESTARTABLE_REQUEST_STATES, Source, can_restart, restart_state
 from bridge.domain.stores import Store, StoreDirectory
 from bridge.errors import NotFound, UpstreamError
 from bridge.storage.cancel_requests import CancelRequest, CancelRequests, NewCancelRequest
@@ -53,6 +54,59 @@ class CancelAnswer:
     @classmethod
     def stop(cls, decision: str, message: str, **context: str | None) -> CancelAnswer:
         return cls("exception", message, decision, **context)
+
+
+@dataclass(frozen=True)
+class OrderRef:
+    """An order as a person or a tool names it: by its Commerce number or by its Amazon order id."""
+
+    increment_id: str | None = None
+    amazon_order_id: str | None = None
+
+    def __str__(self) -> str:
+        return f"#{self.increment_id}" if self.increment_id else str(self.amazon_order_id)
+
+
+class BridgeCancelOutcome(StrEnum):
+    ACCEPTED = "accepted"  # recorded at pending: the pipeline sends it
+    REFUSED = "refused"  # the cancel rule (or the order's identity) says no; ``message`` says what to do instead
+    UNDER_WAY = "under_way"  # a cancel of the order is already under way (or done)
+
+
+@dataclass(frozen=True)
+class BridgeCancelAnswer:
+    outcome: BridgeCancelOutcome
+    decision: str
+    message: str | None
+    request: CancelRequest | None = None
+
+    @classmethod
+    def refused(cls, decision: str, message: str) -> BridgeCancelAnswer:
+        return cls(BridgeCancelOutcome.REFUSED, decision, message)
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """The cancel rule's answer: ``verdict`` when the cancel may go on, else ``refusal`` (the admin's message)."""
+
+    store: Store | None
+    order: AmazonOrder | None
+    verdict: Decision | None
+    decision: str
+    refusal: str | None
+
+    @property
+    def message(self) -> str:
+        assert self.refusal is not None
+        return self.refusal
+
+    def context(self, link: OrderLink, amazon_order_id: str) -> dict[str, str | None]:
+        return {
+            "increment_id": link.increment_id,
+            "amazon_order_id": amazon_order_id,
+            "store_code": self.store.code if self.store else None,
+            "amazon_status": self.order.status if self.order else None,
+        }
 
 
 class CancelIntake:
@@ -108,17 +162,35 @@ class CancelIntake:
         commerce_request_id: str | None,
         deadline: Deadline,
     ) -> CancelAnswer:
+        judged = self._judge(link, amazon_order_id, deadline)
+        context = judged.context(link, amazon_order_id)
+        if judged.refusal is not None:
+            return CancelAnswer.stop(judged.decision, judged.message, **context)
+        assert judged.store is not None and judged.order is not None and judged.verdict is not None
+        new = _new_request(
+            link, judged.store, judged.order, judged.verdict,
+            reason=choose_reason(judged.order.buyer_requested_cancel, judged.store.default_cancel_reason),
+            commerce_request_id=(commerce_request_id or "")[:COMMERCE_REQUEST_ID_LENGTH] or None,
+        )  # fmt: skip
+        confirm_after = self._commerce_confirm_seconds
+        if recorded is None:
+            if not self._requests.record(new, confirm_after):
+                return CancelAnswer.proceed("under_way", **context)  # the same cancel, recorded a moment ago
+        else:
+            try:
+                self._requests.start_over(recorded, new, confirm_after)
+            except TransitionRefused:
+                return CancelAnswer.proceed("under_way", **context)  # started over by a concurrent call
+        return CancelAnswer.proceed(judged.decision, **context)
+
+    def _judge(self, link: OrderLink, amazon_order_id: str, deadline: Deadline) -> _Judged:
+        """The cancel rule, for the hook and the bridge's own cancels alike: the store, then Amazon's view."""
         store = self._stores.for_commerce_store(link.commerce_store_id)
-        context = {
-            "increment_id": link.increment_id,
-            "amazon_order_id": amazon_order_id,
-            "store_code": store.code if store else None,
-        }
         locale = store.locale if store else self._default_locale
 
-        def refuse(decision: str, key: MessageKey, **values: str) -> CancelAnswer:
+        def refuse(decision: str, key: MessageKey, order: AmazonOrder | None = None, **values: str) -> _Judged:
             message = render(key, locale, amazon_order_id=amazon_order_id, **values)
-            return CancelAnswer.stop(decision, message, **context)
+            return _Judged(store, order, None, decision, message)
 
         refusal = check_store(store)
         if refusal is not None:
@@ -132,29 +204,84 @@ class CancelIntake:
         except UpstreamError as exc:
             log.warning("Amazon status of %s unconfirmed: %s", amazon_order_id, exc)
             return refuse("unavailable", MessageKey.STATUS_UNCONFIRMED)
-        context["amazon_status"] = order.status
-
-        decision = judge_amazon_order(order)
-        if decision.outcome is Outcome.REFUSE:
-            assert decision.message_key is not None
-            return refuse(decision.message_key.value, decision.message_key, amazon_status=order.status)
-        if deadline.remaining() <= 0:  # Commerce may have given up already: say so rather than record
-            return refuse("unavailable", MessageKey.STATUS_UNCONFIRMED)
-        new = _new_request(link, store, order, decision, commerce_request_id)
-        confirm_after = self._commerce_confirm_seconds
-        if recorded is None:
-            if not self._requests.record(new, confirm_after):
-                return CancelAnswer.proceed("under_way", **context)  # the same cancel, recorded a moment ago
-        else:
-            try:
-                self._requests.start_over(recorded, new, confirm_after)
-            except TransitionRefused:
-                return CancelAnswer.proceed("under_way", **context)  # started over by a concurrent call
-        return CancelAnswer.proceed(decision.outcome.value, **context)
+        verdict = judge_amazon_order(order)
+        if verdict.outcome is Outcome.REFUSE:
+            assert verdict.message_key is not None
+            return refuse(verdict.message_key.value, verdict.message_key, order, amazon_status=order.status)
+        if deadline.remaining() <= 0:  # the caller may have given up already: say so rather than record
+            return refuse("unavailable", MessageKey.STATUS_UNCONFIRMED, order)
+        return _Judged(store, order, verdict, verdict.outcome.value, None)
 
     def _unavailable(self, entity_id: int) -> CancelAnswer:
         message = render(MessageKey.BRIDGE_UNAVAILABLE, self._default_locale, order_ref=f"#{entity_id}")
         return CancelAnswer.stop("unavailable", message)
+
+    # --- started at the bridge ------------------------------------------------------------------------------------
+    def cancel_at_bridge(
+        self, order_ref: OrderRef, reason: CancelReason | None, source: Source, actor: str, deadline: Deadline
+    ) -> BridgeCancelAnswer:
+        """An operator's (console) or a tool's (API) cancel: the same rule as the hook, but nothing to wait for in
+        Commerce. The request starts at pending, and its Commerce order is set Complete once Amazon confirms.
+
+        UpstreamError and SQLAlchemyError pass through: the caller says "try again" in its own format.
+        """
+        link = self._find(order_ref, deadline)
+        if link is None:
+            return BridgeCancelAnswer.refused(
+                "order_not_known", render(MessageKey.ORDER_NOT_KNOWN, self._default_locale, order_ref=str(order_ref))
+            )
+        if link.amazon_order_id is None:
+            message = render(MessageKey.NOT_AN_AMAZON_ORDER, self._default_locale, order_ref=str(order_ref))
+            return BridgeCancelAnswer.refused("not_amazon", message)
+        recorded = self._requests.for_commerce_order(link.commerce_entity_id)
+        if recorded is not None and not can_restart(recorded.state, source):
+            return self._under_way(recorded)
+        judged = self._judge(link, link.amazon_order_id, deadline)
+        if judged.refusal is not None:
+            return BridgeCancelAnswer.refused(judged.decision, judged.refusal)
+        assert judged.store is not None and judged.order is not None and judged.verdict is not None
+        chosen = reason or choose_reason(judged.order.buyer_requested_cancel, judged.store.default_cancel_reason)
+        new = _new_request(link, judged.store, judged.order, judged.verdict, reason=chosen, source=source, actor=actor)
+        try:
+            if recorded is None:
+                if not self._requests.record(new, entry=restart_state(source)):
+                    recorded = self._requests.for_commerce_order(link.commerce_entity_id)
+                    assert recorded is not None
+                    return self._under_way(recorded)  # a concurrent cancel recorded it first
+            else:
+                self._requests.start_over(recorded, new, confirm_after=0.0)
+        except TransitionRefused:
+            return self._under_way(self._requests.get(recorded.id) or recorded)  # type: ignore[union-attr]
+        request = self._requests.for_commerce_order(link.commerce_entity_id)
+        assert request is not None
+        log.info(
+            "cancel started at the bridge",
+            extra={"request": request.id, "source": source.value, "actor": actor, "reason": chosen.value,
+                   "amazon_order_id": link.amazon_order_id, "decision": judged.decision},
+        )  # fmt: skip
+        return BridgeCancelAnswer(BridgeCancelOutcome.ACCEPTED, judged.decision, None, request)
+
+    def _find(self, order_ref: OrderRef, deadline: Deadline) -> OrderLink | None:
+        if order_ref.amazon_order_id is not None:
+            links = self._links.of_amazon_orders([order_ref.amazon_order_id]).get(order_ref.amazon_order_id, [])
+            return links[0] if links else None
+        assert order_ref.increment_id is not None
+        link = self._links.find_by_increment_id(order_ref.increment_id)
+        if link is None:  # not in the link mirror yet: ask Commerce
+            order = self._commerce.find_order_by_number(order_ref.increment_id, deadline)
+            if order is None:
+                return None
+            link = OrderLink.of(order, self._amazon_payment_methods)
+            self._links.remember([link])
+        return link
+
+    def _under_way(self, request: CancelRequest) -> BridgeCancelAnswer:
+        store = self._stores.by_code(request.store_code)
+        message = render(
+            MessageKey.CANCEL_UNDER_WAY, store.locale if store else self._default_locale,
+            amazon_order_id=request.amazon_order_id, request_state=request.state, request_id=str(request.id),
+        )  # fmt: skip
+        return BridgeCancelAnswer(BridgeCancelOutcome.UNDER_WAY, "under_way", message, request)
 
     # --- after ----------------------------------------------------------------------------------------------------
     def after_cancel(self, entity_id: int, canceled: bool) -> str:
@@ -166,7 +293,15 @@ class CancelIntake:
 
 
 def _new_request(
-    link: OrderLink, store: Store, order: AmazonOrder, decision: Decision, commerce_request_id: str | None
+    link: OrderLink,
+    store: Store,
+    order: AmazonOrder,
+    decision: Decision,
+    *,
+    reason: CancelReason,
+    commerce_request_id: str | None = None,
+    source: Source = Source.COMMERCE,
+    actor: str | None = None,
 ) -> NewCancelRequest:
     return NewCancelRequest(
         commerce_entity_id=link.commerce_entity_id,
@@ -176,9 +311,11 @@ def _new_request(
         marketplace_id=order.marketplace_id or store.marketplace_id,
         amazon_order_id=order.order_id,
         amazon_item_ids=order.item_ids,
-        reason=choose_reason(order.buyer_requested_cancel, store.default_cancel_reason).value,
+        reason=reason.value,
         decision=decision.outcome.value,
-        commerce_request_id=(commerce_request_id or "")[:COMMERCE_REQUEST_ID_LENGTH] or None,
+        commerce_request_id=commerce_request_id,
+        source=source,
+        actor=actor,
     )
 
 

@@ -20,14 +20,17 @@ from bridge.clients.orders_api import OrdersApi
 from bridge.clients.sellers_api import SellersApi
 from bridge.clients.spapi import SpApiClient
 from bridge.settings import Settings
+from bridge.storage.api_tokens import ApiTokens
 from bridge.storage.buyer_cancel_notes import BuyerCancelNotes
 from bridge.storage.cancel_requests import CancelRequests
 from bridge.storage.engine import PATIENT, DatabaseTimeouts, make_engine
 from bridge.storage.feed_records import FeedRecords
+from bridge.storage.idempotency_keys import IdempotencyKeys
 from bridge.storage.order_links import OrderLinks
 from bridge.storage.order_mirror import OrderMirror
 from bridge.storage.order_pairs import OrderPairs
 from bridge.storage.rate_limiter import RateLimiter
+from bridge.storage.users import Users
 
 HTTP_POOL_SIZE = 32  # connections kept per host: web threads and write-back workers share one session
 
@@ -43,6 +46,9 @@ class Storage:
     mirror: OrderMirror
     pairs: OrderPairs
     buyer_notes: BuyerCancelNotes
+    users: Users
+    api_tokens: ApiTokens
+    idempotency_keys: IdempotencyKeys
 
 
 @dataclass
@@ -70,6 +76,9 @@ def build_storage(database_url: str, timeouts: DatabaseTimeouts = PATIENT) -> St
         OrderMirror(engine),
         OrderPairs(engine),
         BuyerCancelNotes(engine),
+        Users(engine),
+        ApiTokens(engine),
+        IdempotencyKeys(engine),
     )
 
 

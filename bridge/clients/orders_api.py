@@ -11,7 +11,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields
 from bridge.clients.deadline import Deadline
 from bridge.clients.spapi import SERVICE, SpApiClient
 from bridge.clients.spapi_operations import GET_ORDER, SEARCH_ORDERS
-from bridge.domain.amazon_order import AmazonOrder
+from bridge.domain.amazon_order import AmazonOrder, OrderLine
 from bridge.domain.stores import Store
 from bridge.errors import UpstreamUnavailable
 
@@ -38,8 +38,15 @@ class _ItemCancellationSchema(_Lenient):
     cancellationExecution = fields.Nested(_CancellationExecutionSchema, load_default=None, allow_none=True)
 
 
+class _ItemProductSchema(_Lenient):
+    sellerSku = fields.String(load_default=None, allow_none=True)
+    title = fields.String(load_default=None, allow_none=True)
+
+
 class _OrderItemSchema(_Lenient):
     orderItemId = fields.String(required=True)
+    quantityOrdered = fields.Integer(load_default=0)
+    product = fields.Nested(_ItemProductSchema, load_default=dict)
     cancellation = fields.Nested(_ItemCancellationSchema, load_default=None, allow_none=True)
 
 
@@ -54,6 +61,7 @@ class _SalesChannelSchema(_Lenient):
 
 class _OrderSchema(_Lenient):
     orderId = fields.String(required=True)
+    createdTime = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=UTC)
     lastUpdatedTime = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=UTC)
     salesChannel = fields.Nested(_SalesChannelSchema, load_default=dict)
     fulfillment = fields.Nested(_FulfillmentSchema, required=True)
@@ -107,7 +115,13 @@ def to_amazon_order(data: dict[str, Any]) -> AmazonOrder:
         buyer_cancel_reason=_first(items, "cancellationRequest", "cancelReason") if buyer_asked else None,
         cancelled_by=_first(items, "cancellationExecution", "cancelledBy"),
         cancel_reason=_first(items, "cancellationExecution", "cancelReason"),
-    )
+        lines=tuple(
+            OrderLine(item["orderItemId"], item["product"].get("sellerSku"), item["product"].get("title"),
+                      item["quantityOrdered"])
+            for item in items
+        ),
+        created=data["createdTime"].timestamp() if data.get("createdTime") else None,
+    )  # fmt: skip
 
 
 class OrdersApi:

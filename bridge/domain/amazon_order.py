@@ -24,6 +24,16 @@ class FulfilledBy(StrEnum):
 
 
 @dataclass(frozen=True)
+class OrderLine:
+    """One item of an order, as the order details page shows it."""
+
+    item_id: str
+    sku: str | None
+    title: str | None
+    quantity: int
+
+
+@dataclass(frozen=True)
 class AmazonOrder:
     """An Amazon order's identity, status and items, as Amazon reported it."""
 
@@ -37,6 +47,8 @@ class AmazonOrder:
     buyer_cancel_reason: str | None = None  # the buyer's words, when they asked Amazon to cancel
     cancelled_by: str | None = None  # BUYER, MERCHANT or AMAZON, once canceled
     cancel_reason: str | None = None  # the reason Amazon gives for the cancel
+    lines: tuple[OrderLine, ...] = ()
+    created: float | None = None  # Amazon's createdTime, epoch seconds
 
 
 class CancelledBy(StrEnum):

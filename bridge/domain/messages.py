@@ -36,6 +36,10 @@ class MessageKey(StrEnum):
     CANCELED_BY_SELLER = "canceled_by_seller"
     CANCELED_BY_AMAZON = "canceled_by_amazon"
     NO_REASON_GIVEN = "no_reason_given"
+    ORDER_NOT_KNOWN = "order_not_known"
+    NOT_AN_AMAZON_ORDER = "not_an_amazon_order"
+    CANCEL_UNDER_WAY = "cancel_under_way"
+    AUDIT_CANCELED_BY_OPERATOR = "audit_canceled_by_operator"
 
 
 _CATALOG: dict[str, dict[MessageKey, str]] = {
@@ -115,6 +119,22 @@ _CATALOG: dict[str, dict[MessageKey, str]] = {
         MessageKey.CANCELED_BY_SELLER: "the seller in Seller Central",
         MessageKey.CANCELED_BY_AMAZON: "Amazon",
         MessageKey.NO_REASON_GIVEN: "none given",
+        MessageKey.ORDER_NOT_KNOWN: (
+            "Order {order_ref} is not known to the cancel bridge: check the number; an order imported in the last "
+            "few minutes may not have reached the bridge yet."
+        ),
+        MessageKey.NOT_AN_AMAZON_ORDER: (
+            "Commerce order {order_ref} was not imported from Amazon: cancel it in Commerce."
+        ),
+        MessageKey.CANCEL_UNDER_WAY: (
+            "A cancel of Amazon order {amazon_order_id} is already {request_state} (request #{request_id}): "
+            "nothing more to do."
+        ),
+        MessageKey.AUDIT_CANCELED_BY_OPERATOR: (
+            "Amazon order {amazon_order_id} was canceled at Amazon by {actor} through the cancel bridge's {source} "
+            "(reason: {reason}; feed {feed_id}); Amazon notifies the buyer. The cancel bridge set this order to "
+            "Complete."
+        ),
     },
     "it_IT": {
         MessageKey.STORE_NOT_CONFIGURED: (
@@ -198,6 +218,22 @@ _CATALOG: dict[str, dict[MessageKey, str]] = {
         MessageKey.CANCELED_BY_SELLER: "dal venditore in Seller Central",
         MessageKey.CANCELED_BY_AMAZON: "da Amazon",
         MessageKey.NO_REASON_GIVEN: "non indicato",
+        MessageKey.ORDER_NOT_KNOWN: (
+            "L'ordine {order_ref} non è noto al bridge di annullamento: verifica il numero; un ordine importato da "
+            "pochi minuti potrebbe non essere ancora arrivato al bridge."
+        ),
+        MessageKey.NOT_AN_AMAZON_ORDER: (
+            "L'ordine Commerce {order_ref} non è stato importato da Amazon: annullalo in Commerce."
+        ),
+        MessageKey.CANCEL_UNDER_WAY: (
+            "L'annullamento dell'ordine Amazon {amazon_order_id} è già nello stato {request_state} (richiesta "
+            "#{request_id}): non serve altro."
+        ),
+        MessageKey.AUDIT_CANCELED_BY_OPERATOR: (
+            "L'ordine Amazon {amazon_order_id} è stato annullato su Amazon da {actor} tramite {source} del bridge di "
+            "annullamento (motivo: {reason}; feed {feed_id}); Amazon avvisa l'acquirente. Il bridge di annullamento "
+            "ha impostato questo ordine su Completo."
+        ),
     },
 }
 

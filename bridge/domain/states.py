@@ -94,17 +94,19 @@ REQUEST_STATES = _machine(
         # reads CANCELLED; not yet (looked at again later); never did
         R.CONFIRMING: {R.CANCELLED_AT_AMAZON, R.CONFIRMING, R.FAILED},
         R.CANCELLED_AT_AMAZON: {R.COMPLETED},  # written back
-        # audit comment written. A request that did not end in a cancel starts over at awaiting_commerce (Commerce's
-        # cancel is checked again) when the admin cancels the order again or an operator retries it.
-        R.REJECTING: {R.REJECTED, R.AWAITING_COMMERCE},
+        # audit comment written. A request that did not end in a cancel starts over where its source starts (see
+        # ``restart_state``) when the order is canceled again or an operator retries it: at awaiting_commerce for a
+        # Commerce cancel (Commerce's cancel is checked again), at pending for one the bridge started.
+        R.REJECTING: {R.REJECTED, R.AWAITING_COMMERCE, R.PENDING},
         R.COMPLETED: set(),
-        R.REJECTED: {R.AWAITING_COMMERCE},
-        R.FAILED: {R.AWAITING_COMMERCE},
+        R.REJECTED: {R.AWAITING_COMMERCE, R.PENDING},
+        R.FAILED: {R.AWAITING_COMMERCE, R.PENDING},
         # ... and an order canceled at Amazon outside the bridge while still open in Commerce is written back
-        R.NOT_CANCELED_IN_COMMERCE: {R.AWAITING_COMMERCE, R.CANCELLED_AT_AMAZON},
+        R.NOT_CANCELED_IN_COMMERCE: {R.AWAITING_COMMERCE, R.PENDING, R.CANCELLED_AT_AMAZON},
     },
-    # A Commerce cancel starts at awaiting_commerce. The bridge's own cancel of an order the buyer asked to cancel
-    # starts at pending (its merchant chose so); a cancel made at Amazon outside the bridge, at cancelled_at_amazon.
+    # A Commerce cancel starts at awaiting_commerce. A cancel the bridge starts itself (an operator in the console, a
+    # tool through the API, a buyer's request the merchant lets it act on) starts at pending; a cancel made at Amazon
+    # outside the bridge, at cancelled_at_amazon.
     other_entries={R.PENDING, R.CANCELLED_AT_AMAZON},
 )
 # Nothing moves these but a new cancel in Commerce or an operator.
@@ -114,6 +116,31 @@ FINAL_REQUEST_STATES = frozenset({R.COMPLETED, R.REJECTED, R.FAILED, R.NOT_CANCE
 SENDS_THE_AMAZON_CANCEL = frozenset({R.READY, R.IN_FEED, R.SUBMITTED, R.CONFIRMING, R.CANCELLED_AT_AMAZON, R.COMPLETED})
 # What a repeated cancel decides again, and ``bridge jobs retry`` starts over.
 RESTARTABLE_REQUEST_STATES = REQUEST_STATES.sources_of(R.AWAITING_COMMERCE)
+
+
+class Source(StrEnum):
+    """Where a cancel started."""
+
+    COMMERCE = "commerce"  # an admin (or automation) canceled in Commerce
+    AMAZON = "amazon"  # canceled at Amazon outside the bridge: the seller in Seller Central, the buyer, Amazon
+    BUYER_REQUEST = "buyer_request"  # the bridge canceled at Amazon on the buyer's request (the merchant's choice)
+    CONSOLE = "console"  # an operator in the bridge's console
+    API = "api"  # a tool through the bridge's API
+
+
+STARTED_AT_BRIDGE = frozenset({Source.BUYER_REQUEST, Source.CONSOLE, Source.API})
+
+
+def restart_state(source: str) -> RequestState:
+    """Where a request that ended without a cancel starts over: a cancel the bridge started never waits for
+    Commerce (Commerce has nothing to confirm); every other cancel has Commerce's cancel checked again."""
+    return R.PENDING if source in STARTED_AT_BRIDGE else R.AWAITING_COMMERCE
+
+
+def can_restart(state: str, source: str) -> bool:
+    """Whether a request in ``state`` may start over (it ended, or is ending, without a cancel)."""
+    return state in RESTARTABLE_REQUEST_STATES and REQUEST_STATES.allows(RequestState(state), restart_state(source))
+
 
 F = FeedState
 FEED_STATES = _machine(

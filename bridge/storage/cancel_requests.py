@@ -10,17 +10,23 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, bindparam, case, func, select, update
 
-from bridge.domain.states import REQUEST_STATES, RESTARTABLE_REQUEST_STATES, SENDS_THE_AMAZON_CANCEL, RequestState
+from bridge.domain.states import (
+    REQUEST_STATES,
+    SENDS_THE_AMAZON_CANCEL,
+    RequestState,
+    Source,
+    can_restart,
+    restart_state,
+)
 from bridge.storage.engine import advisory_write
 from bridge.storage.leases import claim_rows, ids_to_claim, lease_is_free
 from bridge.storage.tables import cancel_requests as table
-from bridge.storage.tables import utcnow
-from bridge.storage.transitions import TransitionRefused, guarded_update, move, move_selected
+from bridge.storage.tables import request_events, utcnow
+from bridge.storage.transitions import TransitionRefused, guarded_update, move, move_selected, record_events
 from bridge.storage.upsert import insert_if_absent
 
 
@@ -41,14 +47,6 @@ class ReadyGroup:
     newest: float
 
 
-class Source(StrEnum):
-    """Where a cancel started."""
-
-    COMMERCE = "commerce"  # an admin (or automation) canceled in Commerce
-    AMAZON = "amazon"  # canceled at Amazon outside the bridge: the seller in Seller Central, the buyer, Amazon
-    BUYER_REQUEST = "buyer_request"  # the bridge canceled at Amazon on the buyer's request (the merchant's choice)
-
-
 @dataclass(frozen=True)
 class NewCancelRequest:
     commerce_entity_id: int
@@ -64,6 +62,16 @@ class NewCancelRequest:
     source: str = Source.COMMERCE
     amazon_cancelled_by: str | None = None
     amazon_cancel_reason: str | None = None
+    actor: str | None = None  # the console user or API token that started it
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """A request entered ``state`` at ``at``; ``actor`` is who moved it, where a person or a tool did."""
+
+    state: str
+    at: datetime
+    actor: str | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -159,7 +167,7 @@ class CancelRequests:
             raise ValueError(f"a cancel request cannot start at {entry}")
         now = utcnow()
         with self._engine.begin() as connection:
-            return insert_if_absent(
+            inserted = insert_if_absent(
                 connection,
                 table,
                 {
@@ -170,6 +178,12 @@ class CancelRequests:
                     "updated_at": now,
                 },
             )
+            if inserted:
+                request_id = connection.execute(
+                    select(table.c.id).where(table.c.commerce_entity_id == request.commerce_entity_id)
+                ).scalar_one()
+                record_events(connection, [request_id], entry, now, request.actor)
+            return inserted
 
     def record_amazon_cancel(self, request: NewCancelRequest, restart_of: CancelRequest | None) -> bool:
         """A cancel made at Amazon outside the bridge, for the write-back: a new request, or one that had ended
@@ -187,28 +201,34 @@ class CancelRequests:
             return False
         return True
 
-    def start_over(self, request: CancelRequest, decided: NewCancelRequest, confirm_after: float) -> None:
+    def start_over(
+        self, request: CancelRequest, decided: NewCancelRequest, confirm_after: float, by: str | None = None
+    ) -> None:
         """A new cancel of an order whose request ended without a cancel (or an operator's retry): the request
-        starts again from waiting for Commerce, with what was just decided and a fresh attempt budget.
+        starts again where a cancel of its new source starts, with what was just decided and a fresh attempt budget.
 
         TransitionRefused when it moved meanwhile (a concurrent call started it over first).
         """
         with self._engine.begin() as connection:
             move(
-                connection, table, REQUEST_STATES, [request.id], RequestState.AWAITING_COMMERCE,
-                where=[table.c.state == request.state],
+                connection, table, REQUEST_STATES, [request.id], restart_state(decided.source),
+                where=[table.c.state == request.state], by=by or decided.actor,
                 **_columns(decided), **_FRESH_ATTEMPT, next_attempt_at=utcnow().timestamp() + confirm_after,
             )  # fmt: skip
 
     def confirm_in_commerce(self, commerce_entity_id: int, canceled: bool, refusal: str) -> bool:
         """Commerce's own word on its cancel (its after hook): the waiting request moves on, or ends with
         ``refusal``. Leases do not matter here: whoever else holds the request finds it moved. False if none waited."""
-        statement = _CONFIRMED if canceled else _NOT_CANCELED
+        statement, target = (
+            (_CONFIRMED, RequestState.PENDING) if canceled else (_NOT_CANCELED, RequestState.NOT_CANCELED_IN_COMMERCE)
+        )
+        now = utcnow()
         with advisory_write(self._engine) as connection:  # the worker reads the order back where this is lost
-            moved = connection.execute(
-                statement, {"entity_id": commerce_entity_id, "now": utcnow(), "refusal": refusal}
-            ).all()
-        return bool(moved)
+            moved = connection.execute(statement, {"entity_id": commerce_entity_id, "now": now, "refusal": refusal})
+            moved_ids = [row.id for row in moved]
+            if moved_ids:
+                record_events(connection, moved_ids, target, now)
+        return bool(moved_ids)
 
     def for_commerce_order(self, commerce_entity_id: int) -> CancelRequest | None:
         with self._engine.connect() as connection:
@@ -246,17 +266,45 @@ class CancelRequests:
                 .values(lease_owner=None, lease_expires_at=None, next_attempt_at=retry_at, last_error=error[:2000])
             )
 
-    def retry(self, request_id: int) -> CancelRequest | None:
-        """An operator's deliberate retry: the request starts over from waiting for Commerce (so Commerce's cancel is
-        checked again before anything goes to Amazon), with a fresh attempt budget. None if it cannot be retried."""
+    def retry(self, request_id: int, by: str | None = None) -> CancelRequest | None:
+        """An operator's deliberate retry, with a fresh attempt budget: a Commerce cancel starts over from waiting
+        for Commerce (its cancel is checked again before anything goes to Amazon), one the bridge started from
+        pending. None if it cannot be retried."""
         request = self.get(request_id)
-        if request is None or request.state not in RESTARTABLE_REQUEST_STATES:
+        if request is None or not can_restart(request.state, request.source):
             return None
         try:
-            self.start_over(request, request, confirm_after=0.0)  # the worker reads the order back at once
+            self.start_over(request, request, confirm_after=0.0, by=by)  # the worker looks at it at once
         except TransitionRefused:
             return None
         return self.get(request_id)
+
+    def timeline(self, request_id: int) -> list[TimelineEvent]:
+        """Every state the request entered, oldest first."""
+        query = (
+            select(request_events.c.state, request_events.c.at, request_events.c.actor)
+            .where(request_events.c.request_id == request_id)
+            .order_by(request_events.c.id)
+        )
+        with self._engine.connect() as connection:
+            return [TimelineEvent(row.state, row.at, row.actor) for row in connection.execute(query)]
+
+    def for_amazon_orders(self, amazon_order_ids: list[str]) -> dict[str, CancelRequest]:
+        """The newest request of each of these Amazon orders (one Amazon order may have two Commerce orders)."""
+        found: dict[str, CancelRequest] = {}
+        query = select(table).where(table.c.amazon_order_id.in_(amazon_order_ids)).order_by(table.c.id)
+        with self._engine.connect() as connection:
+            for row in connection.execute(query):
+                found[row.amazon_order_id] = CancelRequest.from_row(row)
+        return found
+
+    def counts_by_store_and_state(self) -> dict[str, dict[str, int]]:
+        query = select(table.c.store_code, table.c.state, func.count()).group_by(table.c.store_code, table.c.state)
+        counts: dict[str, dict[str, int]] = {}
+        with self._engine.connect() as connection:
+            for store_code, state, count in connection.execute(query):
+                counts.setdefault(store_code, {})[state] = count
+        return counts
 
     def ready_groups(self, now: float) -> list[ReadyGroup]:
         """Every batch of requests waiting for a feed, per (store, seller, marketplace).

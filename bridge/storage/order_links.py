@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine, bindparam, or_, select, update
 
@@ -45,6 +46,13 @@ class LinkCursor:
     backfilled_at: float | None
 
 
+def _link_of(row: Any) -> OrderLink:
+    return OrderLink(
+        row.commerce_entity_id, row.increment_id, row.commerce_store_id, row.amazon_order_id,
+        row.commerce_state, row.commerce_updated_at,
+    )  # fmt: skip
+
+
 _BY_ENTITY_ID = select(order_links).where(order_links.c.commerce_entity_id == bindparam("entity_id"))
 
 
@@ -55,12 +63,32 @@ class OrderLinks:
     def find(self, commerce_entity_id: int) -> OrderLink | None:
         with self._engine.connect() as connection:
             row = connection.execute(_BY_ENTITY_ID, {"entity_id": commerce_entity_id}).first()
-        if row is None:
-            return None
-        return OrderLink(
-            row.commerce_entity_id, row.increment_id, row.commerce_store_id, row.amazon_order_id,
-            row.commerce_state, row.commerce_updated_at,
-        )  # fmt: skip
+        return _link_of(row) if row is not None else None
+
+    def find_by_increment_id(self, increment_id: str) -> OrderLink | None:
+        """The Commerce order with this number (unique per Commerce website; the first imported wins a tie)."""
+        query = (
+            select(order_links)
+            .where(order_links.c.increment_id == increment_id)
+            .order_by(order_links.c.commerce_entity_id)
+            .limit(1)
+        )
+        with self._engine.connect() as connection:
+            row = connection.execute(query).first()
+        return _link_of(row) if row is not None else None
+
+    def of_amazon_orders(self, amazon_order_ids: Collection[str]) -> dict[str, list[OrderLink]]:
+        """The Commerce orders imported from each of these Amazon orders (usually one), oldest first."""
+        found: dict[str, list[OrderLink]] = {}
+        query = (
+            select(order_links)
+            .where(order_links.c.amazon_order_id.in_(sorted(amazon_order_ids)))
+            .order_by(order_links.c.commerce_entity_id)
+        )
+        with self._engine.connect() as connection:
+            for row in connection.execute(query):
+                found.setdefault(row.amazon_order_id, []).append(_link_of(row))
+        return found
 
     def remember(self, links: Iterable[OrderLink]) -> int:
         """Record each link, and its Commerce state when newer than the one recorded; how many rows changed."""

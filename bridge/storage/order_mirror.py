@@ -10,13 +10,13 @@ message, never a wrong Complete.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, delete, or_, select, true, update
+from sqlalchemy import Engine, and_, bindparam, delete, func, or_, select, true, update
 
-from bridge.domain.amazon_order import AmazonOrder
+from bridge.domain.amazon_order import AmazonOrder, OrderLine
 from bridge.storage.tables import mirror_cursors, order_mirror
 from bridge.storage.upsert import insert_if_absent
 
@@ -27,6 +27,13 @@ class MirrorCursor:
     updated_after: float | None  # the next searchOrders' lastUpdatedAfter
     complete_as_of: float | None  # every change up to this time is in the mirror
     backfilled_at: float | None
+
+
+@dataclass(frozen=True)
+class MirroredOrder:
+    store_code: str
+    order: AmazonOrder
+    seen_at: float  # epoch seconds
 
 
 def _values(store_code: str, order: AmazonOrder, seen_at: float) -> dict[str, object]:
@@ -42,6 +49,8 @@ def _values(store_code: str, order: AmazonOrder, seen_at: float) -> dict[str, ob
         "cancel_reason": order.cancel_reason,
         "last_updated": order.last_updated,
         "seen_at": seen_at,
+        "lines": json.dumps([asdict(line) for line in order.lines]),
+        "created_time": order.created,
     }
 
 
@@ -58,6 +67,8 @@ def order_of(row: Any) -> AmazonOrder:
         buyer_cancel_reason=row.buyer_cancel_reason,
         cancelled_by=row.cancelled_by,
         cancel_reason=row.cancel_reason,
+        lines=tuple(OrderLine(**line) for line in json.loads(row.lines or "[]")),
+        created=row.created_time,
     )
 
 
@@ -124,6 +135,24 @@ class OrderMirror:
                 for row in rows:
                     found[row.amazon_order_id] = order_of(row)
         return found
+
+    def recent(self, store_code: str, limit: int, amazon_order_ids: Collection[str] | None = None) -> list[AmazonOrder]:
+        """The store's mirrored orders, newest first (only these orders, when ``amazon_order_ids`` is given)."""
+        query = select(order_mirror).where(order_mirror.c.store_code == store_code)
+        if amazon_order_ids is not None:
+            query = query.where(order_mirror.c.amazon_order_id.in_(sorted(amazon_order_ids)))
+        newest_first = func.coalesce(order_mirror.c.created_time, order_mirror.c.last_updated, order_mirror.c.seen_at)
+        query = query.order_by(newest_first.desc(), order_mirror.c.amazon_order_id).limit(limit)
+        with self._engine.connect() as connection:
+            return [order_of(row) for row in connection.execute(query)]
+
+    def find(self, amazon_order_id: str) -> MirroredOrder | None:
+        """What the mirror holds of one order, whichever store it came from, and when it was last seen."""
+        with self._engine.connect() as connection:
+            row = connection.execute(
+                select(order_mirror).where(order_mirror.c.amazon_order_id == amazon_order_id)
+            ).first()
+        return MirroredOrder(row.store_code, order_of(row), row.seen_at) if row else None
 
     def cursor(self, store_code: str) -> MirrorCursor | None:
         with self._engine.connect() as connection:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 
@@ -103,6 +104,7 @@ cancel_requests = Table(
     Column("source", String(16), nullable=False, default="commerce", server_default="commerce"),
     Column("amazon_cancelled_by", String(16), nullable=True),  # who canceled at Amazon, for "amazon" requests
     Column("amazon_cancel_reason", Text, nullable=True),
+    Column("actor", String(80), nullable=True),  # who started it: a console user's or an API token's name
     UniqueConstraint("commerce_entity_id", name="uq_cancel_requests_commerce_entity_id"),
     Index("ix_cancel_requests_state", "state"),
 )
@@ -159,6 +161,8 @@ order_mirror = Table(
     Column("buyer_cancel_reason", Text, nullable=True),
     Column("cancelled_by", String(16), nullable=True),
     Column("cancel_reason", Text, nullable=True),
+    Column("lines", Text, nullable=True),  # JSON list of the order's items: id, SKU, title, quantity
+    Column("created_time", Float, nullable=True),  # Amazon's createdTime, epoch seconds
     Index("ix_order_mirror_status", "status"),
 )
 
@@ -170,4 +174,58 @@ mirror_cursors = Table(
     Column("updated_after", Float, nullable=True),
     Column("complete_as_of", Float, nullable=True),
     Column("backfilled_at", Float, nullable=True),
+)
+
+# Every state a cancel request entered, when, and who moved it where a person or a tool did: the order page's timeline.
+request_events = Table(
+    "request_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", Integer, nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(80), nullable=True),
+    Index("ix_request_events_request_id", "request_id"),
+)
+
+# Console accounts. Passwords are kept as Argon2id hashes; failures count toward the sign-in throttle.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),  # viewer or operator
+    Column("locale", String(8), nullable=True),  # None: from the browser
+    Column("disabled", Boolean, nullable=False, default=False, server_default=false()),
+    Column("failed_sign_ins", Integer, nullable=False, default=0, server_default="0"),
+    Column("last_failed_at", Float, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow),
+    UniqueConstraint("name", name="uq_users_name"),
+)
+
+# API tokens: only the SHA-256 of each token is kept (the token itself is shown once, when created).
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False),
+    Column("token_hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("last_used_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("name", name="uq_api_tokens_name"),
+    UniqueConstraint("token_hash", name="uq_api_tokens_token_hash"),
+)
+
+# The answer given to each (token, Idempotency-Key), replayed when the same call comes again.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("token_name", String(64), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),  # SHA-256 of the request body
+    Column("status_code", Integer, nullable=True),  # None: the first call is still being answered
+    Column("response_body", Text, nullable=True),
+    Column("created_at", Float, nullable=False),
 )

@@ -3,20 +3,22 @@
 Every move is a single ``UPDATE ... WHERE state IN (the sources the state machine allows)``, together with
 whatever else the caller pins (the lease owner, the feed a request rides in), so a move the machine does not list,
 or one based on a stale read, changes nothing. ``move`` raises when fewer rows moved than were named, and its
-transaction rolls back; ``move_selected`` is for claims, where moving none is a normal answer.
+transaction rolls back; ``move_selected`` is for claims, where moving none is a normal answer. Each move of a cancel
+request also leaves an event in its timeline, in the same transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, Update, select, update
+from sqlalchemy import ColumnElement, Connection, Table, Update, insert, select, update
 
 from bridge.domain.states import StateMachine
 from bridge.errors import BridgeError
-from bridge.storage.tables import utcnow
+from bridge.storage.tables import cancel_requests, request_events, utcnow
 
 
 class TransitionRefused(BridgeError):
@@ -39,13 +41,16 @@ def move(
     target: StrEnum,
     *,
     where: Sequence[ColumnElement[bool]] = (),
+    by: str | None = None,
     **values: Any,
 ) -> None:
-    """Move exactly these rows to ``target`` (with ``values``), or raise TransitionRefused and move none."""
+    """Move exactly these rows to ``target`` (with ``values``), or raise TransitionRefused and move none.
+
+    ``by`` names the person or tool that made the move, for the timeline (None: the bridge itself)."""
     ids = list(row_ids)
     if not ids:
         return
-    moved = move_selected(connection, table, machine, target, [table.c.id.in_(ids), *where], **values)
+    moved = move_selected(connection, table, machine, target, [table.c.id.in_(ids), *where], by=by, **values)
     if len(moved) != len(ids):
         rows = connection.execute(
             select(table.c.id, table.c.state, table.c.lease_owner).where(table.c.id.in_(ids))
@@ -59,11 +64,24 @@ def move_selected(
     machine: StateMachine,
     target: StrEnum,
     where: Sequence[ColumnElement[bool]],
+    by: str | None = None,
     **values: Any,
 ) -> list[int]:
     """Move every row matching ``where`` whose state allows it to ``target``; return the ids moved."""
-    statement = guarded_update(table, machine, target, where).values(updated_at=utcnow(), **values)
-    return sorted(connection.execute(statement).scalars().all())
+    now = utcnow()
+    statement = guarded_update(table, machine, target, where).values(updated_at=now, **values)
+    moved = sorted(connection.execute(statement).scalars().all())
+    if moved and table is cancel_requests:
+        record_events(connection, moved, target, now, by)
+    return moved
+
+
+def record_events(
+    connection: Connection, request_ids: Sequence[int], target: StrEnum, at: datetime, by: str | None = None
+) -> None:
+    """What the timeline shows: these requests entered ``target`` at ``at``."""
+    rows = [{"request_id": request_id, "state": target, "at": at, "actor": by} for request_id in request_ids]
+    connection.execute(insert(request_events), rows)
 
 
 def guarded_update(

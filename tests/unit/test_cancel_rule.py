@@ -70,7 +70,7 @@ WORDS |= {MessageKey.NO_REASON_GIVEN}
 def test_every_message_exists_in_both_locales_and_names_the_order(key: MessageKey, locale: str) -> None:
     text = render(
         key, locale, amazon_order_id="171-1234567-1234567", amazon_status="X", order_ref="#42", reason="R", feed_id="F",
-        answer="A", canceled_by="B",
+        answer="A", canceled_by="B", actor="ops", source="console", request_state="ready", request_id="7",
     )  # fmt: skip
     assert "171-1234567-1234567" in text or "#42" in text
     assert "{" not in text

@@ -14,7 +14,10 @@ from bridge.domain.states import (
     RESTARTABLE_REQUEST_STATES,
     FeedState,
     RequestState,
+    Source,
     StateMachine,
+    can_restart,
+    restart_state,
 )
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -37,22 +40,24 @@ def test_every_state_has_its_moves_and_is_reachable(machine: StateMachine, state
     assert reachable(machine) == set(states)
 
 
-def test_finished_requests_only_start_over_and_always_at_commerce_s_confirmation() -> None:
+def test_finished_requests_only_start_over_where_their_source_starts() -> None:
     assert REQUEST_STATES.final == {RequestState.COMPLETED}
     for state in FINAL_REQUEST_STATES - REQUEST_STATES.final - {RequestState.NOT_CANCELED_IN_COMMERCE}:
-        assert REQUEST_STATES.moves[state] == {RequestState.AWAITING_COMMERCE}
+        assert REQUEST_STATES.moves[state] == {RequestState.AWAITING_COMMERCE, RequestState.PENDING}
     # ... and an order left open in Commerce is written back when it was canceled at Amazon outside the bridge.
     assert REQUEST_STATES.moves[RequestState.NOT_CANCELED_IN_COMMERCE] == {
         RequestState.AWAITING_COMMERCE,
+        RequestState.PENDING,
         RequestState.CANCELLED_AT_AMAZON,
     }
     assert FINAL_REQUEST_STATES - REQUEST_STATES.final < RESTARTABLE_REQUEST_STATES
     assert FEED_STATES.final == {FeedState.DONE, FeedState.ABANDONED}
 
 
-def test_nothing_reaches_amazon_without_passing_commerce_s_confirmation() -> None:
-    """Every way to pending (the only way to a feed) comes from awaiting_commerce or from the pipeline after it;
-    the only other entry to pending is the bridge's own cancel, which the merchant asked for."""
+def test_nothing_reaches_amazon_without_passing_commerce_s_confirmation_unless_the_bridge_started_it() -> None:
+    """Every way to pending (the only way to a feed) comes from awaiting_commerce or from the pipeline after it; the
+    other ways are the bridge's own cancels (an operator's, a tool's, a buyer's request the merchant acts on), which
+    enter or start over at pending. A Commerce cancel always starts over at Commerce's confirmation."""
     assert REQUEST_STATES.initial == RequestState.AWAITING_COMMERCE
     assert REQUEST_STATES.entries == {
         RequestState.AWAITING_COMMERCE,
@@ -63,8 +68,18 @@ def test_nothing_reaches_amazon_without_passing_commerce_s_confirmation() -> Non
         RequestState.AWAITING_COMMERCE,
         RequestState.IN_FEED,
         RequestState.SUBMITTED,
+        *RESTARTABLE_REQUEST_STATES,
     }
     assert REQUEST_STATES.sources_of(RequestState.AWAITING_COMMERCE) == RESTARTABLE_REQUEST_STATES
+    assert {source: restart_state(source) for source in Source} == {
+        Source.COMMERCE: RequestState.AWAITING_COMMERCE,
+        Source.AMAZON: RequestState.AWAITING_COMMERCE,
+        Source.BUYER_REQUEST: RequestState.PENDING,
+        Source.CONSOLE: RequestState.PENDING,
+        Source.API: RequestState.PENDING,
+    }
+    assert not can_restart(RequestState.READY, Source.CONSOLE)
+    assert can_restart(RequestState.FAILED, Source.COMMERCE) and can_restart(RequestState.FAILED, Source.API)
 
 
 def test_sources_and_allows_read_the_table() -> None:
@@ -72,7 +87,7 @@ def test_sources_and_allows_read_the_table() -> None:
     assert REQUEST_STATES.allows(RequestState.CONFIRMING, RequestState.CONFIRMING)
     assert not REQUEST_STATES.allows(RequestState.PENDING, RequestState.COMPLETED)
     assert not REQUEST_STATES.allows(RequestState.COMPLETED, RequestState.AWAITING_COMMERCE)
-    assert not REQUEST_STATES.allows(RequestState.FAILED, RequestState.PENDING)
+    assert not REQUEST_STATES.allows(RequestState.COMPLETED, RequestState.PENDING)
     assert not FEED_STATES.allows(FeedState.PREPARING, FeedState.SUBMITTED)
 
 

@@ -23,9 +23,9 @@ from bridge.domain.reconciliation import (
     flags_buyer_request,
     reflects_amazon_cancel,
 )
-from bridge.domain.states import RequestState
+from bridge.domain.states import RequestState, Source
 from bridge.pipeline.context import WorkerContext
-from bridge.storage.cancel_requests import NewCancelRequest, Source
+from bridge.storage.cancel_requests import NewCancelRequest
 
 log = logging.getLogger(__name__)
 BATCH = 200

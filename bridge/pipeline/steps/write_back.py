@@ -14,10 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 from bridge.clients.deadline import Deadline
 from bridge.domain.messages import STATUS_CHANGED, MessageKey, render
 from bridge.domain.reconciliation import REFLECT_COMMENT_ONLY, who_canceled
-from bridge.domain.states import RequestState
+from bridge.domain.states import RequestState, Source
 from bridge.errors import UpstreamError
 from bridge.pipeline.context import STEP_SECONDS, WorkerContext
-from bridge.storage.cancel_requests import CancelRequest, Source
+from bridge.storage.cancel_requests import CancelRequest
 from bridge.storage.feed_records import FeedRecords
 from bridge.storage.tables import utcnow
 
@@ -62,6 +62,13 @@ def audit_comment(request: CancelRequest, locale: str, feeds: FeedRecords) -> st
         text = render(MessageKey.AUDIT_ALREADY_CANCELED, locale, amazon_order_id=request.amazon_order_id)
     else:
         feed = feeds.get(request.feed_id)
+        feed_id = (feed.amazon_feed_id if feed else None) or str(request.feed_id)
+        if request.source in (Source.CONSOLE, Source.API):
+            text = render(
+                MessageKey.AUDIT_CANCELED_BY_OPERATOR, locale, amazon_order_id=request.amazon_order_id,
+                actor=request.actor or "?", source=request.source, reason=request.reason, feed_id=feed_id,
+            )  # fmt: skip
+            return f"{text} {marker(request)}"
         key = (
             MessageKey.AUDIT_CANCELED_ON_BUYER_REQUEST
             if request.source == Source.BUYER_REQUEST
@@ -69,7 +76,7 @@ def audit_comment(request: CancelRequest, locale: str, feeds: FeedRecords) -> st
         )
         text = render(
             key, locale, amazon_order_id=request.amazon_order_id,
-            reason=request.reason, feed_id=(feed.amazon_feed_id if feed else None) or str(request.feed_id),
+            reason=request.reason, feed_id=feed_id,
         )  # fmt: skip
     return f"{text} {marker(request)}"
 
