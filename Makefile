@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,13 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/webhook_latency.py
+
+# After changing the console's words: refresh the catalog, translate the new entries in messages.po, run again.
+translations: $(STAMP)
+	$(BIN)/pybabel extract --no-location --omit-header -F babel.cfg -o bridge/web/translations/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching --omit-header -i bridge/web/translations/messages.pot \
+		-d bridge/web/translations -l it_IT
+	$(BIN)/pybabel compile --statistics -d bridge/web/translations
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

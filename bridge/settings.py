@@ -28,6 +28,7 @@ from bridge.stores_file import load_stores
 DEFAULT_LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
 SECRET_HEADER_DEFAULT = "X-Bridge-Webhook-Secret"
 TRUTHY = {"1", "true", "yes", "on"}
+MIN_SECRET_KEY_LENGTH = 32
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,8 @@ class Settings:
     amazon_payment_methods: tuple[str, ...] = AMAZON_PAYMENT_METHODS
     amazon_cancels: str = "complete"  # a cancel made at Amazon outside the bridge: "complete" or "comment" only
     buyer_requests: str = "flag"  # a buyer's request to cancel: "flag" it on the order, or "cancel" it at Amazon
+    # BRIDGE_SECRET_KEY signs the console's session cookies; unset, each host keeps one in its instance folder.
+    secret_key: str = field(repr=False, default="")
 
     @property
     def secrets(self) -> list[str]:
@@ -178,7 +181,7 @@ class Settings:
 def _secrets_of(settings: Settings) -> list[str]:
     auth = settings.commerce_auth
     values = [auth.access_token, auth.consumer_key, auth.consumer_secret, auth.access_token_secret]
-    values += [settings.lwa_client_secret, *settings.webhook_secrets, settings.metrics.token]
+    values += [settings.lwa_client_secret, *settings.webhook_secrets, settings.metrics.token, settings.secret_key]
     values += [store.refresh_token for store in settings.stores]
     password = make_url(settings.database_url).password
     return [value for value in [*values, str(password or "")] if value]
@@ -392,6 +395,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     amazon_cancels = _choice(env, "BRIDGE_AMAZON_CANCELS", ("complete", "comment"), problems)
     buyer_requests = _choice(env, "BRIDGE_BUYER_CANCEL_REQUESTS", ("flag", "cancel"), problems)
     metrics = _metrics_settings(env, home, instance_path, problems)
+    secret_key = env.get("BRIDGE_SECRET_KEY", "")
+    if secret_key and len(secret_key) < MIN_SECRET_KEY_LENGTH:
+        problems.append(
+            f"BRIDGE_SECRET_KEY: must have at least {MIN_SECRET_KEY_LENGTH} characters (e.g. the output of "
+            "'python -c \"import secrets; print(secrets.token_urlsafe(32))\"')"
+        )
 
     if problems:
         raise ConfigError(problems)
@@ -420,4 +429,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         amazon_cancels=amazon_cancels,
         buyer_requests=buyer_requests,
         metrics=metrics,
+        secret_key=secret_key,
     )

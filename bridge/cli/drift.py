@@ -9,7 +9,7 @@ import json
 from collections import Counter
 
 from bridge.composition import Storage
-from bridge.domain.reconciliation import Drift, DriftKind, drift_of
+from bridge.domain.reconciliation import Drift, DriftKind, drifts_among
 
 COLUMNS = ("kind", "commerce order", "commerce state", "amazon order", "amazon status", "store", "request")
 WHAT_TO_DO = {
@@ -17,10 +17,6 @@ WHAT_TO_DO = {
     "Central; it may ship",
     DriftKind.CANCELED_AT_AMAZON_ONLY: "canceled at Amazon, still open in Commerce: close it in Commerce",
 }
-
-
-def find_drift(storage: Storage) -> list[Drift]:
-    return [drift for pair in storage.pairs.all() if (drift := drift_of(pair)) is not None]
 
 
 def as_json(drifts: list[Drift]) -> str:
@@ -73,6 +69,6 @@ def as_table(drifts: list[Drift]) -> str:
 
 
 def run_drift_command(storage: Storage, as_json_output: bool) -> int:
-    drifts = find_drift(storage)
+    drifts = drifts_among(storage.pairs.all())
     print(as_json(drifts) if as_json_output else as_table(drifts))
     return 0

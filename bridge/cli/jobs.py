@@ -6,6 +6,7 @@ They read and change only the bridge's own database: ``DATABASE_URL`` is all the
 from __future__ import annotations
 
 import argparse
+import getpass
 import re
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
@@ -129,15 +130,18 @@ def jobs_retry(storage: Storage, args: argparse.Namespace) -> int:
     if request is None:
         print(f"no cancel request {args.request_id}")
         return 1
-    retried = storage.requests.retry(args.request_id)
+    retried = storage.requests.retry(args.request_id, by=f"cli:{getpass.getuser()}")
     if retried is None:
         allowed = ", ".join(sorted(RESTARTABLE_REQUEST_STATES))
         print(f"request {request.id} is {request.state}; only {allowed} requests can be retried")
         return 1
-    print(
-        f"request {retried.id} starts over with a fresh attempt budget: the worker checks that Commerce canceled the "
-        "order, re-checks Amazon, then sends it in the next feed"
+    first = (
+        "checks that Commerce canceled the order, re-checks Amazon"
+        if retried.state == RequestState.AWAITING_COMMERCE
+        else "re-checks Amazon"  # the bridge started this cancel: Commerce has nothing to confirm
     )
+    print(f"request {retried.id} starts over with a fresh attempt budget: the worker {first}, then sends it in the "
+          "next feed")  # fmt: skip
     return 0
 
 

@@ -19,7 +19,8 @@ DESCRIPTION = """\
 Cancels Amazon marketplace orders from Adobe Commerce and keeps both systems true.
 
 Settings come from the environment and from a .env file in the working directory (the environment wins).
-The commands that read or change only the bridge's own records (db, jobs, feeds, drift) need only DATABASE_URL.
+The commands that read or change only the bridge's own records (db, jobs, feeds, drift, users, api-tokens) need
+only DATABASE_URL.
 """
 
 
@@ -120,6 +121,20 @@ def _feeds(args: argparse.Namespace) -> int:
     return command(_storage(), args)
 
 
+def _users(args: argparse.Namespace) -> int:
+    from bridge.cli import accounts
+
+    command = {"create": accounts.users_create, "list": accounts.users_list, "disable": accounts.users_disable}
+    return command[args.users_command](_storage(), args)
+
+
+def _api_tokens(args: argparse.Namespace) -> int:
+    from bridge.cli import accounts
+
+    command = {"create": accounts.tokens_create, "list": accounts.tokens_list, "revoke": accounts.tokens_revoke}
+    return command[args.tokens_command](_storage(), args)
+
+
 def _drift(args: argparse.Namespace) -> int:
     from bridge.cli.drift import run_drift_command
 
@@ -187,6 +202,31 @@ def parser() -> argparse.ArgumentParser:
     drift = commands.add_parser("drift", help="orders on which Commerce and Amazon disagree, with counts")
     drift.add_argument("--json", action="store_true", help="one JSON document instead of a table")
     drift.set_defaults(run=_drift)
+
+    users = commands.add_parser("users", help="console accounts").add_subparsers(dest="users_command", required=True)
+    create_user = users.add_parser("create", help="a new account; the password is asked, or read from stdin")
+    create_user.add_argument("name")
+    create_user.add_argument(
+        "--role", choices=("viewer", "operator"), required=True, help="operators may also cancel and retry"
+    )
+    create_user.add_argument("--locale", choices=("en_US", "it_IT"), help="the console's language (default: browser's)")
+    create_user.set_defaults(run=_users)
+    users.add_parser("list", help="every account, with its role and status").set_defaults(run=_users)
+    disable_user = users.add_parser("disable", help="stop an account from signing in (its sessions end too)")
+    disable_user.add_argument("name")
+    disable_user.set_defaults(run=_users)
+
+    tokens = commands.add_parser("api-tokens", help="tokens for the API").add_subparsers(
+        dest="tokens_command", required=True
+    )
+    create_token = tokens.add_parser("create", help="a new token, printed once as the last line")
+    create_token.add_argument("name", help="who or what uses it (recorded with every cancel it makes)")
+    create_token.set_defaults(run=_api_tokens)
+    tokens.add_parser("list", help="every token's name, status and last use").set_defaults(run=_api_tokens)
+    revoke_token = tokens.add_parser("revoke", help="refuse a token from now on")
+    revoke_token.add_argument("name")
+    revoke_token.set_defaults(run=_api_tokens)
+
     commands.add_parser("demo", help="run the bridge end to end against local stand-ins").set_defaults(run=_demo)
     return top
 

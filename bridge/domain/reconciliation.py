@@ -8,6 +8,7 @@ the bridge, a buyer's request to cancel) or a drift that an operator must see.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -72,6 +73,11 @@ def drift_of(pair: OrderPair) -> Drift | None:
     ):
         return Drift(DriftKind.CANCELED_IN_COMMERCE_ONLY, pair)
     return None
+
+
+def drifts_among(pairs: Iterable[OrderPair]) -> list[Drift]:
+    """Every disagreement nobody is working on, in the order of ``pairs``."""
+    return [drift for pair in pairs if (drift := drift_of(pair)) is not None]
 
 
 def reflects_amazon_cancel(pair: OrderPair) -> bool:

@@ -90,6 +90,16 @@ class OrderLinks:
                 found.setdefault(row.amazon_order_id, []).append(_link_of(row))
         return found
 
+    def note_state(self, commerce_entity_id: int, commerce_state: str) -> None:
+        """What the bridge itself just read back after writing the order (its write-back): the console and the
+        drift check see it at once. Commerce's own updated_at is left alone, so its next change still wins."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(order_links)
+                .where(order_links.c.commerce_entity_id == commerce_entity_id)
+                .values(commerce_state=commerce_state)
+            )
+
     def remember(self, links: Iterable[OrderLink]) -> int:
         """Record each link, and its Commerce state when newer than the one recorded; how many rows changed."""
         changed = 0

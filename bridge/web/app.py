@@ -5,15 +5,18 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from bridge.composition import build_bridge
 from bridge.settings import Settings, load_settings
 from bridge.storage.engine import webhook_timeouts
-from bridge.web import health, metrics_endpoint, order_cancel_hooks
+from bridge.web import api, console, health, metrics_endpoint, order_cancel_hooks
 from bridge.web.context import EXTENSION_KEY, WATCHDOG_KEY
+from bridge.web.i18n import init_i18n
 from bridge.web.responses import json_error
+from bridge.web.sessions import init_sessions
 from bridge.web.watchdog import Watchdog
 
 WATCHED_THREADS = 16  # hook checks in flight per process; past that, hooks wait for one within their budget
@@ -31,23 +34,44 @@ def create_app(settings: Settings | None = None) -> Flask:
     # The web process's database waits fit inside a hook's budget; the worker keeps the patient defaults.
     app.extensions[EXTENSION_KEY] = build_bridge(settings, webhook_timeouts(settings.webhook_budget_ms / 1000))
     app.extensions[WATCHDOG_KEY] = Watchdog(WATCHED_THREADS)
-    app.register_blueprint(order_cancel_hooks.blueprint)
-    app.register_blueprint(health.blueprint)
-    app.register_blueprint(metrics_endpoint.blueprint)
+    init_sessions(app, settings)
+    init_i18n(app)
+    csrf = CSRFProtect(app)  # every console form; the hooks (signed), the API (tokens) and probes carry no cookie
+    for machine_facing in (order_cancel_hooks.blueprint, api.blueprint, health.blueprint, metrics_endpoint.blueprint):
+        csrf.exempt(machine_facing)
+        app.register_blueprint(machine_facing)
+    app.register_blueprint(console.blueprint)
     _log_every_request(app)
 
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> Response:
+    def _http_error(exc: HTTPException) -> Response | tuple[str, int]:
+        if _is_console_page():
+            return _console_error(exc), exc.code or 500
         return json_error(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
 
+    @app.errorhandler(CSRFError)
+    def _csrf_refused(exc: CSRFError) -> tuple[str, int]:
+        log.warning("console form refused: %s", exc.description, extra={"path": request.path[:200]})
+        return _console_error(exc), 400
+
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> Response:
+    def _unexpected(exc: Exception) -> Response | tuple[str, int]:
         log.exception("unhandled error")
+        if _is_console_page():
+            return render_template("console/error.html", code=500, description=None), 500
         return json_error(500, "internal_error", "the bridge failed unexpectedly; see its logs")
 
     if settings.allow_unsigned_webhooks and not (settings.webhook_public_keys or settings.webhook_secrets):
         log.warning("WEBHOOK VERIFICATION IS OFF (BRIDGE_ALLOW_UNSIGNED_WEBHOOKS=1): local development only")
     return app
+
+
+def _is_console_page() -> bool:
+    return request.path == "/" or request.path.startswith(console.PREFIX)
+
+
+def _console_error(exc: HTTPException) -> str:
+    return render_template("console/error.html", code=exc.code or 500, description=exc.description)
 
 
 def _log_every_request(app: Flask) -> None:

@@ -117,6 +117,8 @@ def _write_one(ctx: WorkerContext, request: CancelRequest) -> None:
     current = ctx.commerce.order_state(entity_id, Deadline(STEP_SECONDS))
     if sets_complete(request) and (current.state, current.status) != (COMPLETE, COMPLETE):
         raise UpstreamError("Commerce", f"order {entity_id} reads {current.state}/{current.status} after the write")
+    if current.state:
+        ctx.links.note_state(entity_id, current.state)
     if not any(marker(request) in comment for comment in current.comments):
         ctx.commerce.add_comment(entity_id, audit_comment(request, locale, ctx.feeds), Deadline(STEP_SECONDS))
     final = RequestState.COMPLETED if request.state == RequestState.CANCELLED_AT_AMAZON else RequestState.REJECTED

@@ -1,0 +1,88 @@
+"""``bridge users`` and ``bridge api-tokens``: who may use the console and the API.
+
+A password is asked on the terminal (twice, unechoed) or read as the first line of stdin, so that it never lands in
+the shell's history or the process list. A new API token is printed once, as the last line of the output, for a
+script to capture; only its hash is kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from typing import TYPE_CHECKING
+
+from bridge.accounts import Accounts, issue_api_token
+from bridge.cli.output import table, utc
+from bridge.errors import UsageError
+
+if TYPE_CHECKING:
+    from bridge.composition import Storage
+
+
+def read_password(prompt: str = "Password: ") -> str:
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(prompt)
+    if getpass.getpass("Once more: ") != first:
+        raise UsageError("the two passwords differ; nothing was changed")
+    return first
+
+
+def users_create(storage: Storage, args: argparse.Namespace) -> int:
+    Accounts(storage.users).create_user(args.name, read_password(), args.role, args.locale)
+    print(f"user {args.name} created ({args.role}); they sign in at /console/")
+    return 0
+
+
+def users_list(storage: Storage, _: argparse.Namespace) -> int:
+    accounts = storage.users.all()
+    if not accounts:
+        print("no users yet: create one with 'bridge users create NAME --role operator'")
+        return 0
+    rows = [
+        (
+            user.name, user.role, user.locale or "from the browser", "disabled" if user.disabled else "active",
+            str(user.failed_sign_ins), utc(user.created_at),
+        )
+        for user in accounts
+    ]  # fmt: skip
+    print(table(("name", "role", "language", "status", "failed sign-ins", "created"), rows))
+    return 0
+
+
+def users_disable(storage: Storage, args: argparse.Namespace) -> int:
+    if not storage.users.set_disabled(args.name, True):
+        print(f"no user named {args.name}")
+        return 1
+    print(f"user {args.name} is disabled: their open sessions end at their next click")
+    return 0
+
+
+def tokens_create(storage: Storage, args: argparse.Namespace) -> int:
+    token = issue_api_token(storage.api_tokens, args.name)
+    print(f"API token {args.name} created. It is shown only this once; send it as 'Authorization: Bearer <token>':")
+    print(token)
+    return 0
+
+
+def tokens_list(storage: Storage, _: argparse.Namespace) -> int:
+    tokens = storage.api_tokens.all()
+    if not tokens:
+        print("no API tokens yet: create one with 'bridge api-tokens create NAME'")
+        return 0
+    rows = [
+        (token.name, "revoked " + utc(token.revoked_at) if token.revoked_at else "live", utc(token.created_at),
+         utc(token.last_used_at))
+        for token in tokens
+    ]  # fmt: skip
+    print(table(("name", "status", "created", "last used"), rows))
+    return 0
+
+
+def tokens_revoke(storage: Storage, args: argparse.Namespace) -> int:
+    if not storage.api_tokens.revoke(args.name):
+        print(f"no live API token named {args.name}")
+        return 1
+    print(f"API token {args.name} revoked: it is refused from now on")
+    return 0

@@ -1,0 +1,145 @@
+"""What the console shows, gathered from the bridge's own records: no Flask here, and no call to Amazon.
+
+Orders come from the order mirror (kept fresh by the worker), their Commerce side from the link mirror, and a
+cancel's story from its request, its timeline and its feed. Only the order details page reads Commerce live, for
+the order's comments; a Commerce outage leaves the rest of the page intact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bridge.clients.deadline import Deadline
+from bridge.composition import Bridge
+from bridge.domain.amazon_order import AmazonOrder
+from bridge.domain.cancel_reasons import CancelReason, choose_reason
+from bridge.domain.cancel_rule import Outcome, check_store, judge_amazon_order
+from bridge.domain.reconciliation import Drift, drifts_among
+from bridge.domain.states import RequestState, Source, can_restart
+from bridge.domain.stores import Store, marketplace_name
+from bridge.errors import UpstreamError
+from bridge.storage.cancel_requests import CancelRequest, RequestSearch, TimelineEvent
+from bridge.storage.feed_records import FeedRecord
+from bridge.storage.order_links import OrderLink
+
+RECENT_ORDERS = 50
+ATTENTION_LIMIT = 200
+COMMENTS_SECONDS = 3.0  # the details page waits this long for Commerce's comments, then shows the page without
+# Requests an operator must look at: they ended without a cancel, or Commerce never confirmed its own.
+NEEDS_A_PERSON = (RequestState.FAILED, RequestState.REJECTED, RequestState.NOT_CANCELED_IN_COMMERCE)
+
+
+@dataclass(frozen=True)
+class StoreCard:
+    store: Store
+    marketplace: str
+    mirror_complete_as_of: float | None  # every Amazon change up to then is in the mirror
+    mirror_age_seconds: float | None
+    requests_by_state: dict[str, int]
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    order: AmazonOrder
+    commerce: OrderLink | None
+    request: CancelRequest | None
+
+
+@dataclass(frozen=True)
+class CommerceComments:
+    comments: tuple[str, ...]
+    unavailable: str | None = None  # why they could not be read
+
+
+@dataclass(frozen=True)
+class OrderDetails:
+    store: Store | None
+    store_code: str
+    order: AmazonOrder
+    seen_at: float
+    commerce: list[OrderLink]
+    request: CancelRequest | None
+    timeline: list[TimelineEvent]
+    feed: FeedRecord | None
+    may_cancel: bool  # the rule allows it and no cancel of this order is under way
+    suggested_reason: CancelReason | None
+
+
+@dataclass(frozen=True)
+class Attention:
+    requests: list[CancelRequest]
+    drifts: list[Drift]
+
+
+class ConsoleViews:
+    def __init__(self, bridge: Bridge, clock: Callable[[], float]) -> None:
+        self._bridge = bridge
+        self._clock = clock
+
+    def store_cards(self) -> list[StoreCard]:
+        now = self._clock()
+        complete = self._bridge.mirror.complete_as_of()
+        counts = self._bridge.requests.counts_by_store_and_state()
+        cards = []
+        for store in self._bridge.settings.stores:
+            as_of = complete.get(store.code)
+            age = None if as_of is None else now - as_of
+            cards.append(
+                StoreCard(store, marketplace_name(store.marketplace_id), as_of, age, counts.get(store.code, {}))
+            )
+        return cards
+
+    def store(self, code: str) -> Store | None:
+        return self._bridge.settings.stores.by_code(code)
+
+    def store_orders(self, store: Store, search: str = "") -> list[OrderRow]:
+        """The store's most recent orders, or those matching ``search`` (an Amazon order id or Commerce number)."""
+        wanted: list[str] | None = None
+        search = search.strip()
+        if search:
+            link = self._bridge.links.find_by_increment_id(search)
+            wanted = [link.amazon_order_id] if link and link.amazon_order_id else [search]
+        orders = self._bridge.mirror.recent(store.code, RECENT_ORDERS, wanted)
+        ids = [order.order_id for order in orders]
+        links = self._bridge.links.of_amazon_orders(ids)
+        requests = self._bridge.requests.for_amazon_orders(ids)
+        return [
+            OrderRow(order, (links.get(order.order_id) or [None])[0], requests.get(order.order_id)) for order in orders
+        ]
+
+    def order(self, amazon_order_id: str) -> OrderDetails | None:
+        mirrored = self._bridge.mirror.find(amazon_order_id)
+        if mirrored is None:
+            return None
+        store = self.store(mirrored.store_code)
+        links = self._bridge.links.of_amazon_orders([amazon_order_id]).get(amazon_order_id, [])
+        request = self._bridge.requests.for_amazon_orders([amazon_order_id]).get(amazon_order_id)
+        feed = self._bridge.feeds.get(request.feed_id) if request and request.feed_id else None
+        timeline = self._bridge.requests.timeline(request.id) if request else []
+        may_cancel = (
+            bool(links)
+            and check_store(store) is None
+            and judge_amazon_order(mirrored.order).outcome is Outcome.ACCEPT
+            and (request is None or can_restart(request.state, Source.CONSOLE))
+        )
+        suggested = choose_reason(mirrored.order.buyer_requested_cancel, store.default_cancel_reason) if store else None
+        return OrderDetails(
+            store, mirrored.store_code, mirrored.order, mirrored.seen_at, links, request, timeline, feed, may_cancel,
+            suggested,
+        )  # fmt: skip
+
+    def commerce_comments(self, commerce_entity_id: int) -> CommerceComments:
+        try:
+            state = self._bridge.commerce.order_state(commerce_entity_id, Deadline(COMMENTS_SECONDS))
+        except UpstreamError as exc:
+            return CommerceComments((), unavailable=str(exc))
+        return CommerceComments(tuple(comment for comment in state.comments if comment))
+
+    def needs_attention(self) -> Attention:
+        requests: list[CancelRequest] = []
+        for state in NEEDS_A_PERSON:
+            found, _ = self._bridge.requests.search(RequestSearch(state=state), ATTENTION_LIMIT)
+            requests.extend(found)
+        requests.sort(key=lambda request: request.updated_at, reverse=True)
+        return Attention(requests, drifts_among(self._bridge.pairs.all()))

@@ -1,0 +1,271 @@
+"""The console: stores, their recent Amazon orders, an order's details and cancel, and what needs a person.
+
+Server-rendered pages and plain forms (no JavaScript), each form with its CSRF token. A cancel from here is decided
+by the same rule as Commerce's hook (``CancelIntake.cancel_at_bridge``) and recorded with the operator's name.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.blueprints import BlueprintSetupState
+from flask_babel import format_timedelta, get_locale
+from flask_babel import gettext as _
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from sqlalchemy.exc import SQLAlchemyError
+
+from bridge.accounts import Accounts, SignInOutcome
+from bridge.cancel_intake import BridgeCancelOutcome, OrderRef
+from bridge.clients.deadline import Deadline
+from bridge.console_views import ConsoleViews
+from bridge.domain.accounts import may_change_orders
+from bridge.domain.cancel_reasons import CancelReason
+from bridge.domain.states import Source
+from bridge.errors import UpstreamError
+from bridge.web import console_labels as labels
+from bridge.web.context import current_bridge
+from bridge.web.openapi import openapi_document
+from bridge.web.sessions import current_user, operator_only, sign_in_as, sign_out, signed_in
+
+PREFIX = "/console"
+CANCEL_SECONDS = 10.0  # an operator waits this long for the rule's answer (Amazon read live if the mirror is stale)
+ACCOUNTS_KEY = "bridge.accounts"
+
+log = logging.getLogger("bridge.console")
+blueprint = Blueprint(
+    "console", __name__, url_prefix=PREFIX, static_folder="static",
+    static_url_path="/static",
+)  # fmt: skip
+
+
+@blueprint.record_once
+def _set_up(state: BlueprintSetupState) -> None:
+    app: Flask = state.app
+    app.extensions[ACCOUNTS_KEY] = Accounts(app.extensions["bridge"].users)
+    app.add_url_rule("/", "console_home", lambda: redirect(url_for("console.stores")))
+
+
+def _accounts() -> Accounts:
+    return current_app.extensions[ACCOUNTS_KEY]
+
+
+def _views() -> ConsoleViews:
+    return ConsoleViews(current_bridge(), time.time)
+
+
+@blueprint.app_context_processor
+def _helpers() -> dict[str, Any]:
+    return {
+        "user": current_user(),
+        "may_change_orders": lambda: bool(current_user()) and may_change_orders(current_user().role),
+        "current_locale_tag": lambda: str(get_locale() or "en_US").replace("_", "-"),
+        "role_label": lambda code: labels.label(labels.ROLES, code),
+        "state_label": lambda code: labels.label(labels.REQUEST_STATES, code),
+        "reason_label": lambda code: labels.label(labels.CANCEL_REASONS, code),
+        "status_label": lambda code: labels.label(labels.AMAZON_STATUSES, code),
+        "fulfiller_label": lambda code: labels.label(labels.FULFILLED_BY, code),
+        "canceller_label": lambda code: labels.label(labels.CANCELLED_BY, code),
+        "source_label": lambda code: labels.label(labels.SOURCES, code),
+        "drift_label": lambda code: labels.label(labels.DRIFTS, code),
+        "reasons": list(labels.CANCEL_REASONS.items()),
+        "when": _when,
+        "ago": lambda seconds: format_timedelta(seconds, add_direction=True) if seconds is not None else "-",
+    }
+
+
+def _when(moment: datetime | float | None) -> str:
+    """A stored time as people read it, in UTC (the time every log and Seller Central export uses)."""
+    if moment is None:
+        return "-"
+    if isinstance(moment, int | float):
+        moment = datetime.fromtimestamp(moment, UTC)
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+# --- signing in ----------------------------------------------------------------------------------------------------
+class SignInForm(Schema):
+    class Meta:
+        unknown = EXCLUDE  # the CSRF token, checked before the view runs
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    next = fields.String(load_default="")
+
+
+def _safe_next(target: str) -> str:
+    """Only a console page of this site: never an open redirect to another host."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith(PREFIX + "/"):
+        return url_for("console.stores")
+    return target
+
+
+@blueprint.get("/sign-in")
+def sign_in() -> str:
+    return render_template("console/sign_in.html", next=request.args.get("next", ""), problem=None)
+
+
+@blueprint.post("/sign-in")
+def sign_in_submit() -> Any:
+    try:
+        form = SignInForm().load(request.form.to_dict())
+    except ValidationError:
+        return _sign_in_page(_("Enter your name and password."), 400)
+    attempt = _accounts().sign_in(form["name"], form["password"])
+    if attempt.outcome is SignInOutcome.MUST_WAIT:
+        seconds = int(attempt.wait_seconds) + 1
+        log.warning("sign-in refused: account must wait", extra={"user": form["name"], "wait_seconds": seconds})
+        response = _sign_in_page(_("Too many failed sign-ins. Try again in %(seconds)d seconds.", seconds=seconds), 429)
+        response.headers["Retry-After"] = str(seconds)
+        return response
+    if attempt.outcome is SignInOutcome.WRONG or attempt.user is None:
+        log.info("sign-in failed", extra={"user": form["name"]})
+        return _sign_in_page(_("Wrong name or password."), 401)
+    sign_in_as(attempt.user)
+    log.info("signed in", extra={"user": attempt.user.name})
+    return redirect(_safe_next(form["next"]))
+
+
+def _sign_in_page(problem: str, status: int) -> Response:
+    page = render_template("console/sign_in.html", next=request.form.get("next", ""), problem=problem)
+    return Response(page, status=status)
+
+
+@blueprint.post("/sign-out")
+def sign_out_submit() -> Any:
+    sign_out()
+    return redirect(url_for("console.sign_in"))
+
+
+# --- pages ---------------------------------------------------------------------------------------------------------
+@blueprint.get("/")
+@signed_in
+def home() -> Any:
+    return redirect(url_for("console.stores"))
+
+
+@blueprint.get("/stores")
+@signed_in
+def stores() -> str:
+    return render_template("console/stores.html", cards=_views().store_cards(), nav="stores")
+
+
+@blueprint.get("/stores/<code>")
+@signed_in
+def store(code: str) -> str:
+    views = _views()
+    found = views.store(code)
+    if found is None:
+        abort(404, _("No store has the code %(code)s.", code=code))
+    search = request.args.get("q", "")[:64]
+    return render_template(
+        "console/store.html", store=found, rows=views.store_orders(found, search), search=search, nav="stores"
+    )
+
+
+@blueprint.get("/orders/<amazon_order_id>")
+@signed_in
+def order(amazon_order_id: str) -> str:
+    views = _views()
+    details = views.order(amazon_order_id)
+    if details is None:
+        abort(404, _("The bridge has not seen Amazon order %(order)s in any store yet.", order=amazon_order_id))
+    comments = views.commerce_comments(details.commerce[0].commerce_entity_id) if details.commerce else None
+    return render_template("console/order.html", details=details, comments=comments, nav="stores")
+
+
+class CancelForm(Schema):
+    reason = fields.String(required=True, validate=validate.OneOf([reason.value for reason in CancelReason]))
+    confirm = fields.String(required=True, validate=validate.Equal("yes"))
+
+
+@blueprint.get("/orders/<amazon_order_id>/cancel")
+@operator_only
+def cancel_form(amazon_order_id: str) -> str:
+    details = _views().order(amazon_order_id)
+    if details is None or not details.may_cancel:
+        abort(404, _("Amazon order %(order)s cannot be canceled from the console.", order=amazon_order_id))
+    chosen = (details.suggested_reason or CancelReason.BUYER_CANCELED).value
+    return render_template("console/cancel.html", details=details, chosen=chosen, problem=None, nav="stores")
+
+
+@blueprint.post("/orders/<amazon_order_id>/cancel")
+@operator_only
+def cancel_submit(amazon_order_id: str) -> Any:
+    user = current_user()
+    assert user is not None
+    try:
+        form = CancelForm().load({key: request.form.get(key, "") for key in ("reason", "confirm")})
+    except ValidationError as exc:
+        details = _views().order(amazon_order_id)
+        if details is None:
+            abort(404)
+        problem = _("Confirm the cancel.") if "confirm" in exc.messages else _("Choose a reason from the list.")
+        chosen = request.form.get("reason", "")
+        page = render_template("console/cancel.html", details=details, chosen=chosen, problem=problem, nav="stores")
+        return Response(page, status=422)
+    try:
+        answer = current_bridge().intake.cancel_at_bridge(
+            OrderRef(amazon_order_id=amazon_order_id), CancelReason(form["reason"]), Source.CONSOLE, user.name,
+            Deadline(CANCEL_SECONDS),
+        )  # fmt: skip
+    except (UpstreamError, SQLAlchemyError) as exc:
+        log.warning("console cancel could not be checked: %s", exc.__class__.__name__, extra={"user": user.name})
+        flash(_("The order could not be checked right now, so nothing was canceled. Try again in a minute."), "error")
+        return redirect(url_for("console.order", amazon_order_id=amazon_order_id))
+    if answer.outcome is BridgeCancelOutcome.ACCEPTED:
+        flash(
+            _(
+                "Cancel requested with reason %(reason)s. Amazon is told in the next feed; the Commerce order "
+                "becomes Complete once Amazon confirms.",
+                reason=labels.label(labels.CANCEL_REASONS, form["reason"]),
+            ),
+            "success",
+        )
+    else:
+        flash(answer.message or answer.decision, "error")
+    return redirect(url_for("console.order", amazon_order_id=amazon_order_id))
+
+
+@blueprint.get("/attention")
+@signed_in
+def needs_attention() -> str:
+    return render_template("console/attention.html", attention=_views().needs_attention(), nav="attention")
+
+
+@blueprint.post("/requests/<int:request_id>/retry")
+@operator_only
+def retry(request_id: int) -> Any:
+    user = current_user()
+    assert user is not None
+    retried = current_bridge().requests.retry(request_id, by=user.name)
+    if retried is None:
+        flash(_("Request #%(id)d cannot be retried: it is under way or done.", id=request_id), "error")
+    else:
+        log.info("request retried from the console", extra={"request": request_id, "user": user.name})
+        flash(_("Request #%(id)d starts over: %(state)s.", id=request_id,
+                state=labels.label(labels.REQUEST_STATES, retried.state)), "success")  # fmt: skip
+    return redirect(url_for("console.needs_attention"))
+
+
+@blueprint.get("/api")
+@signed_in
+def api_docs() -> str:
+    return render_template("console/api_docs.html", spec=openapi_document(), nav="api")

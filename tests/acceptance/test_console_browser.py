@@ -1,0 +1,219 @@
+"""The console in a real headless Chromium: an operator signs in, finds an order and cancels it with a reason of
+their choosing; the bridge serves over HTTP on loopback, its clients call the Amazon and Commerce stand-ins over
+HTTP, and the worker's own rounds carry the cancel to Amazon and the Commerce order to Complete."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from bridge.accounts import Accounts
+from bridge.cancel_intake import OrderRef
+from bridge.clients.deadline import Deadline
+from bridge.domain.states import RequestState, Source
+from bridge.pipeline.context import WorkerContext
+from bridge.pipeline.worker import worker_context
+from tests.browser import Console, start_chromium
+from tests.conftest import RunningBridge
+from tests.pipeline_helpers import FAST_PIPELINE, drive
+from tests.seeds import US_STORE, amazon_order
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="module")
+def driver() -> Iterator[WebDriver]:
+    browser = start_chromium()
+    yield browser
+    browser.quit()
+
+
+@pytest.fixture
+def bridge(start_bridge) -> RunningBridge:
+    running = start_bridge(**FAST_PIPELINE)
+    accounts = Accounts(running.parts.users)
+    accounts.create_user("olivia", PASSWORD, "operator", None)
+    accounts.create_user("victor", PASSWORD, "viewer", None)
+    return running
+
+
+@pytest.fixture
+def ctx(bridge: RunningBridge) -> WorkerContext:
+    return worker_context(bridge.parts, owner="test-worker")
+
+
+@pytest.fixture
+def console(driver: WebDriver, bridge: RunningBridge) -> Iterator[Console]:
+    driver.delete_all_cookies()
+    yield Console(driver, bridge.url)
+    driver.delete_all_cookies()
+
+
+def mirrored(bridge: RunningBridge, ctx: WorkerContext, *amazon_ids: str) -> None:
+    """The worker's rounds until both mirrors hold these orders (as they would a few minutes after import)."""
+
+    def known() -> bool:
+        links = bridge.parts.links.of_amazon_orders(amazon_ids)
+        return all(bridge.parts.mirror.find(a) is not None and a in links for a in amazon_ids)
+
+    drive(ctx, known)
+
+
+def test_an_operator_cancels_an_unshipped_order_with_the_reason_they_choose(bridge, ctx, console, commerce, amazon):
+    unshipped = amazon_order(commerce, amazon, 20)
+    others = [amazon_order(commerce, amazon, entity_id) for entity_id in (21, 22)]
+    amazon.orders[others[0]].buyer_requested_cancel = True
+    mirrored(bridge, ctx, unshipped, *others)
+
+    console.open("/console/")
+    assert "/console/sign-in" in console.driver.current_url  # nothing without signing in
+    console.sign_in("olivia", PASSWORD)
+    assert console.heading() == "Amazon stores"
+    card = console.driver.find_element(By.ID, "store-us")
+    assert "Amazon.com" in card.text and "On" in card.text
+
+    console.follow(card.find_element(By.LINK_TEXT, "View store"))
+    rows = console.driver.find_element(By.CSS_SELECTOR, "table.orders tbody").text
+    assert unshipped in rows and "000000020" in rows and "Buyer asked to cancel" in rows
+    console.screenshot("store")
+
+    console.click_link(unshipped)
+    assert console.driver.find_element(By.ID, "amazon-status").text == "Unshipped"
+    assert console.driver.find_element(By.ID, "commerce-order").text == "000000020"
+    console.click("cancel-order")
+    reason = console.driver.find_element(By.ID, "reason")
+    assert reason.get_attribute("value") == "GeneralAdjustment"  # the store's default: the buyer did not ask
+    assert len(reason.find_elements(By.TAG_NAME, "option")) == 10
+    console.choose("reason", "CustomerExchange")
+    console.driver.find_element(By.ID, "confirm").click()
+    console.click("confirm-cancel")
+    assert "Cancel requested with reason Customer exchange" in console.text()
+
+    [request] = bridge.cancel_requests()
+    assert (request.state, request.source, request.actor, request.reason) == (
+        RequestState.PENDING, "console", "olivia", "CustomerExchange",
+    )  # fmt: skip
+    drive(ctx, lambda: commerce.orders[20]["state"] == "complete")
+
+    assert amazon.orders[unshipped].status == "CANCELLED"
+    assert amazon.orders[unshipped].cancel_reason == "CustomerExchange"
+    [feed] = amazon.feed_service.feeds.values()
+    assert b"<CancelReason>CustomerExchange</CancelReason>" in feed.content
+    assert amazon.cancel_messages[unshipped] == 1
+    [comment] = [history["comment"] for history in commerce.orders[20]["status_histories"]]
+    assert "olivia" in comment and "CustomerExchange" in comment and feed.feed_id in comment
+
+    console.driver.refresh()
+    assert console.driver.find_element(By.ID, "request-state").text == "Canceled at Amazon; Complete in Commerce"
+    assert console.driver.find_element(By.ID, "amazon-feed-id").text == feed.feed_id
+    timeline = console.driver.find_element(By.ID, "timeline").text
+    assert "Checking the order at Amazon · olivia" in timeline and "Complete in Commerce" in timeline
+    assert not console.has("cancel-order")  # canceled: nothing more to cancel
+    assert console.driver.find_element(By.ID, "commerce-state").text == "complete"
+    console.screenshot("order-details")
+    console.click_link("Stores")
+    assert "1 Canceled at Amazon; Complete in Commerce" in console.driver.find_element(By.ID, "store-us").text
+    console.screenshot("stores")
+
+
+def test_a_shipped_order_shows_no_cancel_button(bridge, ctx, console, commerce, amazon):
+    shipped = amazon_order(commerce, amazon, 30, status="SHIPPED")
+    unshipped = amazon_order(commerce, amazon, 31)
+    mirrored(bridge, ctx, unshipped)
+    store = bridge.settings.stores.for_commerce_store(US_STORE)
+    bridge.parts.amazon_status.live(store, shipped, Deadline(5))  # as the worker's next refresh would see it
+    drive(
+        ctx, lambda: 30 in {link.commerce_entity_id for link in bridge.parts.links.of_amazon_orders([shipped])[shipped]}
+    )
+
+    console.sign_in("olivia", PASSWORD)
+    console.open(f"/console/orders/{unshipped}")
+    assert console.has("cancel-order")
+    console.open(f"/console/orders/{shipped}")
+    assert console.driver.find_element(By.ID, "amazon-status").text == "Shipped"
+    assert not console.has("cancel-order")
+    console.open(f"/console/orders/{shipped}/cancel")  # typed by hand: still no way to cancel
+    assert console.heading() == "Not found"
+    assert bridge.cancel_requests() == []
+
+
+def test_a_viewer_sees_orders_but_cannot_cancel(bridge, ctx, console, commerce, amazon):
+    unshipped = amazon_order(commerce, amazon, 40)
+    mirrored(bridge, ctx, unshipped)
+    console.sign_in("victor", PASSWORD)
+    console.open(f"/console/orders/{unshipped}")
+    assert console.driver.find_element(By.ID, "amazon-status").text == "Unshipped"
+    assert not console.has("cancel-order")
+    console.open(f"/console/orders/{unshipped}/cancel")
+    assert console.heading() == "Not allowed"
+    # A forged form, with the viewer's own valid CSRF token, is refused too.
+    console.submit_by_script(
+        """const form = document.createElement('form'); form.method = 'post'; form.action = arguments[0];
+        for (const [name, value] of [['csrf_token', document.querySelector('input[name=csrf_token]').value],
+                                     ['reason', 'NoInventory'], ['confirm', 'yes']]) {
+          const input = document.createElement('input'); input.name = name; input.value = value; form.append(input);
+        }
+        document.body.append(form); form.submit();""",
+        f"{bridge.url}/console/orders/{unshipped}/cancel",
+    )
+    assert console.heading() == "Not allowed"
+    assert bridge.cancel_requests() == []
+
+
+def test_a_form_posted_without_its_csrf_token_is_refused(bridge, ctx, console, commerce, amazon):
+    unshipped = amazon_order(commerce, amazon, 50)
+    mirrored(bridge, ctx, unshipped)
+    console.sign_in("olivia", PASSWORD)
+    console.open(f"/console/orders/{unshipped}/cancel")
+    console.driver.execute_script("document.querySelector('form[action$=\"/cancel\"] input[name=csrf_token]').remove()")
+    console.driver.find_element(By.ID, "confirm").click()
+    console.click("confirm-cancel")
+    assert console.heading() == "The form was refused"
+    assert bridge.cancel_requests() == []
+    assert amazon.orders[unshipped].status == "UNSHIPPED"
+
+
+def test_five_wrong_passwords_slow_the_next_sign_in(bridge, console):
+    for _ in range(5):
+        console.sign_in("olivia", "not the password")
+        assert console.driver.find_element(By.ID, "sign-in-problem").text == "Wrong name or password."
+    console.sign_in("olivia", PASSWORD)  # the right one, too soon: refused without being checked
+    problem = console.driver.find_element(By.ID, "sign-in-problem").text
+    assert problem.startswith("Too many failed sign-ins. Try again in ")
+    console.open("/console/stores")
+    assert "/console/sign-in" in console.driver.current_url
+    assert bridge.parts.users.named("olivia").failed_sign_ins == 5
+
+
+def test_needs_attention_lists_what_needs_a_person_and_operators_retry(bridge, ctx, console, commerce, amazon):
+    failing = amazon_order(commerce, amazon, 60)
+    drifting = amazon_order(commerce, amazon, 61)
+    mirrored(bridge, ctx, failing, drifting)
+    # A cancel sent through the API that failed for good, and an order an admin canceled in Commerce while its
+    # hooks were switched off (Amazon still has it Unshipped).
+    answer = bridge.parts.intake.cancel_at_bridge(
+        OrderRef(amazon_order_id=failing), None, Source.API, "robot", Deadline(5)
+    )
+    [held] = bridge.parts.requests.claim("test", {RequestState.PENDING}, 1e12, 60, 1)
+    bridge.parts.requests.move(held, "test", RequestState.FAILED, last_error="feed FATAL five times")
+    commerce.cancel_hook = None
+    assert commerce.cancel(61) == (True, None)
+    drive(ctx, lambda: bridge.parts.links.find(61).commerce_state == "canceled")
+    assert answer.request is not None
+
+    console.sign_in("olivia", PASSWORD)
+    console.click_link("Needs attention")
+    row = console.driver.find_element(By.ID, f"request-{answer.request.id}")
+    assert failing in row.text and "Failed: an operator must decide" in row.text and "feed FATAL" in row.text
+    drift = console.driver.find_element(By.ID, "attention-drift").text
+    assert drifting in drift and "it may ship" in drift
+    console.screenshot("needs-attention")
+
+    console.follow(row.find_element(By.CSS_SELECTOR, "button.retry"))
+    assert f"Request #{answer.request.id} starts over: Checking the order at Amazon." in console.text()
+    retried = bridge.parts.requests.get(answer.request.id)
+    assert retried.state == RequestState.PENDING  # started at the bridge: no Commerce cancel to wait for
+    assert [event.actor for event in bridge.parts.requests.timeline(retried.id)][-1] == "olivia"

@@ -1,0 +1,78 @@
+"""``bridge users`` and ``bridge api-tokens``, run as an operator runs them, with only DATABASE_URL."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bridge.accounts import Accounts, SignInOutcome
+from bridge.composition import build_storage
+from tests.integration.test_jobs_cli import bridge_cli
+
+PASSWORD = "a long enough password"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'bridge.sqlite'}"}
+    assert bridge_cli(env, "db", "upgrade").returncode == 0
+    return env
+
+
+def run_with_stdin(env: dict[str, str], stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """A password piped in, as a provisioning script would."""
+    return subprocess.run(
+        [sys.executable, "-m", "bridge.cli", *args], input=stdin, env={"PATH": os.environ["PATH"], **env},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_a_user_created_from_stdin_signs_in_with_that_password_and_nothing_echoes_it(env):
+    created = run_with_stdin(env, PASSWORD + "\n", "users", "create", "olivia", "--role", "operator")
+    assert created.returncode == 0, created.stderr
+    assert PASSWORD not in created.stdout + created.stderr
+    storage = build_storage(env["DATABASE_URL"])
+    user = storage.users.named("olivia")
+    assert user.role == "operator" and user.password_hash.startswith("$argon2id$")
+    assert Accounts(storage.users).sign_in("olivia", PASSWORD).outcome is SignInOutcome.SIGNED_IN
+    assert Accounts(storage.users).sign_in("olivia", "another password").outcome is SignInOutcome.WRONG
+
+    listing = bridge_cli(env, "users", "list")
+    assert "olivia" in listing.stdout and "operator" in listing.stdout and "active" in listing.stdout
+    assert bridge_cli(env, "users", "disable", "olivia").returncode == 0
+    assert "disabled" in bridge_cli(env, "users", "list").stdout
+    assert Accounts(storage.users).sign_in("olivia", PASSWORD).outcome is SignInOutcome.WRONG
+
+
+def test_bad_users_are_refused_with_a_reason_and_nothing_is_created(env):
+    short = run_with_stdin(env, "short\n", "users", "create", "olivia", "--role", "viewer")
+    assert short.returncode == 2 and "at least 12 characters" in short.stderr
+    bad_name = run_with_stdin(env, PASSWORD + "\n", "users", "create", "o livia", "--role", "viewer")
+    assert bad_name.returncode == 2 and "letters, digits" in bad_name.stderr
+    assert run_with_stdin(env, PASSWORD + "\n", "users", "create", "olivia", "--role", "viewer").returncode == 0
+    again = run_with_stdin(env, PASSWORD + "\n", "users", "create", "olivia", "--role", "operator")
+    assert again.returncode == 2 and "exists already" in again.stderr
+    assert [user.role for user in build_storage(env["DATABASE_URL"]).users.all()] == ["viewer"]
+    assert bridge_cli(env, "users", "disable", "nobody").returncode == 1
+
+
+def test_an_api_token_is_printed_once_kept_hashed_and_revocable(env):
+    created = bridge_cli(env, "api-tokens", "create", "fraud-check")
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip().splitlines()[-1]
+    assert token.startswith("bridge_") and len(token) > 40
+    storage = build_storage(env["DATABASE_URL"])
+    assert storage.api_tokens.holder_of(token) == "fraud-check"
+    assert token not in Path(env["DATABASE_URL"].removeprefix("sqlite:///")).read_bytes().decode("latin-1")
+
+    listing = bridge_cli(env, "api-tokens", "list")
+    assert "fraud-check" in listing.stdout and "live" in listing.stdout and token not in listing.stdout
+    assert bridge_cli(env, "api-tokens", "create", "fraud-check").returncode == 2  # names are unique
+    assert bridge_cli(env, "api-tokens", "revoke", "fraud-check").returncode == 0
+    assert storage.api_tokens.holder_of(token) is None
+    assert "revoked" in bridge_cli(env, "api-tokens", "list").stdout
+    assert bridge_cli(env, "api-tokens", "revoke", "fraud-check").returncode == 1

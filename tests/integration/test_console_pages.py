@@ -1,0 +1,111 @@
+"""The console's sessions, cookies, redirects and languages, through Flask's test client (the browser tests drive
+the pages themselves)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask.testing import FlaskClient
+
+from bridge.accounts import Accounts
+from tests.conftest import RunningBridge
+
+PASSWORD = "correct horse battery staple"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def bridge(start_bridge) -> RunningBridge:
+    running = start_bridge()
+    Accounts(running.parts.users).create_user("olivia", PASSWORD, "operator", None)
+    Accounts(running.parts.users).create_user("giulia", PASSWORD, "viewer", "it_IT")
+    return running
+
+
+def sign_in(client: FlaskClient, name: str, password: str = PASSWORD, next_page: str = "", **kwargs):
+    page = client.get("/console/sign-in", **kwargs).get_data(as_text=True)
+    token = CSRF.search(page).group(1)
+    form = {"csrf_token": token, "name": name, "password": password, "next": next_page}
+    return client.post("/console/sign-in", data=form, **kwargs)
+
+
+def test_pages_need_a_signed_in_user_and_come_back_after_signing_in(bridge: RunningBridge):
+    client = bridge.app.test_client()
+    response = client.get("/console/stores")
+    assert response.status_code == 302 and "/console/sign-in?next=/console/stores" in response.location
+    signed = sign_in(client, "olivia", next_page="/console/stores/us")
+    assert signed.status_code == 302 and signed.location == "/console/stores/us"
+    assert client.get("/console/stores/us").status_code == 200
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/console/", "//evil.example/x", "/webhooks/commerce/x"])
+def test_signing_in_never_redirects_off_the_console(bridge: RunningBridge, target: str):
+    signed = sign_in(bridge.app.test_client(), "olivia", next_page=target)
+    assert signed.status_code == 302 and signed.location == "/console/stores"
+
+
+def test_the_session_cookie_is_httponly_samesite_and_secure_behind_tls(bridge: RunningBridge):
+    plain = sign_in(bridge.app.test_client(), "olivia")
+    cookie = plain.headers["Set-Cookie"]
+    assert cookie.startswith("bridge_session=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # a local http demo: a Secure cookie would never come back
+    # Over TLS the form must also come from this site (Flask-WTF checks the Referer there).
+    tls_client = bridge.app.test_client()
+    same_site = {"base_url": "https://bridge.example", "headers": {"Referer": "https://bridge.example/console/sign-in"}}
+    assert "Secure" in sign_in(tls_client, "olivia", **same_site).headers["Set-Cookie"]
+    elsewhere = {"base_url": "https://bridge.example", "headers": {"Referer": "https://evil.example/"}}
+    assert sign_in(bridge.app.test_client(), "olivia", **elsewhere).status_code == 400
+
+
+def test_a_wrong_password_or_an_unknown_name_gets_the_same_answer(bridge: RunningBridge):
+    wrong = sign_in(bridge.app.test_client(), "olivia", "not the password")
+    unknown = sign_in(bridge.app.test_client(), "nobody", "not the password")
+    assert wrong.status_code == unknown.status_code == 401
+    assert "Wrong name or password." in wrong.get_data(as_text=True)
+    assert "Wrong name or password." in unknown.get_data(as_text=True)
+    assert "bridge_session" not in wrong.headers.get("Set-Cookie", "")
+
+
+def test_the_sign_in_form_needs_its_csrf_token(bridge: RunningBridge):
+    client = bridge.app.test_client()
+    refused = client.post("/console/sign-in", data={"name": "olivia", "password": PASSWORD})
+    assert refused.status_code == 400 and "The form was refused" in refused.get_data(as_text=True)
+    assert bridge.parts.users.named("olivia").failed_sign_ins == 0
+
+
+def test_a_disabled_account_is_signed_out_at_its_next_click(bridge: RunningBridge):
+    client = bridge.app.test_client()
+    sign_in(client, "olivia")
+    assert client.get("/console/stores").status_code == 200
+    bridge.parts.users.set_disabled("olivia", True)
+    response = client.get("/console/stores")
+    assert response.status_code == 302 and "/console/sign-in" in response.location
+
+
+def test_the_language_is_the_users_choice_else_the_browsers(bridge: RunningBridge):
+    italian_browser = bridge.app.test_client()
+    sign_in(italian_browser, "olivia", headers={"Accept-Language": "it-IT,it;q=0.9,en;q=0.5"})
+    page = italian_browser.get("/console/stores", headers={"Accept-Language": "it-IT,it;q=0.9"}).get_data(as_text=True)
+    assert "Negozi Amazon" in page and 'lang="it-IT"' in page
+    english_browser = bridge.app.test_client()
+    sign_in(english_browser, "olivia", headers={"Accept-Language": "en-US"})
+    assert "Amazon stores" in english_browser.get("/console/stores").get_data(as_text=True)
+    giulia = bridge.app.test_client()
+    sign_in(giulia, "giulia")  # chose it_IT; her browser asks for English
+    assert "Negozi Amazon" in giulia.get("/console/stores", headers={"Accept-Language": "en-US"}).get_data(as_text=True)
+
+
+def test_unknown_pages_answer_in_the_console_and_machines_still_get_json(bridge: RunningBridge):
+    client = bridge.app.test_client()
+    sign_in(client, "olivia")
+    missing = client.get("/console/stores/nowhere")
+    assert missing.status_code == 404 and "No store has the code nowhere." in missing.get_data(as_text=True)
+    assert client.get("/webhooks/nowhere").json["error"] == "not_found"
+
+
+def test_the_api_page_renders_the_openapi_document(bridge: RunningBridge):
+    client = bridge.app.test_client()
+    sign_in(client, "giulia")
+    page = client.get("/console/api", headers={"Accept-Language": "en-US"}).get_data(as_text=True)
+    assert "/api/v1/cancellations" in page and "/api/v1/openapi.json" in page
