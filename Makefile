@@ -27,8 +27,8 @@ bench: $(STAMP)
 
 # After changing the console's words: refresh the catalog, translate the new entries in messages.po, run again.
 translations: $(STAMP)
-	$(BIN)/pybabel extract --no-location --omit-header -F babel.cfg -o bridge/web/translations/messages.pot .
-	$(BIN)/pybabel update --no-fuzzy-matching --omit-header -i bridge/web/translations/messages.pot \
+	$(BIN)/pybabel extract --no-location --omit-header -k _l -F babel.cfg -o bridge/web/translations/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching -i bridge/web/translations/messages.pot \
 		-d bridge/web/translations -l it_IT
 	$(BIN)/pybabel compile --statistics -d bridge/web/translations
 

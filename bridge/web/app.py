@@ -47,6 +47,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     def _http_error(exc: HTTPException) -> Response | tuple[str, int]:
         if _is_console_page():
             return _console_error(exc), exc.code or 500
+        if request.path.startswith(api.PREFIX + "/"):  # routing errors never reach the API's own handler
+            return api.http_error(exc)
         return json_error(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
 
     @app.errorhandler(CSRFError)

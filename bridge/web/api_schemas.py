@@ -1,0 +1,180 @@
+"""The API's contract: its payloads in and out (marshmallow) and its headers. The views load and dump with these
+schemas and the OpenAPI document is generated from them, so the two cannot drift apart."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from bridge.domain.cancel_reasons import CancelReason
+from bridge.domain.states import RequestState, Source
+
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"  # "true" on an answer given again for a repeated Idempotency-Key
+RETRY_AFTER_SECONDS = 30  # with a 503: Commerce, Amazon or the database did not answer
+MAX_LIMIT, DEFAULT_LIMIT = 200, 50
+# The widths of the columns they are looked up in: a longer value cannot name an order the bridge knows.
+INCREMENT_ID_LENGTH, AMAZON_ORDER_ID_LENGTH = 50, 32
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite gives times back naive (they are UTC), PostgreSQL aware; a client's time without an offset is UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class UtcDateTime(fields.DateTime):
+    """ISO 8601 in UTC with a ``Z``, to the second (cut, not rounded: a time read back as ``since`` still finds its
+    request)."""
+
+    def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        return as_utc(value).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        return as_utc(super()._deserialize(value, attr, data, **kwargs))
+
+
+def _described(description: str, **more: Any) -> dict[str, Any]:
+    return {"description": description, **more}
+
+
+def _one_of(values: type[StrEnum], **options: Any) -> fields.String:
+    """An output field for a state or code that is read back from the database as a plain string."""
+    return fields.String(validate=validate.OneOf([value.value for value in values]), **options)
+
+
+# --- in ---------------------------------------------------------------------------------------------------------
+
+
+class CancellationRequest(Schema):
+    """What a tool sends to cancel one order; unknown fields are refused (a typo must not cancel with defaults)."""
+
+    class Meta:
+        description = "One order, by exactly one of increment_id and amazon_order_id, and an optional reason."
+
+    increment_id = fields.String(
+        validate=validate.Length(min=1, max=INCREMENT_ID_LENGTH),
+        metadata=_described("The Commerce order number (increment id). Give this or amazon_order_id.",
+                            example="000000020"),
+    )  # fmt: skip
+    amazon_order_id = fields.String(
+        validate=validate.Length(min=1, max=AMAZON_ORDER_ID_LENGTH),
+        metadata=_described("The Amazon order id. Give this or increment_id.", example="102-0000020-0000140"),
+    )
+    reason = fields.Enum(
+        CancelReason,
+        by_value=fields.String,
+        metadata=_described(
+            "Amazon's cancel reason. Left out: BuyerCanceled when the buyer asked Amazon to cancel, else the "
+            "store's default reason."
+        ),
+    )
+
+    @validates_schema
+    def _one_order(self, data: dict[str, Any], **_: Any) -> None:
+        given = [name for name in ("increment_id", "amazon_order_id") if name in data]
+        if len(given) != 1:
+            raise ValidationError("give exactly one of increment_id and amazon_order_id")
+
+
+class CancellationQuery(Schema):
+    """The filters of the list; every one given must match. An unknown parameter is refused, not ignored."""
+
+    state = fields.Enum(RequestState, by_value=fields.String, metadata=_described("Only requests in this state."))
+    store = fields.String(metadata=_described("Only requests of this store (its code in the stores file)."))
+    increment_id = fields.String(metadata=_described("Only requests of this Commerce order number."))
+    amazon_order_id = fields.String(metadata=_described("Only requests of this Amazon order."))
+    since = UtcDateTime(
+        metadata=_described("Only requests changed at or after this time (ISO 8601; without an offset, UTC).")
+    )
+    limit = fields.Integer(
+        load_default=DEFAULT_LIMIT,
+        validate=validate.Range(min=1, max=MAX_LIMIT),
+        metadata=_described("How many requests at most, newest first."),
+    )
+
+
+# --- out --------------------------------------------------------------------------------------------------------
+
+
+class Links(Schema):
+    self = fields.String(required=True, metadata=_described("Where this request can be read."))
+
+
+class Cancellation(Schema):
+    """A cancel request as the API shows it."""
+
+    class Meta:
+        description = "A cancel request: one Amazon order's cancel, from its start to Amazon's confirmation."
+
+    id = fields.Integer(required=True)
+    state = _one_of(RequestState, required=True, metadata=_described("Where the request stands."))
+    decision = fields.String(
+        required=True, metadata=_described("What the cancel rule decided: accept, or already_cancelled at Amazon.")
+    )
+    amazon_order_id = fields.String(required=True)
+    increment_id = fields.String(required=True, allow_none=True, metadata=_described("The Commerce order number."))
+    store = fields.String(required=True, attribute="store_code", metadata=_described("The store's code."))
+    reason = _one_of(CancelReason, required=True, metadata=_described("Amazon's cancel reason."))
+    source = _one_of(Source, required=True, metadata=_described("Where the cancel started."))
+    actor = fields.String(
+        required=True, allow_none=True, metadata=_described("The console user or API token that started it.")
+    )
+    created_at = UtcDateTime(required=True)
+    updated_at = UtcDateTime(required=True, metadata=_described("When the request last changed state."))
+    links = fields.Nested(Links, required=True)
+
+
+class TimelineEntry(Schema):
+    state = _one_of(RequestState, required=True)
+    at = UtcDateTime(required=True)
+    actor = fields.String(required=True, allow_none=True, metadata=_described("Who moved it, if a person or tool."))
+
+
+class AmazonResult(Schema):
+    code = fields.String(required=True, allow_none=True, metadata=_described("Amazon's result code."))
+    description = fields.String(required=True, allow_none=True)
+
+
+class CancellationDetail(Cancellation):
+    """One request with its history; the optional parts appear once they are set."""
+
+    class Meta:
+        description = "A cancel request with its history; `completed_at`, `amazon_result` and `last_error` once set."
+
+    timeline = fields.List(fields.Nested(TimelineEntry), required=True, metadata=_described("Oldest first."))
+    completed_at = UtcDateTime()
+    amazon_result = fields.Nested(AmazonResult, metadata=_described("What Amazon answered to the cancel."))
+    last_error = fields.String(metadata=_described("Why the last attempt did not go through."))
+
+
+class CancellationList(Schema):
+    items = fields.List(fields.Nested(Cancellation), required=True, metadata=_described("Newest first."))
+    total = fields.Integer(required=True, metadata=_described("How many requests match, beyond the limit too."))
+    limit = fields.Integer(required=True)
+
+
+class ApiError(Schema):
+    """Every refusal of the API: a code for the tool, a message for the person reading its log."""
+
+    class Meta:
+        description = "A refusal: `error` for the tool to act on, `message` for a person to read."
+
+    error = fields.String(required=True, metadata=_described("A short code, such as shipped or unauthorized."))
+    message = fields.String(required=True)
+
+
+class Conflict(ApiError):
+    request_id = fields.Integer(metadata=_described("With under_way: the request that is canceling the order."))
+
+
+class Invalid(ApiError):
+    field_messages = fields.Dict(
+        keys=fields.String(),
+        data_key="fields",
+        metadata=_described("What is wrong with each field (_schema: with the whole body)."),
+    )
