@@ -21,7 +21,7 @@ from bridge.domain.stores import Store, marketplace_name
 from bridge.errors import UpstreamError
 from bridge.storage.cancel_requests import CancelRequest, RequestSearch, TimelineEvent
 from bridge.storage.feed_records import FeedRecord
-from bridge.storage.order_links import OrderLink
+from bridge.storage.order_links import LINK_CURSOR, OrderLink
 
 RECENT_ORDERS = 50
 ATTENTION_LIMIT = 200
@@ -36,6 +36,7 @@ class StoreCard:
     marketplace: str
     mirror_complete_as_of: float | None  # every Amazon change up to then is in the mirror
     mirror_age_seconds: float | None
+    commerce_mirror_age_seconds: float | None  # the Commerce link mirror (one for every store)
     requests_by_state: dict[str, int]
 
 
@@ -80,14 +81,16 @@ class ConsoleViews:
     def store_cards(self) -> list[StoreCard]:
         now = self._clock()
         complete = self._bridge.mirror.complete_as_of()
+        links = self._bridge.links.cursor(LINK_CURSOR)
+        links_as_of = links.complete_as_of if links else None
+        commerce_age = None if links_as_of is None else now - links_as_of
         counts = self._bridge.requests.counts_by_store_and_state()
         cards = []
         for store in self._bridge.settings.stores:
             as_of = complete.get(store.code)
             age = None if as_of is None else now - as_of
-            cards.append(
-                StoreCard(store, marketplace_name(store.marketplace_id), as_of, age, counts.get(store.code, {}))
-            )
+            marketplace = marketplace_name(store.marketplace_id)
+            cards.append(StoreCard(store, marketplace, as_of, age, commerce_age, counts.get(store.code, {})))
         return cards
 
     def store(self, code: str) -> Store | None:

@@ -7,17 +7,20 @@ then lets the worker carry the accepted cancels through an Amazon feed and back 
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import signal
+import subprocess
 import sys
 import textwrap
+import threading
 import time
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, Row, create_engine, text
 
 from standins.amazon.orders import StandInOrder
-from standins.procfile import CHECKOUT
+from standins.procfile import CHECKOUT, process_env
 from standins.world import LocalWorld
 
 
@@ -110,18 +113,23 @@ def _stop(signum: int, _frame: object) -> None:
     raise Stopped(signum)
 
 
-def run_demo() -> int:
-    """The demo's exit code: 0 when every request reached a final state, 128 + the signal when stopped."""
+def run_demo(keep_console: bool = False) -> int:
+    """The demo's exit code: 0 when every request reached a final state, 128 + the signal when stopped.
+
+    With ``keep_console`` the bridge stays up afterwards for a person to try the console and the API, until Ctrl-C
+    or SIGTERM, which then end the demo normally (0).
+    """
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _stop)
+    console_open = threading.Event()
     try:
-        return _run(LocalWorld(DEMO_DIR))
+        return _run(LocalWorld(DEMO_DIR), console_open if keep_console else None)
     except Stopped as stopped:
         print(f"\ndemo stopped ({stopped}); every process it started has exited", file=sys.stderr)
-        return 128 + stopped.signum
+        return 0 if console_open.is_set() else 128 + stopped.signum
 
 
-def _run(world: LocalWorld) -> int:
+def _run(world: LocalWorld, console_open: threading.Event | None = None) -> int:
     shutil.rmtree(DEMO_DIR, ignore_errors=True)
     try:
         world.start()
@@ -157,11 +165,48 @@ def _run(world: LocalWorld) -> int:
             f"{sum(world.amazon.throttled.values())}; LWA token exchanges: {world.amazon.token_exchanges}"
         )
         print(f"The bridge's JSON logs: {DEMO_DIR / 'web.log'}, {DEMO_DIR / 'worker.log'}")
+        if console_open is not None:
+            _open_console(world, env, bridge_url, console_open)
         return 0 if finished else 1
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):  # a second Ctrl-C must not cut the clean-up short
             signal.signal(signum, signal.SIG_IGN)
         world.stop()
+
+
+# Fresh orders to cancel from the console: its own Unshipped one, one the buyer asked to cancel, one already shipped.
+CONSOLE_SCENARIOS = (
+    Scenario(1101, "for the console", 2),
+    Scenario(1102, "for the console: the buyer asked", 2, buyer_requested_cancel=True),
+    Scenario(1103, "for the console: shipped", 2, amazon_status="SHIPPED"),
+    Scenario(1104, "for the console: Italian store", 1),
+)
+
+
+def _open_console(world: LocalWorld, env: dict[str, str], bridge_url: str, console_open: threading.Event) -> None:
+    """An operator account and an API token, a few orders to cancel, and the bridge left running until a signal."""
+    password = secrets.token_urlsafe(12)
+    _bridge_command(env, "users", "create", "operator", "--role", "operator", stdin=password + "\n")
+    token = _bridge_command(env, "api-tokens", "create", "demo-tool").strip().splitlines()[-1]
+    orders = [_seed(world, scenario) for scenario in CONSOLE_SCENARIOS]
+    print(
+        f"\nThe console: {bridge_url}/console/ (sign in as 'operator', password {password}).\n"
+        f"Orders to try it on (the worker reads them within a minute): {', '.join(filter(None, orders))}.\n"
+        f"The API: curl -H 'Authorization: Bearer {token}' {bridge_url}/api/v1/cancellations\n"
+        "Ctrl-C stops the demo.",
+        flush=True,
+    )
+    console_open.set()
+    threading.Event().wait()  # until SIGINT or SIGTERM raises Stopped
+
+
+def _bridge_command(env: dict[str, str], *args: str, stdin: str = "") -> str:
+    """A ``bridge`` command against the demo's database, as an operator types it; its standard output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bridge.cli", *args], input=stdin, env=process_env(env), capture_output=True,
+        text=True, check=True, cwd=CHECKOUT,
+    )  # fmt: skip
+    return done.stdout
 
 
 def _wait_until_final(engine: Engine, limit: float) -> bool:

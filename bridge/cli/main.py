@@ -141,14 +141,14 @@ def _drift(args: argparse.Namespace) -> int:
     return run_drift_command(_storage(), args.json)
 
 
-def _demo(_: argparse.Namespace) -> int:
+def _demo(args: argparse.Namespace) -> int:
     """The demo runs on the local stand-ins, which are test and demo equipment kept outside the product."""
     try:
         from standins.demo import run_demo
     except ImportError:
         print("bridge: the demo needs the 'standins' package of a source checkout (make demo)", file=sys.stderr)
         return 2
-    return run_demo()
+    return run_demo(keep_console=args.console)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -227,7 +227,11 @@ def parser() -> argparse.ArgumentParser:
     revoke_token.add_argument("name")
     revoke_token.set_defaults(run=_api_tokens)
 
-    commands.add_parser("demo", help="run the bridge end to end against local stand-ins").set_defaults(run=_demo)
+    demo = commands.add_parser("demo", help="run the bridge end to end against local stand-ins")
+    demo.add_argument(
+        "--console", action="store_true", help="then keep it running, with an operator account, until Ctrl-C"
+    )
+    demo.set_defaults(run=_demo)
     return top
 
 

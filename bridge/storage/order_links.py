@@ -53,6 +53,8 @@ def _link_of(row: Any) -> OrderLink:
     )  # fmt: skip
 
 
+LINK_CURSOR = "commerce"  # the link mirror's one cursor: every store's orders come from one Commerce search
+
 _BY_ENTITY_ID = select(order_links).where(order_links.c.commerce_entity_id == bindparam("entity_id"))
 
 

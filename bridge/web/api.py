@@ -223,7 +223,7 @@ def get_cancellation(request_id: int) -> Response:
         data["completed_at"] = found.completed_at
     if found.amazon_result_code is not None or found.amazon_result_description is not None:
         data["amazon_result"] = {"code": found.amazon_result_code, "description": found.amazon_result_description}
-    if found.last_error is not None:
+    if found.last_error:  # an empty one is what a release without a fault leaves
         data["last_error"] = found.last_error
     return json_response(DETAIL.dump(data), 200)
 

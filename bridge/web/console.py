@@ -77,6 +77,7 @@ def _helpers() -> dict[str, Any]:
         "current_locale_tag": lambda: str(get_locale() or "en_US").replace("_", "-"),
         "role_label": lambda code: labels.label(labels.ROLES, code),
         "state_label": lambda code: labels.label(labels.REQUEST_STATES, code),
+        "timeline_step": labels.timeline_step,
         "reason_label": lambda code: labels.label(labels.CANCEL_REASONS, code),
         "status_label": lambda code: labels.label(labels.AMAZON_STATUSES, code),
         "fulfiller_label": lambda code: labels.label(labels.FULFILLED_BY, code),

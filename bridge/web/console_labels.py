@@ -78,6 +78,28 @@ DRIFTS: dict[str, LazyString] = {
 }
 
 
+# What a move in a request's timeline means, where saying it as an event reads better than the state reached.
+TIMELINE_STEPS: dict[tuple[str | None, str], LazyString] = {
+    (None, RequestState.AWAITING_COMMERCE): _l("Accepted by the bridge (Commerce's before hook); waiting for Commerce"),
+    (RequestState.AWAITING_COMMERCE, RequestState.PENDING): _l("Commerce canceled the order; checking it at Amazon"),
+    (None, RequestState.PENDING): _l("Cancel asked for; checking the order at Amazon"),
+    (RequestState.PENDING, RequestState.READY): _l("Still Unshipped at Amazon; waiting for the next feed"),
+    (RequestState.READY, RequestState.IN_FEED): _l("Put in a feed for Amazon"),
+    (RequestState.IN_FEED, RequestState.SUBMITTED): _l("Amazon accepted the feed"),
+    (RequestState.SUBMITTED, RequestState.CONFIRMING): _l("Amazon's processing report: no error"),
+    (RequestState.CONFIRMING, RequestState.CANCELLED_AT_AMAZON): _l("Amazon shows the order canceled"),
+    (RequestState.CANCELLED_AT_AMAZON, RequestState.COMPLETED): _l(
+        "Commerce order set to Complete, with an audit comment"
+    ),
+}
+
+
+def timeline_step(previous: str | None, state: str) -> str:
+    """The words for one move of a request, knowing where it came from."""
+    words = TIMELINE_STEPS.get((previous, state))
+    return str(words) if words is not None else label(REQUEST_STATES, state)
+
+
 def label(labels: dict[str, LazyString], code: str | None) -> str:
     """The words for ``code``, or the code itself when it is one the console has no words for."""
     if code is None:

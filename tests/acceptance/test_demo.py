@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import requests
 
 from standins.demo import DEMO_DIR
 
@@ -56,3 +58,27 @@ def test_a_stopped_demo_leaves_no_process_behind_and_says_so_quietly(stop_signal
     assert demo.returncode == 128 + stop_signal
     assert "Traceback" not in stderr and f"demo stopped ({stop_signal.name})" in stderr
     assert _processes_with(marker) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux's /proc to find processes")
+def test_the_demo_can_stay_up_for_a_person_to_sign_in_to_the_console() -> None:
+    demo = subprocess.Popen(
+        [sys.executable, "-u", "-m", "bridge.cli", "demo", "--console"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        invitation = next(line for line in demo.stdout if line.startswith("The console: "))
+        found = re.search(r"(http://\S+)/console/ \(sign in as 'operator', password (\S+)\)", invitation)
+        assert found, invitation
+        url, password = found.groups()
+        session = requests.Session()
+        page = session.get(f"{url}/console/sign-in", timeout=10).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        form = {"csrf_token": token, "name": "operator", "password": password, "next": ""}
+        signed_in = session.post(f"{url}/console/sign-in", data=form, timeout=10)
+        assert signed_in.status_code == 200 and "Amazon stores" in signed_in.text  # followed to the stores page
+    finally:
+        demo.send_signal(signal.SIGINT)
+        _, stderr = demo.communicate(timeout=60)
+    assert demo.returncode == 0, stderr[-2000:]  # Ctrl-C is how this demo ends
+    assert _processes_with(str(DEMO_DIR / "instance")) == []

@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from bridge.accounts import Accounts, SignInOutcome
 from bridge.composition import build_storage
+from bridge.storage.api_tokens import token_hash
 from tests.integration.test_jobs_cli import bridge_cli
 
 PASSWORD = "a long enough password"
@@ -67,7 +69,9 @@ def test_an_api_token_is_printed_once_kept_hashed_and_revocable(env):
     assert token.startswith("bridge_") and len(token) > 40
     storage = build_storage(env["DATABASE_URL"])
     assert storage.api_tokens.holder_of(token) == "fraud-check"
-    assert token not in Path(env["DATABASE_URL"].removeprefix("sqlite:///")).read_bytes().decode("latin-1")
+    with storage.engine.connect() as connection:  # only its hash is kept
+        stored = [str(value) for row in connection.execute(text("SELECT * FROM api_tokens")) for value in row]
+    assert token not in stored and token_hash(token) in stored
 
     listing = bridge_cli(env, "api-tokens", "list")
     assert "fraud-check" in listing.stdout and "live" in listing.stdout and token not in listing.stdout

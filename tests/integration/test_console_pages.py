@@ -3,12 +3,15 @@ the pages themselves)."""
 
 from __future__ import annotations
 
+import logging
 import re
 
 import pytest
+import requests
 from flask.testing import FlaskClient
 
-from bridge.accounts import Accounts
+from bridge.accounts import Accounts, issue_api_token
+from bridge.logs import configure_logging
 from tests.conftest import RunningBridge
 
 PASSWORD = "correct horse battery staple"
@@ -109,3 +112,31 @@ def test_the_api_page_renders_the_openapi_document(bridge: RunningBridge):
     sign_in(client, "giulia")
     page = client.get("/console/api", headers={"Accept-Language": "en-US"}).get_data(as_text=True)
     assert "/api/v1/cancellations" in page and "/api/v1/openapi.json" in page
+
+
+def test_passwords_tokens_and_session_cookies_never_reach_the_log(start_bridge, commerce, amazon, capsys):
+    """Sign-ins (wrong and right), a console page and API calls, at DEBUG, over real HTTP."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        bridge = start_bridge(BRIDGE_LOG_LEVEL="DEBUG")
+        configure_logging("DEBUG", bridge.settings.secrets)
+        Accounts(bridge.parts.users).create_user("olivia", PASSWORD, "operator", None)
+        token = issue_api_token(bridge.parts.api_tokens, "robot")
+        browser = requests.Session()
+        for password in ("a wrong password guess", PASSWORD):
+            page = browser.get(f"{bridge.url}/console/sign-in", timeout=10).text
+            form = {"csrf_token": CSRF.search(page).group(1), "name": "olivia", "password": password, "next": ""}
+            browser.post(f"{bridge.url}/console/sign-in", data=form, timeout=10)
+        assert browser.get(f"{bridge.url}/console/stores", timeout=10).status_code == 200
+        cookie = browser.cookies["bridge_session"]
+        api = {"Authorization": f"Bearer {token}"}
+        requests.post(f"{bridge.url}/api/v1/cancellations", json={"increment_id": "1"}, headers=api, timeout=10)
+        requests.get(f"{bridge.url}/api/v1/cancellations?state=failed", headers=api, timeout=10)
+        logged = capsys.readouterr().err
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    assert '"level": "DEBUG"' in logged and '"signed in"' in logged and "/api/v1/cancellations" in logged
+    for secret in (PASSWORD, "a wrong password guess", token, cookie, bridge.app.secret_key):
+        assert secret not in logged

@@ -14,10 +14,9 @@ import logging
 from bridge.clients.deadline import Deadline
 from bridge.errors import UpstreamError
 from bridge.pipeline.context import STEP_SECONDS, WorkerContext
-from bridge.storage.order_links import OrderLink
+from bridge.storage.order_links import LINK_CURSOR, OrderLink
 
 log = logging.getLogger(__name__)
-CURSOR = "commerce"
 PAGE_SIZE = 200
 MAX_PAGES = 50  # per round; a longer backlog is taken up again next round, from where this one stopped
 SAVE_LAG_SECONDS = 2.0  # an order saved this close to the search may not be visible to it yet
@@ -25,7 +24,7 @@ SAVE_LAG_SECONDS = 2.0  # an order saved this close to the search may not be vis
 
 def refresh_commerce_links(ctx: WorkerContext) -> int:
     """One search round if the link mirror is due; how many links or states it changed."""
-    cursor = ctx.links.cursor(CURSOR)
+    cursor = ctx.links.cursor(LINK_CURSOR)
     started = ctx.clock()
     refreshed_lately = cursor is not None and (cursor.complete_as_of or 0.0) >= (
         started - ctx.pipeline.commerce_links_refresh_seconds
@@ -50,6 +49,6 @@ def refresh_commerce_links(ctx: WorkerContext) -> int:
         return 0
     previous = cursor.complete_as_of if cursor and cursor.complete_as_of is not None else 0.0
     complete_as_of = started - SAVE_LAG_SECONDS if complete else previous
-    ctx.links.advance(CURSOR, newest, complete_as_of, backfilled_at=started if backfill else None)
+    ctx.links.advance(LINK_CURSOR, newest, complete_as_of, backfilled_at=started if backfill else None)
     log.info("Commerce link mirror refreshed", extra={"changed": changed, "complete": complete, "backfill": backfill})
     return changed
