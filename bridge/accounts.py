@@ -1,14 +1,17 @@
 """Signing in to the console, and issuing API tokens.
 
 Passwords are hashed with Argon2id (argon2-cffi's defaults, the OWASP recommendation) and rehashed on sign-in when
-those defaults grow. A sign-in is refused without checking the password while the account must wait (see
-``bridge.domain.sign_in_throttle``); an unknown name costs the same hash as a known one, so the answer's timing
-does not tell which names exist.
+those defaults grow. Wrong passwords are counted per name signed in with, whether an account has that name or not,
+and a name that must wait (see ``bridge.domain.sign_in_throttle``) is refused without checking the password: no
+answer, and no answer's timing, tells which names exist. Each attempt is counted as a failure before its password
+is checked (and forgiven once it proves right), so guesses sent side by side all count. Argon2 is meant to be
+costly: a few hashes at a time per process, so that a flood of sign-ins cannot starve Commerce's hooks.
 """
 
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,15 +24,20 @@ from bridge.domain.accounts import name_problem, password_problem
 from bridge.domain.sign_in_throttle import seconds_to_wait
 from bridge.errors import UsageError
 from bridge.storage.api_tokens import ApiTokens
-from bridge.storage.users import User, Users
+from bridge.storage.users import SignInFailures, User, Users
 
 TOKEN_PREFIX = "bridge_"  # tells a leaked token apart in a secret scanner's findings
+
+
+CONCURRENT_HASHES = 4  # per process
+HASH_SLOT_SECONDS = 5.0  # a sign-in waits this long for one, then is told to try again
 
 
 class SignInOutcome(StrEnum):
     SIGNED_IN = "signed_in"
     WRONG = "wrong"  # unknown name, wrong password or disabled account: the same answer for all three
     MUST_WAIT = "must_wait"
+    BUSY = "busy"  # too many sign-ins at once in this process
 
 
 @dataclass(frozen=True)
@@ -40,10 +48,12 @@ class SignIn:
 
 
 class Accounts:
-    def __init__(self, users: Users, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, users: Users, failures: SignInFailures, clock: Callable[[], float] = time.time) -> None:
         self._users = users
+        self._failures = failures
         self._hasher = PasswordHasher()
         self._unknown_user_hash = self._hasher.hash(secrets.token_urlsafe(16))
+        self._hash_slots = threading.BoundedSemaphore(CONCURRENT_HASHES)
         self._clock = clock
 
     def create_user(self, name: str, password: str, role: str, locale: str | None) -> None:
@@ -55,21 +65,33 @@ class Accounts:
 
     def sign_in(self, name: str, password: str) -> SignIn:
         now = self._clock()
-        user = self._users.named(name)
-        if user is None:
-            self._verify(self._unknown_user_hash, password)
-            return SignIn(SignInOutcome.WRONG)
-        wait = seconds_to_wait(user.failed_sign_ins, user.last_failed_at, now)
+        failures = self._failures.of(name)
+        wait = seconds_to_wait(failures.count, failures.last_failed_at, now)
         if wait > 0:
             return SignIn(SignInOutcome.MUST_WAIT, wait_seconds=wait)
-        if not self._verify(user.password_hash, password) or user.disabled:
-            self._users.note_failure(user.id, now)
+        if not self._hash_slots.acquire(timeout=HASH_SLOT_SECONDS):
+            return SignIn(SignInOutcome.BUSY)
+        try:
+            self._failures.note(name, now)
+            user = self._users.named(name)
+            right = self._verify(user.password_hash if user else self._unknown_user_hash, password)
+        finally:
+            self._hash_slots.release()
+        if user is None or not right or user.disabled:
             return SignIn(SignInOutcome.WRONG)
-        if user.failed_sign_ins:
-            self._users.clear_failures(user.id)
+        self._failures.clear(name)
         if self._hasher.check_needs_rehash(user.password_hash):
-            self._users.set_password_hash(user.id, self._hasher.hash(password))
+            self._users.set_password_hash(user.name, self._hasher.hash(password))
         return SignIn(SignInOutcome.SIGNED_IN, user)
+
+    def set_password(self, name: str, password: str) -> None:
+        """A new password (an operator forgot theirs, or it leaked); it also lifts the name's sign-in wait."""
+        problem = password_problem(password)
+        if problem:
+            raise UsageError(problem)
+        if not self._users.set_password_hash(name, self._hasher.hash(password)):
+            raise UsageError(f"no user named {name!r}")
+        self._failures.clear(name)
 
     def _verify(self, password_hash: str, password: str) -> bool:
         try:

@@ -1,9 +1,12 @@
-"""Takes in one cancel from Commerce, in Commerce's two phases.
+"""Takes in one cancel: from Commerce, in Commerce's two phases, or started at the bridge (console, API).
 
 ``before``: find the order, apply the cancel rule, and record an accepted cancel as waiting for Commerce. Nothing
 goes to Amazon yet: answering ``success`` is not the cancel, since Commerce still applies its own ``canCancel()`` and
 gives up on an answer that came after the hook's timeout. ``after``: Commerce says whether it really canceled, and
 the request moves on (or ends) at once; the worker reads the order back where that hook never comes.
+
+A cancel started at the bridge (``cancel_at_bridge``) is decided by the same rule, but has no Commerce cancel to
+wait for: it is recorded at ``pending``, with its source and who asked for it.
 
 Fails closed: whatever could not be checked (Commerce, Amazon, quota, the database) is refused with a message that
 says to try again, never accepted unverified.
@@ -24,7 +27,7 @@ from bridge.domain.amazon_order import AmazonOrder
 from bridge.domain.cancel_reasons import CancelReason, choose_reason
 from bridge.domain.cancel_rule import Decision, Outcome, check_store, judge_amazon_order
 from bridge.domain.messages import MessageKey, render
-from bridge.domain.states import RESTARTABLE_REQUEST_STATES, Source, can_restart, restart_state
+from bridge.domain.states import Source, can_restart, restart_state
 from bridge.domain.stores import Store, StoreDirectory
 from bridge.errors import NotFound, UpstreamError
 from bridge.storage.cancel_requests import CancelRequest, CancelRequests, NewCancelRequest
@@ -95,11 +98,6 @@ class _Judged:
     decision: str
     refusal: str | None
 
-    @property
-    def message(self) -> str:
-        assert self.refusal is not None
-        return self.refusal
-
     def context(self, link: OrderLink, amazon_order_id: str) -> dict[str, str | None]:
         return {
             "increment_id": link.increment_id,
@@ -135,7 +133,7 @@ class CancelIntake:
         """Decide whether Commerce may go on with the cancel of order ``entity_id``."""
         try:
             recorded = self._requests.for_commerce_order(entity_id)
-            if recorded is not None and recorded.state not in RESTARTABLE_REQUEST_STATES:
+            if recorded is not None and not can_restart(recorded.state):
                 # A retry, double click or replay of a cancel under way: it goes on as it is.
                 return CancelAnswer.proceed("under_way", **_context_of(recorded))
             link = self._link_for(entity_id, deadline)
@@ -165,7 +163,7 @@ class CancelIntake:
         judged = self._judge(link, amazon_order_id, deadline)
         context = judged.context(link, amazon_order_id)
         if judged.refusal is not None:
-            return CancelAnswer.stop(judged.decision, judged.message, **context)
+            return CancelAnswer.stop(judged.decision, judged.refusal, **context)
         assert judged.store is not None and judged.order is not None and judged.verdict is not None
         new = _new_request(
             link, judged.store, judged.order, judged.verdict,
@@ -183,10 +181,10 @@ class CancelIntake:
                 return CancelAnswer.proceed("under_way", **context)  # started over by a concurrent call
         return CancelAnswer.proceed(judged.decision, **context)
 
-    def _judge(self, link: OrderLink, amazon_order_id: str, deadline: Deadline) -> _Judged:
+    def _judge(self, link: OrderLink, amazon_order_id: str, deadline: Deadline, locale: str | None = None) -> _Judged:
         """The cancel rule, for the hook and the bridge's own cancels alike: the store, then Amazon's view."""
         store = self._stores.for_commerce_store(link.commerce_store_id)
-        locale = store.locale if store else self._default_locale
+        locale = locale or (store.locale if store else self._default_locale)
 
         def refuse(decision: str, key: MessageKey, order: AmazonOrder | None = None, **values: str) -> _Judged:
             message = render(key, locale, amazon_order_id=amazon_order_id, **values)
@@ -218,25 +216,33 @@ class CancelIntake:
 
     # --- started at the bridge ------------------------------------------------------------------------------------
     def cancel_at_bridge(
-        self, order_ref: OrderRef, reason: CancelReason | None, source: Source, actor: str, deadline: Deadline
+        self,
+        order_ref: OrderRef,
+        reason: CancelReason | None,
+        source: Source,
+        actor: str,
+        deadline: Deadline,
+        locale: str | None = None,
     ) -> BridgeCancelAnswer:
         """An operator's (console) or a tool's (API) cancel: the same rule as the hook, but nothing to wait for in
         Commerce. The request starts at pending, and its Commerce order is set Complete once Amazon confirms.
 
-        UpstreamError and SQLAlchemyError pass through: the caller says "try again" in its own format.
+        Messages are in ``locale`` (the console user's), else in the store's. UpstreamError and SQLAlchemyError pass
+        through: the caller says "try again" in its own format.
         """
-        link = self._find(order_ref, deadline)
-        if link is None:
-            return BridgeCancelAnswer.refused(
-                "order_not_known", render(MessageKey.ORDER_NOT_KNOWN, self._default_locale, order_ref=str(order_ref))
-            )
+        links = self._find(order_ref, deadline)
+        if len(links) != 1:
+            key = MessageKey.ORDER_NUMBER_AMBIGUOUS if links else MessageKey.ORDER_NOT_KNOWN
+            message = render(key, locale or self._default_locale, order_ref=str(order_ref))
+            return BridgeCancelAnswer.refused(key.value, message)
+        [link] = links
         if link.amazon_order_id is None:
-            message = render(MessageKey.NOT_AN_AMAZON_ORDER, self._default_locale, order_ref=str(order_ref))
+            message = render(MessageKey.NOT_AN_AMAZON_ORDER, locale or self._default_locale, order_ref=str(order_ref))
             return BridgeCancelAnswer.refused("not_amazon", message)
         recorded = self._requests.for_commerce_order(link.commerce_entity_id)
-        if recorded is not None and not can_restart(recorded.state, source):
-            return self._under_way(recorded)
-        judged = self._judge(link, link.amazon_order_id, deadline)
+        if recorded is not None and not can_restart(recorded.state):
+            return self._under_way(recorded, locale)
+        judged = self._judge(link, link.amazon_order_id, deadline, locale)
         if judged.refusal is not None:
             return BridgeCancelAnswer.refused(judged.decision, judged.refusal)
         assert judged.store is not None and judged.order is not None and judged.verdict is not None
@@ -247,11 +253,11 @@ class CancelIntake:
                 if not self._requests.record(new, entry=restart_state(source)):
                     recorded = self._requests.for_commerce_order(link.commerce_entity_id)
                     assert recorded is not None
-                    return self._under_way(recorded)  # a concurrent cancel recorded it first
+                    return self._under_way(recorded, locale)  # a concurrent cancel recorded it first
             else:
                 self._requests.start_over(recorded, new, confirm_after=0.0)
         except TransitionRefused:
-            return self._under_way(self._requests.get(recorded.id) or recorded)  # type: ignore[union-attr]
+            return self._under_way(self._requests.get(recorded.id) or recorded, locale)  # type: ignore[union-attr]
         request = self._requests.for_commerce_order(link.commerce_entity_id)
         assert request is not None
         log.info(
@@ -261,24 +267,27 @@ class CancelIntake:
         )  # fmt: skip
         return BridgeCancelAnswer(BridgeCancelOutcome.ACCEPTED, judged.decision, None, request)
 
-    def _find(self, order_ref: OrderRef, deadline: Deadline) -> OrderLink | None:
+    def _find(self, order_ref: OrderRef, deadline: Deadline) -> list[OrderLink]:
+        """The Commerce order(s) the caller means: by Amazon order id, the first imported (a second Commerce order
+        of the same Amazon order is a duplicate import, and the Amazon cancel is one either way); by number, every
+        one that has it, so that an ambiguous number is refused rather than guessed."""
         if order_ref.amazon_order_id is not None:
             links = self._links.of_amazon_orders([order_ref.amazon_order_id]).get(order_ref.amazon_order_id, [])
-            return links[0] if links else None
+            return links[:1]
         assert order_ref.increment_id is not None
-        link = self._links.find_by_increment_id(order_ref.increment_id)
-        if link is None:  # not in the link mirror yet: ask Commerce
-            order = self._commerce.find_order_by_number(order_ref.increment_id, deadline)
-            if order is None:
-                return None
-            link = OrderLink.of(order, self._amazon_payment_methods)
-            self._links.remember([link])
-        return link
+        links = self._links.with_number(order_ref.increment_id)
+        if not links:  # not in the link mirror yet: ask Commerce
+            links = [
+                OrderLink.of(order, self._amazon_payment_methods)
+                for order in self._commerce.orders_with_number(order_ref.increment_id, deadline)
+            ]
+            self._links.remember(links)
+        return links
 
-    def _under_way(self, request: CancelRequest) -> BridgeCancelAnswer:
+    def _under_way(self, request: CancelRequest, locale: str | None) -> BridgeCancelAnswer:
         store = self._stores.by_code(request.store_code)
         message = render(
-            MessageKey.CANCEL_UNDER_WAY, store.locale if store else self._default_locale,
+            MessageKey.CANCEL_UNDER_WAY, locale or (store.locale if store else self._default_locale),
             amazon_order_id=request.amazon_order_id, request_state=request.state, request_id=str(request.id),
         )  # fmt: skip
         return BridgeCancelAnswer(BridgeCancelOutcome.UNDER_WAY, "under_way", message, request)

@@ -30,7 +30,7 @@ from bridge.storage.order_links import OrderLinks
 from bridge.storage.order_mirror import OrderMirror
 from bridge.storage.order_pairs import OrderPairs
 from bridge.storage.rate_limiter import RateLimiter
-from bridge.storage.users import Users
+from bridge.storage.users import SignInFailures, Users
 
 HTTP_POOL_SIZE = 32  # connections kept per host: web threads and write-back workers share one session
 
@@ -47,6 +47,7 @@ class Storage:
     pairs: OrderPairs
     buyer_notes: BuyerCancelNotes
     users: Users
+    sign_in_failures: SignInFailures
     api_tokens: ApiTokens
     idempotency_keys: IdempotencyKeys
 
@@ -77,6 +78,7 @@ def build_storage(database_url: str, timeouts: DatabaseTimeouts = PATIENT) -> St
         OrderPairs(engine),
         BuyerCancelNotes(engine),
         Users(engine),
+        SignInFailures(engine),
         ApiTokens(engine),
         IdempotencyKeys(engine),
     )

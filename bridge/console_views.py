@@ -16,7 +16,7 @@ from bridge.domain.amazon_order import AmazonOrder
 from bridge.domain.cancel_reasons import CancelReason, choose_reason
 from bridge.domain.cancel_rule import Outcome, check_store, judge_amazon_order
 from bridge.domain.reconciliation import Drift, drifts_among
-from bridge.domain.states import RequestState, Source, can_restart
+from bridge.domain.states import RequestState, can_restart
 from bridge.domain.stores import Store, marketplace_name
 from bridge.errors import UpstreamError
 from bridge.storage.cancel_requests import CancelRequest, RequestSearch, TimelineEvent
@@ -101,8 +101,8 @@ class ConsoleViews:
         wanted: list[str] | None = None
         search = search.strip()
         if search:
-            link = self._bridge.links.find_by_increment_id(search)
-            wanted = [link.amazon_order_id] if link and link.amazon_order_id else [search]
+            numbered = self._bridge.links.with_number(search)
+            wanted = [link.amazon_order_id for link in numbered if link.amazon_order_id] or [search]
         orders = self._bridge.mirror.recent(store.code, RECENT_ORDERS, wanted)
         ids = [order.order_id for order in orders]
         links = self._bridge.links.of_amazon_orders(ids)
@@ -124,7 +124,7 @@ class ConsoleViews:
             bool(links)
             and check_store(store) is None
             and judge_amazon_order(mirrored.order).outcome is Outcome.ACCEPT
-            and (request is None or can_restart(request.state, Source.CONSOLE))
+            and (request is None or can_restart(request.state))
         )
         suggested = choose_reason(mirrored.order.buyer_requested_cancel, store.default_cancel_reason) if store else None
         return OrderDetails(

@@ -30,24 +30,25 @@ def read_password(prompt: str = "Password: ") -> str:
 
 
 def users_create(storage: Storage, args: argparse.Namespace) -> int:
-    Accounts(storage.users).create_user(args.name, read_password(), args.role, args.locale)
+    Accounts(storage.users, storage.sign_in_failures).create_user(args.name, read_password(), args.role, args.locale)
     print(f"user {args.name} created ({args.role}); they sign in at /console/")
     return 0
 
 
 def users_list(storage: Storage, _: argparse.Namespace) -> int:
     accounts = storage.users.all()
+    failures = storage.sign_in_failures.counts()
     if not accounts:
         print("no users yet: create one with 'bridge users create NAME --role operator'")
         return 0
     rows = [
         (
             user.name, user.role, user.locale or "from the browser", "disabled" if user.disabled else "active",
-            str(user.failed_sign_ins), utc(user.created_at),
+            str(failures.get(user.name, 0)), utc(user.created_at),
         )
         for user in accounts
     ]  # fmt: skip
-    print(table(("name", "role", "language", "status", "failed sign-ins", "created"), rows))
+    print(table(("name", "role", "language", "status", "wrong passwords in a row", "created"), rows))
     return 0
 
 
@@ -56,6 +57,20 @@ def users_disable(storage: Storage, args: argparse.Namespace) -> int:
         print(f"no user named {args.name}")
         return 1
     print(f"user {args.name} is disabled: their open sessions end at their next click")
+    return 0
+
+
+def users_enable(storage: Storage, args: argparse.Namespace) -> int:
+    if not storage.users.set_disabled(args.name, False):
+        print(f"no user named {args.name}")
+        return 1
+    print(f"user {args.name} may sign in again")
+    return 0
+
+
+def users_set_password(storage: Storage, args: argparse.Namespace) -> int:
+    Accounts(storage.users, storage.sign_in_failures).set_password(args.name, read_password("New password: "))
+    print(f"user {args.name} has a new password (and may sign in at once)")
     return 0
 
 

@@ -124,7 +124,10 @@ def _feeds(args: argparse.Namespace) -> int:
 def _users(args: argparse.Namespace) -> int:
     from bridge.cli import accounts
 
-    command = {"create": accounts.users_create, "list": accounts.users_list, "disable": accounts.users_disable}
+    command = {
+        "create": accounts.users_create, "list": accounts.users_list, "disable": accounts.users_disable,
+        "enable": accounts.users_enable, "set-password": accounts.users_set_password,
+    }  # fmt: skip
     return command[args.users_command](_storage(), args)
 
 
@@ -215,6 +218,12 @@ def parser() -> argparse.ArgumentParser:
     disable_user = users.add_parser("disable", help="stop an account from signing in (its sessions end too)")
     disable_user.add_argument("name")
     disable_user.set_defaults(run=_users)
+    enable_user = users.add_parser("enable", help="let a disabled account sign in again")
+    enable_user.add_argument("name")
+    enable_user.set_defaults(run=_users)
+    set_password = users.add_parser("set-password", help="a new password (asked, or read from stdin); lifts the wait")
+    set_password.add_argument("name")
+    set_password.set_defaults(run=_users)
 
     tokens = commands.add_parser("api-tokens", help="tokens for the API").add_subparsers(
         dest="tokens_command", required=True

@@ -139,8 +139,9 @@ class CommerceClient:
         body = self._request("GET", f"/orders/{entity_id}", deadline, params={"fields": ORDER_FIELDS})
         return _commerce_order(body, f"order {entity_id}")
 
-    def find_order_by_number(self, increment_id: str, deadline: Deadline) -> CommerceOrder | None:
-        """The order an admin knows by its number (increment id); None when Commerce has none by that number."""
+    def orders_with_number(self, increment_id: str, deadline: Deadline) -> list[CommerceOrder]:
+        """The orders an admin knows by this number (increment id): one, none, or (where websites number their
+        orders alike) two, which is all a caller needs to know it cannot tell which."""
         body = self._request(
             "GET",
             "/orders",
@@ -149,14 +150,14 @@ class CommerceClient:
                 "searchCriteria[filter_groups][0][filters][0][field]": "increment_id",
                 "searchCriteria[filter_groups][0][filters][0][value]": increment_id,
                 "searchCriteria[filter_groups][0][filters][0][condition_type]": "eq",
-                "searchCriteria[pageSize]": "1",
+                "searchCriteria[pageSize]": "2",
                 "fields": SEARCH_FIELDS,
             },
         )
         items = body.get("items") if isinstance(body, dict) else None
         if not isinstance(items, list):
             raise UpstreamUnavailable(SERVICE, "order search came back malformed")
-        return _commerce_order(items[0], f"order {increment_id}") if items else None
+        return [_commerce_order(item, f"order {increment_id}") for item in items[:2]]
 
     def orders_updated_since(
         self, since: float, page: int, page_size: int, deadline: Deadline

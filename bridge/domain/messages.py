@@ -37,6 +37,7 @@ class MessageKey(StrEnum):
     CANCELED_BY_AMAZON = "canceled_by_amazon"
     NO_REASON_GIVEN = "no_reason_given"
     ORDER_NOT_KNOWN = "order_not_known"
+    ORDER_NUMBER_AMBIGUOUS = "order_number_ambiguous"
     NOT_AN_AMAZON_ORDER = "not_an_amazon_order"
     CANCEL_UNDER_WAY = "cancel_under_way"
     AUDIT_CANCELED_BY_OPERATOR = "audit_canceled_by_operator"
@@ -125,6 +126,10 @@ _CATALOG: dict[str, dict[MessageKey, str]] = {
         ),
         MessageKey.NOT_AN_AMAZON_ORDER: (
             "Commerce order {order_ref} was not imported from Amazon: cancel it in Commerce."
+        ),
+        MessageKey.ORDER_NUMBER_AMBIGUOUS: (
+            "More than one Commerce order has the number {order_ref} (websites numbering their orders alike): name "
+            "the order by its Amazon order id instead."
         ),
         MessageKey.CANCEL_UNDER_WAY: (
             "A cancel of Amazon order {amazon_order_id} is already {request_state} (request #{request_id}): "
@@ -224,6 +229,10 @@ _CATALOG: dict[str, dict[MessageKey, str]] = {
         ),
         MessageKey.NOT_AN_AMAZON_ORDER: (
             "L'ordine Commerce {order_ref} non è stato importato da Amazon: annullalo in Commerce."
+        ),
+        MessageKey.ORDER_NUMBER_AMBIGUOUS: (
+            "Più di un ordine Commerce ha il numero {order_ref} (siti web che numerano gli ordini allo stesso modo): "
+            "indica l'ordine con il suo ID ordine Amazon."
         ),
         MessageKey.CANCEL_UNDER_WAY: (
             "L'annullamento dell'ordine Amazon {amazon_order_id} è già nello stato {request_state} (richiesta "

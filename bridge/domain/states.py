@@ -2,8 +2,9 @@
 
 The tables below are the state machines: ``bridge.storage.transitions`` refuses, in the very UPDATE that moves a
 row, any move they do not list. A request is recorded ``awaiting_commerce`` by the ``before`` hook (Commerce has
-not canceled yet) and ends ``completed``, ``rejected``, ``failed`` or ``not_canceled_in_commerce``; a feed is
-recorded ``preparing`` and ends ``done`` or ``abandoned``.
+not canceled yet), ``pending`` when the bridge started the cancel itself (console, API, a buyer's request), or
+``cancelled_at_amazon`` for a cancel made at Amazon outside the bridge; it ends ``completed``, ``rejected``,
+``failed`` or ``not_canceled_in_commerce``. A feed is recorded ``preparing`` and ends ``done`` or ``abandoned``.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ REQUEST_STATES = _machine(
     # outside the bridge, at cancelled_at_amazon.
     other_entries={R.PENDING, R.CANCELLED_AT_AMAZON},
 )
-# Nothing moves these but a new cancel in Commerce or an operator.
+# Nothing moves these but a new cancel (in Commerce, the console or the API) or an operator's retry.
 FINAL_REQUEST_STATES = frozenset({R.COMPLETED, R.REJECTED, R.FAILED, R.NOT_CANCELED_IN_COMMERCE})
 # A request in one of these sends, has sent or has confirmed the cancel of its Amazon order: no other request may
 # send one for the same Amazon order (two Commerce orders linked to one Amazon order).
@@ -137,9 +138,10 @@ def restart_state(source: str) -> RequestState:
     return R.PENDING if source in STARTED_AT_BRIDGE else R.AWAITING_COMMERCE
 
 
-def can_restart(state: str, source: str) -> bool:
-    """Whether a request in ``state`` may start over (it ended, or is ending, without a cancel)."""
-    return state in RESTARTABLE_REQUEST_STATES and REQUEST_STATES.allows(RequestState(state), restart_state(source))
+def can_restart(state: str) -> bool:
+    """Whether a request in ``state`` may start over (it ended, or is ending, without a cancel): from each of these
+    states the machine allows both starts, a Commerce cancel's and one the bridge started."""
+    return state in RESTARTABLE_REQUEST_STATES
 
 
 F = FeedState

@@ -27,7 +27,7 @@ from bridge.storage.leases import claim_rows, ids_to_claim, lease_is_free
 from bridge.storage.tables import cancel_requests as table
 from bridge.storage.tables import request_events, utcnow
 from bridge.storage.transitions import TransitionRefused, guarded_update, move, move_selected, record_events
-from bridge.storage.upsert import insert_if_absent
+from bridge.storage.upsert import insert_id_if_absent
 
 
 def epoch(moment: datetime | str) -> float:
@@ -167,7 +167,7 @@ class CancelRequests:
             raise ValueError(f"a cancel request cannot start at {entry}")
         now = utcnow()
         with self._engine.begin() as connection:
-            inserted = insert_if_absent(
+            request_id = insert_id_if_absent(
                 connection,
                 table,
                 {
@@ -178,12 +178,9 @@ class CancelRequests:
                     "updated_at": now,
                 },
             )
-            if inserted:
-                request_id = connection.execute(
-                    select(table.c.id).where(table.c.commerce_entity_id == request.commerce_entity_id)
-                ).scalar_one()
+            if request_id is not None:
                 record_events(connection, [request_id], entry, now, request.actor)
-            return inserted
+        return request_id is not None
 
     def record_amazon_cancel(self, request: NewCancelRequest, restart_of: CancelRequest | None) -> bool:
         """A cancel made at Amazon outside the bridge, for the write-back: a new request, or one that had ended
@@ -207,12 +204,14 @@ class CancelRequests:
         """A new cancel of an order whose request ended without a cancel (or an operator's retry): the request
         starts again where a cancel of its new source starts, with what was just decided and a fresh attempt budget.
 
-        TransitionRefused when it moved meanwhile (a concurrent call started it over first).
+        TransitionRefused when it moved meanwhile (a concurrent call started it over first, or it went through
+        other states and came back to this one while the caller was deciding).
         """
         with self._engine.begin() as connection:
             move(
                 connection, table, REQUEST_STATES, [request.id], restart_state(decided.source),
-                where=[table.c.state == request.state], by=by or decided.actor,
+                where=[table.c.state == request.state, table.c.updated_at == request.updated_at],
+                by=by or decided.actor,
                 **_columns(decided), **_FRESH_ATTEMPT, next_attempt_at=utcnow().timestamp() + confirm_after,
             )  # fmt: skip
 
@@ -271,7 +270,7 @@ class CancelRequests:
         for Commerce (its cancel is checked again before anything goes to Amazon), one the bridge started from
         pending. None if it cannot be retried."""
         request = self.get(request_id)
-        if request is None or not can_restart(request.state, request.source):
+        if request is None or not can_restart(request.state):
             return None
         try:
             self.start_over(request, request, confirm_after=0.0, by=by)  # the worker looks at it at once
@@ -280,14 +279,19 @@ class CancelRequests:
         return self.get(request_id)
 
     def timeline(self, request_id: int) -> list[TimelineEvent]:
-        """Every state the request entered, oldest first."""
+        """Every state the request entered, oldest first; a state entered again at once (another look at an order
+        that does not read CANCELLED yet) shows once, when it was first entered."""
         query = (
             select(request_events.c.state, request_events.c.at, request_events.c.actor)
             .where(request_events.c.request_id == request_id)
             .order_by(request_events.c.id)
         )
+        events: list[TimelineEvent] = []
         with self._engine.connect() as connection:
-            return [TimelineEvent(row.state, row.at, row.actor) for row in connection.execute(query)]
+            for row in connection.execute(query):
+                if not events or events[-1].state != row.state or row.actor:
+                    events.append(TimelineEvent(row.state, row.at, row.actor))
+        return events
 
     def for_amazon_orders(self, amazon_order_ids: list[str]) -> dict[str, CancelRequest]:
         """The newest request of each of these Amazon orders (one Amazon order may have two Commerce orders)."""

@@ -67,17 +67,16 @@ class OrderLinks:
             row = connection.execute(_BY_ENTITY_ID, {"entity_id": commerce_entity_id}).first()
         return _link_of(row) if row is not None else None
 
-    def find_by_increment_id(self, increment_id: str) -> OrderLink | None:
-        """The Commerce order with this number (unique per Commerce website; the first imported wins a tie)."""
+    def with_number(self, increment_id: str) -> list[OrderLink]:
+        """The Commerce orders with this number: one, except where two websites number their orders alike."""
         query = (
             select(order_links)
             .where(order_links.c.increment_id == increment_id)
             .order_by(order_links.c.commerce_entity_id)
-            .limit(1)
+            .limit(2)
         )
         with self._engine.connect() as connection:
-            row = connection.execute(query).first()
-        return _link_of(row) if row is not None else None
+            return [_link_of(row) for row in connection.execute(query)]
 
     def of_amazon_orders(self, amazon_order_ids: Collection[str]) -> dict[str, list[OrderLink]]:
         """The Commerce orders imported from each of these Amazon orders (usually one), oldest first."""

@@ -188,7 +188,7 @@ request_events = Table(
     Index("ix_request_events_request_id", "request_id"),
 )
 
-# Console accounts. Passwords are kept as Argon2id hashes; failures count toward the sign-in throttle.
+# Console accounts. Passwords are kept as Argon2id hashes.
 users = Table(
     "users",
     metadata,
@@ -198,10 +198,17 @@ users = Table(
     Column("role", String(16), nullable=False),  # viewer or operator
     Column("locale", String(8), nullable=True),  # None: from the browser
     Column("disabled", Boolean, nullable=False, default=False, server_default=false()),
-    Column("failed_sign_ins", Integer, nullable=False, default=0, server_default="0"),
-    Column("last_failed_at", Float, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow),
     UniqueConstraint("name", name="uq_users_name"),
+)
+
+# Wrong passwords in a row per name signed in with, whether or not an account has it (the throttle must not tell).
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failed_at", Float, nullable=False),
 )
 
 # API tokens: only the SHA-256 of each token is kept (the token itself is shown once, when created).
@@ -228,4 +235,5 @@ idempotency_keys = Table(
     Column("status_code", Integer, nullable=True),  # None: the first call is still being answered
     Column("response_body", Text, nullable=True),
     Column("created_at", Float, nullable=False),
+    Index("ix_idempotency_keys_created_at", "created_at"),  # the day-old ones are deleted
 )

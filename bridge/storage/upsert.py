@@ -21,3 +21,14 @@ def insert_if_absent(connection: Connection, table: Table, values: dict[str, Any
     """Insert the row unless a unique key already holds it; True when this call inserted it."""
     result = connection.execute(_insert_or_nothing(connection.dialect.name, table), values)
     return result.rowcount == 1
+
+
+@cache
+def _insert_or_nothing_returning_id(dialect_name: str, table: Table) -> Insert:
+    return _insert_or_nothing(dialect_name, table).returning(table.c.id)
+
+
+def insert_id_if_absent(connection: Connection, table: Table, values: dict[str, Any]) -> int | None:
+    """``insert_if_absent`` for a table with an ``id`` column: the new row's id, or None when one was there."""
+    statement = _insert_or_nothing_returning_id(connection.dialect.name, table)
+    return connection.execute(statement, values).scalars().first()

@@ -1,4 +1,4 @@
-"""Console accounts: the stored password hash, role, language, and the count of failed sign-ins in a row."""
+"""Console accounts (the stored password hash, role, language), and the wrong passwords signed in with per name."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, delete, select, update
 
-from bridge.storage.tables import users, utcnow
+from bridge.storage.tables import sign_in_failures, users, utcnow
 from bridge.storage.upsert import insert_if_absent
 
 
@@ -20,16 +20,11 @@ class User:
     role: str
     locale: str | None
     disabled: bool
-    failed_sign_ins: int
-    last_failed_at: float | None
     created_at: datetime
 
     @classmethod
     def from_row(cls, row: Any) -> User:
-        return cls(
-            row.id, row.name, row.password_hash, row.role, row.locale, bool(row.disabled), row.failed_sign_ins,
-            row.last_failed_at, row.created_at,
-        )  # fmt: skip
+        return cls(row.id, row.name, row.password_hash, row.role, row.locale, bool(row.disabled), row.created_at)
 
 
 class Users:
@@ -65,21 +60,45 @@ class Users:
         with self._engine.begin() as connection:
             return connection.execute(update(users).where(users.c.name == name).values(disabled=disabled)).rowcount == 1
 
-    def set_password_hash(self, user_id: int, password_hash: str) -> None:
+    def set_password_hash(self, name: str, password_hash: str) -> bool:
+        """False when there is no such user."""
         with self._engine.begin() as connection:
-            connection.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
+            changed = connection.execute(update(users).where(users.c.name == name).values(password_hash=password_hash))
+            return changed.rowcount == 1
 
-    def note_failure(self, user_id: int, now: float) -> None:
-        """One more wrong password in a row (counted in the database, so every web process sees it)."""
-        with self._engine.begin() as connection:
-            connection.execute(
-                update(users)
-                .where(users.c.id == user_id)
-                .values(failed_sign_ins=users.c.failed_sign_ins + 1, last_failed_at=now)
-            )
 
-    def clear_failures(self, user_id: int) -> None:
+@dataclass(frozen=True)
+class Failures:
+    count: int
+    last_failed_at: float | None
+
+
+class SignInFailures:
+    """Counted in the database, so that every web process agrees on how long a name must wait."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def of(self, name: str) -> Failures:
+        with self._engine.connect() as connection:
+            row = connection.execute(select(sign_in_failures).where(sign_in_failures.c.name == name)).first()
+        return Failures(row.failures, row.last_failed_at) if row else Failures(0, None)
+
+    def note(self, name: str, now: float) -> None:
+        """One more wrong password in a row for ``name`` (counted before the password is even checked, so that
+        guesses sent side by side all count)."""
         with self._engine.begin() as connection:
-            connection.execute(
-                update(users).where(users.c.id == user_id).values(failed_sign_ins=0, last_failed_at=None)
-            )
+            if not insert_if_absent(connection, sign_in_failures, {"name": name, "failures": 1, "last_failed_at": now}):
+                connection.execute(
+                    update(sign_in_failures)
+                    .where(sign_in_failures.c.name == name)
+                    .values(failures=sign_in_failures.c.failures + 1, last_failed_at=now)
+                )
+
+    def clear(self, name: str) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(delete(sign_in_failures).where(sign_in_failures.c.name == name))
+
+    def counts(self) -> dict[str, int]:
+        with self._engine.connect() as connection:
+            return dict(connection.execute(select(sign_in_failures.c.name, sign_in_failures.c.failures)).all())

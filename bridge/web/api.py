@@ -54,7 +54,7 @@ log = logging.getLogger("bridge.api")
 View = TypeVar("View", bound=Callable[..., Response])
 
 CANCEL_BUDGET_SECONDS = 10.0  # Commerce and Amazon are asked within this, as an operator's console cancel is
-MAX_REQUEST_ID = 2**63 - 1  # the id column's range: a larger number names no request
+MAX_REQUEST_ID = 2**31 - 1  # the id column's range (a 32-bit integer): a larger number names no request
 _BEARER = re.compile(r"Bearer +([A-Za-z0-9._~+/-]{1,512}=*)", re.IGNORECASE)
 _IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,255}")
 # The status of a refusal, by the intake's decision; every other refusal is a 409 (the order's state says no).

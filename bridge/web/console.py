@@ -39,6 +39,7 @@ from bridge.domain.cancel_reasons import CancelReason
 from bridge.domain.states import Source
 from bridge.errors import UpstreamError
 from bridge.web import console_labels as labels
+from bridge.web.api import MAX_REQUEST_ID
 from bridge.web.context import current_bridge
 from bridge.web.openapi import openapi_document
 from bridge.web.sessions import current_user, operator_only, sign_in_as, sign_out, signed_in
@@ -57,7 +58,7 @@ blueprint = Blueprint(
 @blueprint.record_once
 def _set_up(state: BlueprintSetupState) -> None:
     app: Flask = state.app
-    app.extensions[ACCOUNTS_KEY] = Accounts(app.extensions["bridge"].users)
+    app.extensions[ACCOUNTS_KEY] = Accounts(app.extensions["bridge"].users, app.extensions["bridge"].sign_in_failures)
     app.add_url_rule("/", "console_home", lambda: redirect(url_for("console.stores")))
 
 
@@ -136,6 +137,8 @@ def sign_in_submit() -> Any:
         response = _sign_in_page(_("Too many failed sign-ins. Try again in %(seconds)d seconds.", seconds=seconds), 429)
         response.headers["Retry-After"] = str(seconds)
         return response
+    if attempt.outcome is SignInOutcome.BUSY:
+        return _sign_in_page(_("Too many sign-ins at once. Try again in a moment."), 503)
     if attempt.outcome is SignInOutcome.WRONG or attempt.user is None:
         log.info("sign-in failed", extra={"user": form["name"]})
         return _sign_in_page(_("Wrong name or password."), 401)
@@ -225,7 +228,7 @@ def cancel_submit(amazon_order_id: str) -> Any:
     try:
         answer = current_bridge().intake.cancel_at_bridge(
             OrderRef(amazon_order_id=amazon_order_id), CancelReason(form["reason"]), Source.CONSOLE, user.name,
-            Deadline(CANCEL_SECONDS),
+            Deadline(CANCEL_SECONDS), locale=str(get_locale() or "en_US"),
         )  # fmt: skip
     except (UpstreamError, SQLAlchemyError) as exc:
         log.warning("console cancel could not be checked: %s", exc.__class__.__name__, extra={"user": user.name})
@@ -256,7 +259,7 @@ def needs_attention() -> str:
 def retry(request_id: int) -> Any:
     user = current_user()
     assert user is not None
-    retried = current_bridge().requests.retry(request_id, by=user.name)
+    retried = current_bridge().requests.retry(request_id, by=user.name) if request_id <= MAX_REQUEST_ID else None
     if retried is None:
         flash(_("Request #%(id)d cannot be retried: it is under way or done.", id=request_id), "error")
     else:

@@ -43,12 +43,19 @@ def secret_key_of(settings: Settings) -> str:
         return settings.secret_key
     path = Path(settings.instance_path) / SECRET_KEY_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="ascii").strip()
-    with os.fdopen(descriptor, "w", encoding="ascii") as file:
-        file.write(secrets.token_urlsafe(48))
+    if not path.exists():
+        # Written whole under another name, then linked into place: gunicorn's workers start together, and none
+        # may read a key half-written; the first link wins and every worker reads that one.
+        draft = path.with_name(f"{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as file:
+            file.write(secrets.token_urlsafe(48))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another worker's key is in place
+        finally:
+            draft.unlink()
     return path.read_text(encoding="ascii").strip()
 
 

@@ -34,7 +34,7 @@ def driver() -> Iterator[WebDriver]:
 @pytest.fixture
 def bridge(start_bridge) -> RunningBridge:
     running = start_bridge(**FAST_PIPELINE)
-    accounts = Accounts(running.parts.users)
+    accounts = Accounts(running.parts.users, running.parts.sign_in_failures)
     accounts.create_user("olivia", PASSWORD, "operator", None)
     accounts.create_user("victor", PASSWORD, "viewer", None)
     return running
@@ -187,7 +187,7 @@ def test_five_wrong_passwords_slow_the_next_sign_in(bridge, console):
     assert problem.startswith("Too many failed sign-ins. Try again in ")
     console.open("/console/stores")
     assert "/console/sign-in" in console.driver.current_url
-    assert bridge.parts.users.named("olivia").failed_sign_ins == 5
+    assert bridge.parts.sign_in_failures.of("olivia").count == 5
 
 
 def test_needs_attention_lists_what_needs_a_person_and_operators_retry(bridge, ctx, console, commerce, amazon):

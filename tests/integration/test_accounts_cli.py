@@ -40,14 +40,21 @@ def test_a_user_created_from_stdin_signs_in_with_that_password_and_nothing_echoe
     storage = build_storage(env["DATABASE_URL"])
     user = storage.users.named("olivia")
     assert user.role == "operator" and user.password_hash.startswith("$argon2id$")
-    assert Accounts(storage.users).sign_in("olivia", PASSWORD).outcome is SignInOutcome.SIGNED_IN
-    assert Accounts(storage.users).sign_in("olivia", "another password").outcome is SignInOutcome.WRONG
+    accounts = Accounts(storage.users, storage.sign_in_failures)
+    assert accounts.sign_in("olivia", PASSWORD).outcome is SignInOutcome.SIGNED_IN
+    assert accounts.sign_in("olivia", "another password").outcome is SignInOutcome.WRONG
 
     listing = bridge_cli(env, "users", "list")
     assert "olivia" in listing.stdout and "operator" in listing.stdout and "active" in listing.stdout
     assert bridge_cli(env, "users", "disable", "olivia").returncode == 0
     assert "disabled" in bridge_cli(env, "users", "list").stdout
-    assert Accounts(storage.users).sign_in("olivia", PASSWORD).outcome is SignInOutcome.WRONG
+    assert accounts.sign_in("olivia", PASSWORD).outcome is SignInOutcome.WRONG  # disabled
+    assert bridge_cli(env, "users", "enable", "olivia").returncode == 0
+    assert accounts.sign_in("olivia", PASSWORD).outcome is SignInOutcome.SIGNED_IN
+    new = run_with_stdin(env, "a brand new password\n", "users", "set-password", "olivia")
+    assert new.returncode == 0, new.stderr
+    assert accounts.sign_in("olivia", PASSWORD).outcome is SignInOutcome.WRONG
+    assert accounts.sign_in("olivia", "a brand new password").outcome is SignInOutcome.SIGNED_IN
 
 
 def test_bad_users_are_refused_with_a_reason_and_nothing_is_created(env):

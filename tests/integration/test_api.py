@@ -18,7 +18,7 @@ from werkzeug.test import TestResponse
 from bridge.accounts import issue_api_token
 from bridge.pipeline.steps.refresh_commerce_links import refresh_commerce_links
 from bridge.pipeline.worker import worker_context
-from bridge.storage.idempotency_keys import IdempotencyKeys
+from bridge.storage.idempotency_keys import ABANDONED_CLAIM_SECONDS, IdempotencyKeys
 from bridge.web.openapi import openapi_document
 from tests.conftest import RunningBridge
 from tests.seeds import IT_STORE, amazon_order
@@ -126,6 +126,19 @@ def test_an_order_nobody_knows_is_404(bridge, token):
     response = post(bridge, {"increment_id": "000000404"}, token)
     assert response.status_code == 404
     assert response.json["error"] == "order_not_known" and "#000000404" in response.json["message"]
+
+
+@pytest.mark.parametrize("mirrored", [False, True], ids=["asking Commerce", "from the link mirror"])
+def test_an_order_number_two_websites_share_is_refused_not_guessed(bridge, commerce, amazon, token, mirrored):
+    amazon_order(commerce, amazon, 27)
+    amazon_order(commerce, amazon, 28, store_id=IT_STORE)
+    commerce.orders[28]["increment_id"] = "000000027"  # the Italian website numbers its orders the same way
+    if mirrored:
+        links_known(bridge)
+    response = post(bridge, {"increment_id": "000000027"}, token)
+    assert response.status_code == 409 and response.json["error"] == "order_number_ambiguous"
+    assert "Amazon order id" in response.json["message"]
+    assert bridge.parts.requests.all() == []
 
 
 def test_an_order_not_paid_through_amazon_is_refused(bridge, commerce, token):
@@ -258,6 +271,18 @@ def test_a_key_whose_first_call_is_still_running_is_409(bridge, commerce, amazon
     response = post(bridge, None, token, key="busy", raw=body)
     assert response.status_code == 409 and response.json["error"] == "idempotency_key_in_use"
     assert bridge.parts.requests.all() == []
+
+
+def test_a_key_whose_first_call_died_unanswered_is_taken_over(bridge, commerce, amazon, token):
+    amazon_order(commerce, amazon, 47)
+    body = json.dumps({"increment_id": "000000047"}).encode()
+    keys: IdempotencyKeys = bridge.parts.idempotency_keys
+    died_at = time.time() - ABANDONED_CLAIM_SECONDS - 1  # its process was killed before it answered
+    assert keys.claim("robot", "orphan", hashlib.sha256(body).hexdigest(), died_at) is None
+    response = post(bridge, None, token, key="orphan", raw=body)
+    assert response.status_code == 202
+    assert post(bridge, None, token, key="orphan", raw=body).headers["Idempotent-Replayed"] == "true"
+    assert len(bridge.parts.requests.all()) == 1
 
 
 def test_a_503_gives_the_key_up_so_the_retry_runs(bridge, commerce, amazon, token):

@@ -21,8 +21,8 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 @pytest.fixture
 def bridge(start_bridge) -> RunningBridge:
     running = start_bridge()
-    Accounts(running.parts.users).create_user("olivia", PASSWORD, "operator", None)
-    Accounts(running.parts.users).create_user("giulia", PASSWORD, "viewer", "it_IT")
+    Accounts(running.parts.users, running.parts.sign_in_failures).create_user("olivia", PASSWORD, "operator", None)
+    Accounts(running.parts.users, running.parts.sign_in_failures).create_user("giulia", PASSWORD, "viewer", "it_IT")
     return running
 
 
@@ -70,11 +70,21 @@ def test_a_wrong_password_or_an_unknown_name_gets_the_same_answer(bridge: Runnin
     assert "bridge_session" not in wrong.headers.get("Set-Cookie", "")
 
 
+def test_a_name_nobody_has_is_throttled_like_a_real_one(bridge: RunningBridge):
+    """Otherwise the throttle's 429 would tell an attacker which names are accounts."""
+    answers = {}
+    for name in ("olivia", "nobody"):
+        client = bridge.app.test_client()
+        statuses = [sign_in(client, name, "not the password").status_code for _ in range(6)]
+        answers[name] = (statuses, sign_in(client, name).get_data(as_text=True).count("Too many failed sign-ins"))
+    assert answers["olivia"] == answers["nobody"] == ([401] * 5 + [429], 1)
+
+
 def test_the_sign_in_form_needs_its_csrf_token(bridge: RunningBridge):
     client = bridge.app.test_client()
     refused = client.post("/console/sign-in", data={"name": "olivia", "password": PASSWORD})
     assert refused.status_code == 400 and "The form was refused" in refused.get_data(as_text=True)
-    assert bridge.parts.users.named("olivia").failed_sign_ins == 0
+    assert bridge.parts.sign_in_failures.of("olivia").count == 0
 
 
 def test_a_disabled_account_is_signed_out_at_its_next_click(bridge: RunningBridge):
@@ -121,7 +131,7 @@ def test_passwords_tokens_and_session_cookies_never_reach_the_log(start_bridge, 
     try:
         bridge = start_bridge(BRIDGE_LOG_LEVEL="DEBUG")
         configure_logging("DEBUG", bridge.settings.secrets)
-        Accounts(bridge.parts.users).create_user("olivia", PASSWORD, "operator", None)
+        Accounts(bridge.parts.users, bridge.parts.sign_in_failures).create_user("olivia", PASSWORD, "operator", None)
         token = issue_api_token(bridge.parts.api_tokens, "robot")
         browser = requests.Session()
         for password in ("a wrong password guess", PASSWORD):

@@ -207,6 +207,11 @@ def test_a_repeated_cancel_is_answered_by_what_became_of_the_request(bridge, ctx
     drive(ctx, lambda: all_final(bridge))  # Commerce canceled the order the first time: the worker reads it back
     assert states(bridge) == {80: "completed"}
     assert amazon.cancel_messages[amazon_id] == 1
+    # Both outcomes are on the order: the refusal first, then the cancel (one comment each, never a duplicate).
+    comments = [history["comment"] for history in commerce.orders[80]["status_histories"]]
+    assert len(comments) == 2
+    assert "was not sent" in comments[0] and "/not-canceled-1]" in comments[0]
+    assert "was canceled at Amazon" in comments[1] and comments[1].endswith(f"[amazon-cancel-bridge #{restarted.id}]")
 
 
 def test_a_request_whose_message_cannot_be_built_fails_alone(bridge, ctx, commerce, amazon):

@@ -12,9 +12,10 @@ import sys
 import pytest
 
 from bridge.pipeline.amazon_view import refresh_store
-from bridge.pipeline.steps.refresh_commerce_links import CURSOR, PAGE_SIZE, refresh_commerce_links
+from bridge.pipeline.steps.refresh_commerce_links import PAGE_SIZE, refresh_commerce_links
 from bridge.pipeline.steps.refresh_mirrors import keep_mirrors_fresh
 from bridge.pipeline.worker import run_round, worker_context
+from bridge.storage.order_links import LINK_CURSOR
 from tests.pipeline_helpers import FAST_PIPELINE, drive
 from tests.seeds import IT_STORE, amazon_order
 
@@ -201,4 +202,4 @@ def test_a_full_page_of_orders_saved_in_one_second_ends_the_round(start, commerc
         order["updated_at"] = "2026-12-01 10:00:00"
     assert refresh_commerce_links(ctx) == PAGE_SIZE
     assert commerce.calls[SEARCH] <= 2
-    assert ctx.links.cursor(CURSOR).complete_as_of is not None
+    assert ctx.links.cursor(LINK_CURSOR).complete_as_of is not None

@@ -78,8 +78,10 @@ def test_nothing_reaches_amazon_without_passing_commerce_s_confirmation_unless_t
         Source.CONSOLE: RequestState.PENDING,
         Source.API: RequestState.PENDING,
     }
-    assert not can_restart(RequestState.READY, Source.CONSOLE)
-    assert can_restart(RequestState.FAILED, Source.COMMERCE) and can_restart(RequestState.FAILED, Source.API)
+    assert not can_restart(RequestState.READY) and not can_restart(RequestState.COMPLETED)
+    for state in RESTARTABLE_REQUEST_STATES:  # either start is allowed from wherever a request may start over
+        assert can_restart(state)
+        assert {RequestState.AWAITING_COMMERCE, RequestState.PENDING} <= REQUEST_STATES.moves[state]
 
 
 def test_sources_and_allows_read_the_table() -> None:

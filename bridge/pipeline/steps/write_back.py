@@ -26,8 +26,11 @@ BATCH = 200
 COMPLETE = "complete"
 
 
-def marker(request: CancelRequest) -> str:
-    return f"[amazon-cancel-bridge #{request.id}]"
+def marker(request: CancelRequest, rejection: int = 0) -> str:
+    """What tells that a comment was written. A request that starts over after a rejection may be rejected again
+    or succeed, and each of those outcomes has its own comment: the ``rejection``-th refusal is marked apart."""
+    suffix = f"/not-canceled-{rejection}" if rejection else ""
+    return f"[amazon-cancel-bridge #{request.id}{suffix}]"
 
 
 def sets_complete(request: CancelRequest) -> bool:
@@ -36,7 +39,7 @@ def sets_complete(request: CancelRequest) -> bool:
     return request.state == RequestState.CANCELLED_AT_AMAZON and request.decision != REFLECT_COMMENT_ONLY
 
 
-def audit_comment(request: CancelRequest, locale: str, feeds: FeedRecords) -> str:
+def audit_comment(request: CancelRequest, locale: str, feeds: FeedRecords, rejection: int = 0) -> str:
     if request.source == Source.AMAZON:
         key = (
             MessageKey.AUDIT_CANCELED_OUTSIDE
@@ -68,7 +71,7 @@ def audit_comment(request: CancelRequest, locale: str, feeds: FeedRecords) -> st
                 MessageKey.AUDIT_CANCELED_BY_OPERATOR, locale, amazon_order_id=request.amazon_order_id,
                 actor=request.actor or "?", source=request.source, reason=request.reason, feed_id=feed_id,
             )  # fmt: skip
-            return f"{text} {marker(request)}"
+            return f"{text} {marker(request, rejection)}"
         key = (
             MessageKey.AUDIT_CANCELED_ON_BUYER_REQUEST
             if request.source == Source.BUYER_REQUEST
@@ -78,7 +81,7 @@ def audit_comment(request: CancelRequest, locale: str, feeds: FeedRecords) -> st
             key, locale, amazon_order_id=request.amazon_order_id,
             reason=request.reason, feed_id=feed_id,
         )  # fmt: skip
-    return f"{text} {marker(request)}"
+    return f"{text} {marker(request, rejection)}"
 
 
 def write_back(ctx: WorkerContext) -> int:
@@ -119,8 +122,15 @@ def _write_one(ctx: WorkerContext, request: CancelRequest) -> None:
         raise UpstreamError("Commerce", f"order {entity_id} reads {current.state}/{current.status} after the write")
     if current.state:
         ctx.links.note_state(entity_id, current.state)
-    if not any(marker(request) in comment for comment in current.comments):
-        ctx.commerce.add_comment(entity_id, audit_comment(request, locale, ctx.feeds), Deadline(STEP_SECONDS))
+    rejection = 0 if request.state == RequestState.CANCELLED_AT_AMAZON else _rejections(ctx, request)
+    if not any(marker(request, rejection) in comment for comment in current.comments):
+        comment = audit_comment(request, locale, ctx.feeds, rejection)
+        ctx.commerce.add_comment(entity_id, comment, Deadline(STEP_SECONDS))
     final = RequestState.COMPLETED if request.state == RequestState.CANCELLED_AT_AMAZON else RequestState.REJECTED
     ctx.requests.move(request, ctx.owner, final, completed_at=utcnow())
     log.info("written back", extra={"request": request.id, "commerce_entity_id": entity_id, "state": final.value})
+
+
+def _rejections(ctx: WorkerContext, request: CancelRequest) -> int:
+    """Which refusal of this request is being written back (1 for the first; a request from before timelines: 1)."""
+    return max(1, sum(1 for event in ctx.requests.timeline(request.id) if event.state == RequestState.REJECTING))

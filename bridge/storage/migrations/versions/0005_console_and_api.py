@@ -1,5 +1,5 @@
-"""The console and the API: operator accounts, API tokens, idempotency keys, each request's timeline and actor, and
-the order lines and creation time the order details page shows.
+"""The console and the API: operator accounts and their failed sign-ins, API tokens, idempotency keys, each
+request's timeline and actor, and the order lines and creation time the order details page shows.
 
 Revision ID: 0005
 Revises: 0004
@@ -23,10 +23,14 @@ def upgrade() -> None:
         sa.Column("role", sa.String(16), nullable=False),
         sa.Column("locale", sa.String(8), nullable=True),
         sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
-        sa.Column("failed_sign_ins", sa.Integer, nullable=False, server_default="0"),
-        sa.Column("last_failed_at", sa.Float, nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("name", name="uq_users_name"),
+    )
+    op.create_table(
+        "sign_in_failures",
+        sa.Column("name", sa.String(64), primary_key=True),
+        sa.Column("failures", sa.Integer, nullable=False),
+        sa.Column("last_failed_at", sa.Float, nullable=False),
     )
     op.create_table(
         "api_tokens",
@@ -48,6 +52,7 @@ def upgrade() -> None:
         sa.Column("response_body", sa.Text, nullable=True),
         sa.Column("created_at", sa.Float, nullable=False),
     )
+    op.create_index("ix_idempotency_keys_created_at", "idempotency_keys", ["created_at"])
     op.create_table(
         "request_events",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -71,5 +76,6 @@ def downgrade() -> None:
     with op.batch_alter_table("cancel_requests") as batch:
         batch.drop_column("actor")
     op.drop_index("ix_request_events_request_id", "request_events")
-    for table in ("request_events", "idempotency_keys", "api_tokens", "users"):
+    op.drop_index("ix_idempotency_keys_created_at", "idempotency_keys")
+    for table in ("request_events", "idempotency_keys", "api_tokens", "sign_in_failures", "users"):
         op.drop_table(table)
