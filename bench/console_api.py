@@ -52,8 +52,10 @@ PAGES = ("stores", "store", "order", "attention")
 def bridge_command(env: dict[str, str], *args: str, stdin: str = "") -> str:
     done = subprocess.run(
         [sys.executable, "-m", "bridge.cli", *args], input=stdin, env=process_env(env), capture_output=True,
-        text=True, check=True,
+        text=True,
     )  # fmt: skip
+    if done.returncode:
+        raise RuntimeError(f"bridge {' '.join(args)}: {done.stderr.strip()}")
     return done.stdout
 
 

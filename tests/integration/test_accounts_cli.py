@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -13,14 +12,19 @@ from sqlalchemy import text
 from bridge.accounts import Accounts, SignInOutcome
 from bridge.composition import build_storage
 from bridge.storage.api_tokens import token_hash
+from tests.conftest import BOTH_DATABASES
 from tests.integration.test_jobs_cli import bridge_cli
 
 PASSWORD = "a long enough password"
 
 
+# Accounts and tokens are inserted where PostgreSQL answers differently (a serial key fetched with RETURNING).
+pytestmark = BOTH_DATABASES
+
+
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'bridge.sqlite'}"}
+def env(database_url: str) -> dict[str, str]:
+    env = {"DATABASE_URL": database_url}
     assert bridge_cli(env, "db", "upgrade").returncode == 0
     return env
 

@@ -20,7 +20,7 @@ from bridge.pipeline.steps.refresh_commerce_links import refresh_commerce_links
 from bridge.pipeline.worker import worker_context
 from bridge.storage.idempotency_keys import ABANDONED_CLAIM_SECONDS, IdempotencyKeys
 from bridge.web.openapi import openapi_document
-from tests.conftest import RunningBridge
+from tests.conftest import BOTH_DATABASES, RunningBridge
 from tests.seeds import IT_STORE, amazon_order
 
 CANCELLATIONS = "/api/v1/cancellations"
@@ -261,6 +261,21 @@ def test_keys_are_per_token(bridge, commerce, amazon, token):
     assert post(bridge, {"increment_id": "000000044"}, token, key="shared").status_code == 202
     theirs = post(bridge, {"increment_id": "000000045"}, other, key="shared")
     assert theirs.status_code == 202 and theirs.json["actor"] == "other-robot"
+
+
+@BOTH_DATABASES
+def test_a_retried_cancel_gets_the_first_answer_on_either_database(start_bridge, commerce, amazon):
+    bridge = start_bridge()
+    token = issue_api_token(bridge.parts.api_tokens, "robot")
+    amazon_order(commerce, amazon, 48)
+    first = post(bridge, {"increment_id": "000000048"}, token, key="again")
+    second = post(bridge, {"increment_id": "000000048"}, token, key="again")
+    assert first.status_code == second.status_code == 202, (first.json, second.json)
+    assert first.json == second.json
+    assert second.headers["Idempotent-Replayed"] == "true"
+    [request] = bridge.parts.requests.all()
+    assert (request.state, request.source, request.actor) == ("pending", "api", "robot")
+    assert [event.state for event in bridge.parts.requests.timeline(request.id)] == ["pending"]
 
 
 def test_a_key_whose_first_call_is_still_running_is_409(bridge, commerce, amazon, token):
