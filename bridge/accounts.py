@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -52,7 +53,6 @@ class Accounts:
         self._users = users
         self._failures = failures
         self._hasher = PasswordHasher()
-        self._unknown_user_hash = self._hasher.hash(secrets.token_urlsafe(16))
         self._hash_slots = threading.BoundedSemaphore(CONCURRENT_HASHES)
         self._clock = clock
 
@@ -83,6 +83,12 @@ class Accounts:
         if self._hasher.check_needs_rehash(user.password_hash):
             self._users.set_password_hash(user.name, self._hasher.hash(password))
         return SignIn(SignInOutcome.SIGNED_IN, user)
+
+    @cached_property
+    def _unknown_user_hash(self) -> str:
+        """What a name without an account is checked against: the same cost as a real one, made at first need
+        (not at every web process's start)."""
+        return self._hasher.hash(secrets.token_urlsafe(16))
 
     def set_password(self, name: str, password: str) -> None:
         """A new password (an operator forgot theirs, or it leaked); it also lifts the name's sign-in wait."""

@@ -53,18 +53,18 @@ def users_list(storage: Storage, _: argparse.Namespace) -> int:
 
 
 def users_disable(storage: Storage, args: argparse.Namespace) -> int:
-    if not storage.users.set_disabled(args.name, True):
-        print(f"no user named {args.name}")
-        return 1
-    print(f"user {args.name} is disabled: their open sessions end at their next click")
-    return 0
+    return _set_disabled(storage, args.name, True, "is disabled: their open sessions end at their next click")
 
 
 def users_enable(storage: Storage, args: argparse.Namespace) -> int:
-    if not storage.users.set_disabled(args.name, False):
-        print(f"no user named {args.name}")
+    return _set_disabled(storage, args.name, False, "may sign in again")
+
+
+def _set_disabled(storage: Storage, name: str, disabled: bool, done: str) -> int:
+    if not storage.users.set_disabled(name, disabled):
+        print(f"no user named {name}")
         return 1
-    print(f"user {args.name} may sign in again")
+    print(f"user {name} {done}")
     return 0
 
 
