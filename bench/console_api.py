@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -42,21 +41,11 @@ from warm_mirrors import (
 
 from standins.databases import postgres_reachable
 from standins.faults import Latency
-from standins.procfile import process_env
+from standins.procfile import run_bridge_command
 from standins.world import LocalWorld
 
 PASSWORD = "a bench operator password"
 PAGES = ("stores", "store", "order", "attention")
-
-
-def bridge_command(env: dict[str, str], *args: str, stdin: str = "") -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "bridge.cli", *args], input=stdin, env=process_env(env), capture_output=True,
-        text=True,
-    )  # fmt: skip
-    if done.returncode:
-        raise RuntimeError(f"bridge {' '.join(args)}: {done.stderr.strip()}")
-    return done.stdout
 
 
 def signed_in(url: str) -> requests.Session:
@@ -100,8 +89,8 @@ def run(orders: int, postgres: str | None) -> dict[str, Any]:
             web = world.start_bridge(env, workdir / "web.log")
             world.start_worker(env, workdir / "worker.log")
             wait_for(lambda: mirrors_warm(database_url), 120, "mirrors did not warm up")
-            bridge_command(env, "users", "create", "operator", "--role", "operator", stdin=PASSWORD + "\n")
-            token = bridge_command(env, "api-tokens", "create", "bench-tool").strip().splitlines()[-1]
+            run_bridge_command(env, "users", "create", "operator", "--role", "operator", stdin=PASSWORD + "\n")
+            token = run_bridge_command(env, "api-tokens", "create", "bench-tool").strip().splitlines()[-1]
             world.amazon.latency = Latency(0.15)
             world.commerce.latency = Latency(0.05)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 import shutil
 import signal
-import subprocess
 import sys
 import textwrap
 import threading
@@ -20,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, Row, create_engine, text
 
 from standins.amazon.orders import StandInOrder
-from standins.procfile import CHECKOUT, process_env
+from standins.procfile import CHECKOUT, run_bridge_command
 from standins.world import LocalWorld
 
 
@@ -186,8 +185,8 @@ CONSOLE_SCENARIOS = (
 def _open_console(world: LocalWorld, env: dict[str, str], bridge_url: str, console_open: threading.Event) -> None:
     """An operator account and an API token, a few orders to cancel, and the bridge left running until a signal."""
     password = secrets.token_urlsafe(12)
-    _bridge_command(env, "users", "create", "operator", "--role", "operator", stdin=password + "\n")
-    token = _bridge_command(env, "api-tokens", "create", "demo-tool").strip().splitlines()[-1]
+    run_bridge_command(env, "users", "create", "operator", "--role", "operator", stdin=password + "\n")
+    token = run_bridge_command(env, "api-tokens", "create", "demo-tool").strip().splitlines()[-1]
     orders = [_seed(world, scenario) for scenario in CONSOLE_SCENARIOS]
     print(
         f"\nThe console: {bridge_url}/console/ (sign in as 'operator', password {password}).\n"
@@ -198,15 +197,6 @@ def _open_console(world: LocalWorld, env: dict[str, str], bridge_url: str, conso
     )
     console_open.set()
     threading.Event().wait()  # until SIGINT or SIGTERM raises Stopped
-
-
-def _bridge_command(env: dict[str, str], *args: str, stdin: str = "") -> str:
-    """A ``bridge`` command against the demo's database, as an operator types it; its standard output."""
-    done = subprocess.run(
-        [sys.executable, "-m", "bridge.cli", *args], input=stdin, env=process_env(env), capture_output=True,
-        text=True, check=True, cwd=CHECKOUT,
-    )  # fmt: skip
-    return done.stdout
 
 
 def _wait_until_final(engine: Engine, limit: float) -> bool:

@@ -35,6 +35,17 @@ def process_env(env: dict[str, str]) -> dict[str, str]:
     return {**os.environ, **env, "PATH": f"{scripts}{os.pathsep}{os.environ.get('PATH', '')}"}
 
 
+def run_bridge_command(env: dict[str, str], *args: str, stdin: str = "") -> str:
+    """A ``bridge`` command against the same settings, as an operator types it; its standard output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bridge.cli", *args], input=stdin, env=process_env(env), capture_output=True,
+        text=True, cwd=CHECKOUT,
+    )  # fmt: skip
+    if done.returncode:
+        raise RuntimeError(f"bridge {' '.join(args)}: {done.stderr.strip()}")
+    return done.stdout
+
+
 def run_release(env: dict[str, str], procfile: Path = DEFAULT_PROCFILE) -> None:
     """The ``release`` step: migrate the database."""
     command = procfile_command("release", procfile)
