@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bridge.clients.deadline import Deadline
 from bridge.clients.orders_api import OrdersApi
+from bridge.deadline import Deadline
 from bridge.domain.amazon_order import AmazonOrder
 from bridge.domain.stores import Store
 from bridge.storage.order_mirror import OrderMirror

@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bridge.amazon_status import AmazonStatus
 from bridge.clients.commerce import CommerceClient
-from bridge.clients.deadline import Deadline
+from bridge.deadline import Deadline
 from bridge.domain.amazon_order import AmazonOrder
 from bridge.domain.cancel_reasons import CancelReason, choose_reason
 from bridge.domain.cancel_rule import Decision, Outcome, check_store, judge_amazon_order

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from bridge.amazon_status import AmazonStatus
 from bridge.cancel_intake import CancelIntake
 from bridge.clients.commerce import CommerceClient
+from bridge.clients.commerce_transport import CommerceTransport, commerce_auth
 from bridge.clients.feeds_api import FeedsApi
 from bridge.clients.lwa import LwaTokenSource
 from bridge.clients.orders_api import OrdersApi
@@ -90,8 +91,12 @@ def build_bridge(settings: Settings, timeouts: DatabaseTimeouts = PATIENT) -> Br
     adapter = requests.adapters.HTTPAdapter(pool_connections=10, pool_maxsize=HTTP_POOL_SIZE)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
+    credentials = settings.commerce_auth
+    auth = commerce_auth(
+        credentials.access_token, credentials.consumer_key, credentials.consumer_secret, credentials.access_token_secret
+    )
     commerce = CommerceClient(
-        settings.commerce_base_url, settings.commerce_auth, settings.commerce_store_code, session=session
+        CommerceTransport(settings.commerce_base_url, auth, settings.commerce_store_code, session=session)
     )
     lwa = LwaTokenSource(settings.lwa_token_url, settings.lwa_client_id, settings.lwa_client_secret, session=session)
     limiter = RateLimiter(storage.engine, settings.spapi_quotas)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bridge.clients.deadline import Deadline
 from bridge.composition import Bridge
+from bridge.deadline import Deadline
 from bridge.domain.amazon_order import AmazonOrder
 from bridge.domain.cancel_reasons import CancelReason, choose_reason
 from bridge.domain.cancel_rule import Outcome, check_store, judge_amazon_order

@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from dotenv import load_dotenv
 from sqlalchemy.engine import make_url
 
-from bridge.clients.spapi_operations import QUOTAS
 from bridge.domain.commerce_order import AMAZON_PAYMENT_METHODS
+from bridge.domain.spapi_quotas import PUBLISHED_QUOTAS
 from bridge.domain.stores import LOCALES, StoreDirectory
 from bridge.errors import ConfigError
 from bridge.stores_file import load_stores
@@ -117,6 +117,7 @@ def _choice(env: Mapping[str, str], variable: str, choices: tuple[str, ...], pro
 def _quota_overrides(env: Mapping[str, str], problems: list[str]) -> dict[str, tuple[float, int]]:
     """``SPAPI_QUOTAS="getOrder=5:60,createFeed=0.02:20"``: for an application Amazon granted higher limits."""
     overrides: dict[str, tuple[float, int]] = {}
+    known = PUBLISHED_QUOTAS
     raw = env.get("SPAPI_QUOTAS", "").strip()
     for item in filter(None, (part.strip() for part in raw.split(","))):
         name, _, value = item.partition("=")
@@ -125,11 +126,11 @@ def _quota_overrides(env: Mapping[str, str], problems: list[str]) -> dict[str, t
             parsed = (float(rate), int(burst))
         except ValueError:
             parsed = None
-        if name not in QUOTAS or parsed is None or not (math.isfinite(parsed[0]) and parsed[0] > 0) or parsed[1] < 1:
-            problems.append(f"SPAPI_QUOTAS: {item!r} is not operation=rate:burst (operations: {', '.join(QUOTAS)})")
+        if name not in known or parsed is None or not (math.isfinite(parsed[0]) and parsed[0] > 0) or parsed[1] < 1:
+            problems.append(f"SPAPI_QUOTAS: {item!r} is not operation=rate:burst (operations: {', '.join(known)})")
             continue
         overrides[name] = parsed
-    return {**QUOTAS, **overrides}
+    return {**PUBLISHED_QUOTAS, **overrides}
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from enum import StrEnum
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bridge.clients.deadline import Deadline
 from bridge.composition import Bridge, build_bridge
+from bridge.deadline import Deadline
 from bridge.domain.feed_builder import FEED_TYPE
 from bridge.domain.stores import Store
 from bridge.errors import ConfigError, UpstreamError, UpstreamRejected

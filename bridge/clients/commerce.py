@@ -1,27 +1,19 @@
-"""Commerce (Magento) REST client: read the orders the webhook names (and, later, write them back)."""
+"""The Commerce (Magento) REST endpoints the bridge uses: read orders (one, by number, changed since, their states),
+write an order back (state and status, an audit comment), and what the doctor checks (ACLs, registered hooks)."""
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
-from urllib.parse import quote
 
-import requests
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load
-from requests.auth import AuthBase
 
-from bridge.clients.deadline import Deadline
-from bridge.clients.http_retry import sleep_before_retry
-from bridge.clients.oauth1 import BearerToken, OAuth1HmacSha256
+from bridge.clients.commerce_transport import SERVICE, CommerceTransport
+from bridge.deadline import Deadline
 from bridge.domain.commerce_order import CommerceOrder
-from bridge.errors import NotFound, UpstreamRejected, UpstreamUnavailable
-from bridge.metrics import COMMERCE_CALLS
-from bridge.settings import CommerceAuth
-
-log = logging.getLogger(__name__)
+from bridge.errors import UpstreamRejected, UpstreamUnavailable
 
 
 @dataclass(frozen=True)
@@ -32,12 +24,10 @@ class OrderState:
     comments: tuple[str, ...]
 
 
-SERVICE = "Commerce"
 ORDER_FIELDS = "entity_id,increment_id,state,status,store_id,updated_at,payment[method,po_number]"
 SEARCH_FIELDS = f"items[{ORDER_FIELDS}],total_count"
 COMMERCE_TIME = "%Y-%m-%d %H:%M:%S"  # Commerce's datetimes, in UTC
 WRITE_BACK_FIELDS = "entity_id,increment_id,state,status,status_histories[comment]"
-CALL_TIMEOUT = 10.0
 
 
 class _PaymentSchema(Schema):
@@ -87,62 +77,18 @@ def _commerce_order(body: Any, what: str) -> CommerceOrder:
     )
 
 
-def _auth_for(auth: CommerceAuth) -> AuthBase:
-    if auth.uses_oauth1:
-        return OAuth1HmacSha256(auth.consumer_key, auth.consumer_secret, auth.access_token, auth.access_token_secret)
-    return BearerToken(auth.access_token)
-
-
-def _outcome(status: int) -> str:
-    """The label of bridge_commerce_calls_total for an answer."""
-    if status >= 500:
-        return "unavailable"
-    if status == 404:
-        return "not_found"
-    return "rejected" if status >= 400 else "ok"
-
-
-def _magento_message(response: requests.Response) -> str:
-    """Magento errors are ``{"message": "...%1...", "parameters": [...]}``; fill the placeholders in."""
-    try:
-        body = response.json()
-    except ValueError:
-        return response.reason or "no error message"
-    if not isinstance(body, dict):
-        return "unexpected error body"
-    message = str(body.get("message", "no error message"))
-    params = body.get("parameters")
-    if isinstance(params, list):
-        for index, value in enumerate(params, start=1):
-            message = message.replace(f"%{index}", str(value))
-    elif isinstance(params, dict):
-        for name, value in params.items():
-            message = message.replace(f"%{name}", str(value))
-    return message
-
-
 class CommerceClient:
-    def __init__(
-        self,
-        base_url: str,
-        auth: CommerceAuth,
-        store_code: str | None = None,
-        session: requests.Session | None = None,
-    ) -> None:
-        prefix = f"/rest/{quote(store_code, safe='')}" if store_code else "/rest"
-        self._api = f"{base_url.rstrip('/')}{prefix}/V1"
-        self._all_stores_api = f"{base_url.rstrip('/')}/rest/all/V1"  # where Commerce lists its webhooks
-        self._auth = _auth_for(auth)
-        self._session = session or requests.Session()
+    def __init__(self, transport: CommerceTransport) -> None:
+        self._transport = transport
 
     def get_order(self, entity_id: int, deadline: Deadline) -> CommerceOrder:
-        body = self._request("GET", f"/orders/{entity_id}", deadline, params={"fields": ORDER_FIELDS})
+        body = self._transport.request("GET", f"/orders/{entity_id}", deadline, params={"fields": ORDER_FIELDS})
         return _commerce_order(body, f"order {entity_id}")
 
     def orders_with_number(self, increment_id: str, deadline: Deadline) -> list[CommerceOrder]:
         """The orders an admin knows by this number (increment id): one, none, or (where websites number their
         orders alike) two, which is all a caller needs to know it cannot tell which."""
-        body = self._request(
+        body = self._transport.request(
             "GET",
             "/orders",
             deadline,
@@ -164,7 +110,7 @@ class CommerceClient:
     ) -> tuple[list[CommerceOrder], int]:
         """One page of the orders updated at or after ``since`` (epoch seconds), oldest change first; and how many
         there are in all (Commerce answers a page past the end with the last page again: stop on the total)."""
-        body = self._request(
+        body = self._transport.request(
             "GET",
             "/orders",
             deadline,
@@ -189,7 +135,7 @@ class CommerceClient:
 
     def order_state(self, entity_id: int, deadline: Deadline) -> OrderState:
         """State, status and audit comments: what a write-back must check before and after it writes."""
-        body = self._request("GET", f"/orders/{entity_id}", deadline, params={"fields": WRITE_BACK_FIELDS})
+        body = self._transport.request("GET", f"/orders/{entity_id}", deadline, params={"fields": WRITE_BACK_FIELDS})
         if not isinstance(body, dict):
             raise UpstreamUnavailable(SERVICE, f"order {entity_id} came back malformed")
         histories = body.get("status_histories") or []
@@ -203,7 +149,7 @@ class CommerceClient:
     def states_of(self, entity_ids: list[int], deadline: Deadline) -> dict[int, str | None]:
         """The state of each of these orders, in one search call (orders Commerce does not return are left out)."""
         ids = ",".join(str(entity_id) for entity_id in entity_ids)
-        body = self._request(
+        body = self._transport.request(
             "GET",
             "/orders",
             deadline,
@@ -235,12 +181,12 @@ class CommerceClient:
         ``increment_id`` always goes with it: some versions regenerate it when it is missing.
         """
         entity = {"entity_id": entity_id, "increment_id": increment_id, "state": state, "status": status}
-        self._request("POST", "/orders", deadline, json_body={"entity": entity})
+        self._transport.request("POST", "/orders", deadline, json_body={"entity": entity})
 
     def add_comment(self, entity_id: int, comment: str, deadline: Deadline) -> None:
         """An audit comment for admins only: no status (it would be refused) and no e-mail to the Amazon buyer."""
         history = {"comment": comment, "is_customer_notified": 0, "is_visible_on_front": 0, "parent_id": entity_id}
-        self._request("POST", f"/orders/{entity_id}/comments", deadline, json_body={"statusHistory": history})
+        self._transport.request("POST", f"/orders/{entity_id}/comments", deadline, json_body={"statusHistory": history})
 
     def may(self, method: str, path: str, deadline: Deadline) -> bool:
         """Whether the integration's ACL lets it call this route, found out without changing anything.
@@ -249,7 +195,7 @@ class CommerceClient:
         the integration lacks the resource, and as invalid (400, or 404 for order 0) when it has it.
         """
         try:
-            self._request_once(method, path, deadline, None, {})
+            self._transport.request_once(method, path, deadline, None, {})
         except UpstreamRejected as exc:
             if exc.status == 401:
                 return False
@@ -260,86 +206,16 @@ class CommerceClient:
 
     def registered_webhooks(self, deadline: Deadline) -> list[dict[str, Any]]:
         """``GET /rest/all/V1/webhooks/list`` (Adobe Commerce Webhooks 1.5 and later; ``webhooks_list`` ACL)."""
-        body = self._request("GET", "/webhooks/list", deadline, api=self._all_stores_api)
+        body = self._transport.request("GET", "/webhooks/list", deadline, all_stores=True)
         if not isinstance(body, list):
             raise UpstreamUnavailable(SERVICE, "the webhooks list came back malformed")
         return [hook for hook in body if isinstance(hook, dict)]
 
     def check_access(self, deadline: Deadline) -> None:
         """An authenticated read of one order page: proves URL, credentials and the Sales ACL."""
-        self._request(
+        self._transport.request(
             "GET",
             "/orders",
             deadline,
             params={"searchCriteria[pageSize]": "1", "fields": "total_count"},
         )
-
-    def _request(
-        self,
-        method: str,
-        path: str,
-        deadline: Deadline,
-        *,
-        params: dict[str, str] | None = None,
-        json_body: dict[str, Any] | None = None,
-        api: str | None = None,
-    ) -> Any:
-        """One call, retried on transient faults while the deadline allows (every call here is idempotent)."""
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return self._request_once(method, path, deadline, params, json_body, api)
-            except UpstreamUnavailable:
-                if attempt >= 3 or not sleep_before_retry(attempt, deadline, reserve=0.2):
-                    raise
-
-    def _request_once(
-        self,
-        method: str,
-        path: str,
-        deadline: Deadline,
-        params: dict[str, str] | None,
-        json_body: dict[str, Any] | None,
-        api: str | None = None,
-    ) -> Any:
-        started = time.monotonic()
-        try:
-            response = self._session.request(
-                method,
-                (api or self._api) + path,
-                params=params,
-                json=json_body,
-                auth=self._auth,
-                timeout=deadline.timeout(CALL_TIMEOUT, SERVICE),
-                headers={"Accept": "application/json"},
-            )
-        except requests.Timeout:
-            COMMERCE_CALLS.labels("timeout").inc()
-            raise UpstreamUnavailable(SERVICE, f"{method} {path} timed out") from None
-        except requests.ConnectionError:
-            COMMERCE_CALLS.labels("no_connection").inc()
-            raise UpstreamUnavailable(SERVICE, f"{method} {path}: cannot connect") from None
-        except (requests.RequestException, ValueError) as exc:  # never echo the message: it may quote a header
-            COMMERCE_CALLS.labels("not_sent").inc()
-            raise UpstreamUnavailable(SERVICE, f"request could not be sent ({exc.__class__.__name__})") from None
-        log.debug(
-            "commerce call",
-            extra={
-                "method": method,
-                "path": path,
-                "status": response.status_code,
-                "latency_ms": round((time.monotonic() - started) * 1000, 1),
-            },
-        )
-        COMMERCE_CALLS.labels(_outcome(response.status_code)).inc()
-        if response.status_code >= 500:
-            raise UpstreamUnavailable(SERVICE, _magento_message(response), status=response.status_code)
-        if response.status_code == 404:
-            raise NotFound(SERVICE, _magento_message(response), status=404)
-        if response.status_code >= 400:
-            raise UpstreamRejected(SERVICE, _magento_message(response), status=response.status_code)
-        try:
-            return response.json()
-        except ValueError:
-            raise UpstreamUnavailable(SERVICE, f"{method} {path} answered with invalid JSON") from None

@@ -9,7 +9,6 @@ from typing import Any
 import requests
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
-from bridge.clients.deadline import Deadline
 from bridge.clients.spapi import SERVICE, SpApiClient
 from bridge.clients.spapi_operations import (
     CREATE_FEED,
@@ -18,6 +17,7 @@ from bridge.clients.spapi_operations import (
     GET_FEED_DOCUMENT,
     GET_FEEDS,
 )
+from bridge.deadline import Deadline
 from bridge.domain.processing_report import MAX_REPORT_BYTES
 from bridge.domain.stores import Store
 from bridge.errors import UpstreamRejected, UpstreamUnavailable

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import requests
 
-from bridge.clients.deadline import Deadline
+from bridge.clients.http import send
+from bridge.deadline import Deadline
 from bridge.errors import UpstreamRejected, UpstreamUnavailable
 
 SERVICE = "Login with Amazon"
@@ -63,24 +64,21 @@ class LwaTokenSource:
 
     def _exchange(self, refresh_token: str, deadline: Deadline) -> _CachedToken:
         started = time.monotonic()
-        try:
-            response = self._session.post(
-                self._token_url,
-                data={
-                    "grant_type": "refresh_token",
-                    "refresh_token": refresh_token,
-                    "client_id": self._client_id,
-                    "client_secret": self._client_secret,
-                },
-                timeout=deadline.timeout(CALL_TIMEOUT, SERVICE),
-                headers={"Accept": "application/json"},
-            )
-        except requests.Timeout:
-            raise UpstreamUnavailable(SERVICE, "token exchange timed out") from None
-        except requests.ConnectionError:
-            raise UpstreamUnavailable(SERVICE, "cannot connect to the token endpoint") from None
-        except (requests.RequestException, ValueError) as exc:  # never echo the message: it may quote a header
-            raise UpstreamUnavailable(SERVICE, f"request could not be sent ({exc.__class__.__name__})") from None
+        response = send(
+            self._session,
+            "POST",
+            self._token_url,
+            service=SERVICE,
+            what="token exchange",
+            timeout=deadline.timeout(CALL_TIMEOUT, SERVICE),
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": refresh_token,
+                "client_id": self._client_id,
+                "client_secret": self._client_secret,
+            },
+            headers={"Accept": "application/json"},
+        )
         try:
             body = response.json()
         except ValueError:

@@ -8,9 +8,9 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
-from bridge.clients.deadline import Deadline
 from bridge.clients.spapi import SERVICE, SpApiClient
 from bridge.clients.spapi_operations import GET_ORDER, SEARCH_ORDERS
+from bridge.deadline import Deadline
 from bridge.domain.amazon_order import AmazonOrder, OrderLine
 from bridge.domain.stores import Store
 from bridge.errors import UpstreamUnavailable

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
-from bridge.clients.deadline import Deadline
 from bridge.clients.spapi import SERVICE, SpApiClient
 from bridge.clients.spapi_operations import GET_MARKETPLACE_PARTICIPATIONS
+from bridge.deadline import Deadline
 from bridge.domain.stores import Store
 from bridge.errors import UpstreamUnavailable
 

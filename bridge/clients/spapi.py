@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import requests
 
-from bridge.clients.deadline import Deadline
-from bridge.clients.http_retry import sleep_before_retry
+from bridge.clients.http import Retry, send, with_retries
 from bridge.clients.lwa import LwaTokenSource
 from bridge.clients.spapi_operations import REGION_HOSTS, Operation
+from bridge.deadline import Deadline
 from bridge.domain.stores import Store
-from bridge.errors import NotFound, QuotaExhausted, UpstreamRejected, UpstreamUnavailable
+from bridge.errors import NotFound, QuotaExhausted, UpstreamError, UpstreamRejected, UpstreamUnavailable
 from bridge.metrics import SPAPI_CALLS, SPAPI_THROTTLED
-from bridge.storage.rate_limiter import RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +34,24 @@ def _amazon_error(response: requests.Response) -> tuple[str | None, str]:
         return None, response.reason or "no message"
 
 
+class Quotas(Protocol):
+    """The seller's quotas, shared by every process (the bridge keeps them in its database)."""
+
+    def acquire(self, seller_id: str, operation: str, max_wait: float) -> None:
+        """Wait up to ``max_wait`` s for a request token; QuotaExhausted if none comes in time."""
+
+    def drain(self, seller_id: str, operation: str) -> None:
+        """Amazon answered 429: the bucket is empty, whatever it held."""
+
+    def observe_rate(self, seller_id: str, operation: str, rate: float) -> bool:
+        """Amazon's ``x-amzn-RateLimit-Limit``: the rate to keep to from now on; False if it is not a usable one."""
+
+
 class SpApiClient:
     def __init__(
         self,
         tokens: LwaTokenSource,
-        limiter: RateLimiter,
+        limiter: Quotas,
         endpoint_override: str | None = None,
         session: requests.Session | None = None,
     ) -> None:
@@ -68,25 +80,25 @@ class SpApiClient:
         it, and the caller must find out before trying again.
         """
         path = operation.path.format(**{k: quote(v, safe="") for k, v in (path_params or {}).items()})
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                self._limiter.acquire(store.seller_id, operation.name, max_wait=max(0.0, deadline.remaining() - 0.2))
-                return self._send(store, operation, path, deadline, params, json_body)
-            except QuotaExhausted as exc:
-                if exc.status == 429:
-                    self._limiter.drain(store.seller_id, operation.name)
-                if exc.status != 429 or attempt >= MAX_ATTEMPTS:
-                    raise
-            except UpstreamUnavailable:
-                if not idempotent or attempt >= MAX_ATTEMPTS or not sleep_before_retry(attempt, deadline, reserve=0.3):
-                    raise
-            except UpstreamRejected as exc:
-                if exc.status == 403 and attempt == 1:
-                    self._tokens.forget(store.refresh_token)  # an expired token: exchange once more
-                    continue
-                raise
+
+        def once() -> Any:
+            self._limiter.acquire(store.seller_id, operation.name, max_wait=max(0.0, deadline.remaining() - 0.2))
+            return self._send(store, operation, path, deadline, params, json_body)
+
+        def retry(exc: UpstreamError, attempt: int) -> Retry | None:
+            if isinstance(exc, QuotaExhausted):  # 429: Amazon's bucket is empty; a local refusal is final
+                if exc.status != 429:
+                    return None
+                self._limiter.drain(store.seller_id, operation.name)
+                return Retry.NOW
+            if isinstance(exc, UpstreamUnavailable):
+                return Retry.AFTER_BACKOFF if idempotent else None
+            if exc.status == 403 and attempt == 1:
+                self._tokens.forget(store.refresh_token)  # an expired token: exchange once more
+                return Retry.NOW
+            return None
+
+        return with_retries(once, deadline, max_attempts=MAX_ATTEMPTS, reserve=0.3, retry=retry)
 
     def _observe_rate_limit(self, store: Store, operation: Operation, response: requests.Response) -> None:
         limit = response.headers.get("x-amzn-RateLimit-Limit")
@@ -111,21 +123,17 @@ class SpApiClient:
         access_token = self._tokens.access_token(store.refresh_token, deadline)
         started = time.monotonic()
         SPAPI_CALLS.labels(operation.name).inc()
-        try:
-            response = self._session.request(
-                operation.method,
-                self._host(store) + path,
-                params=params,
-                json=json_body,
-                headers={"x-amz-access-token": access_token, "Accept": "application/json"},
-                timeout=deadline.timeout(CALL_TIMEOUT, SERVICE),
-            )
-        except requests.Timeout:
-            raise UpstreamUnavailable(SERVICE, f"{operation.name} timed out") from None
-        except requests.ConnectionError:
-            raise UpstreamUnavailable(SERVICE, f"{operation.name}: cannot connect") from None
-        except (requests.RequestException, ValueError) as exc:  # never echo the message: it may quote a header
-            raise UpstreamUnavailable(SERVICE, f"request could not be sent ({exc.__class__.__name__})") from None
+        response = send(
+            self._session,
+            operation.method,
+            self._host(store) + path,
+            service=SERVICE,
+            what=operation.name,
+            timeout=deadline.timeout(CALL_TIMEOUT, SERVICE),
+            params=params,
+            json=json_body,
+            headers={"x-amz-access-token": access_token, "Accept": "application/json"},
+        )
         request_id = response.headers.get("x-amzn-RequestId")
         log.info(
             "spapi call",

@@ -12,8 +12,8 @@ import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
-from bridge.clients.deadline import Deadline
 from bridge.clients.spapi_operations import SEARCH_ORDERS
+from bridge.deadline import Deadline
 from bridge.domain.amazon_order import AmazonOrder
 from bridge.domain.stores import Store
 from bridge.errors import UpstreamError

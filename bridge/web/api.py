@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from bridge.cancel_intake import BridgeCancelOutcome, OrderRef
-from bridge.clients.deadline import Deadline
+from bridge.deadline import Deadline
 from bridge.domain.states import Source
 from bridge.errors import UpstreamError
 from bridge.storage.cancel_requests import CancelRequest, RequestSearch

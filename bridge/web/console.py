@@ -32,8 +32,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bridge.accounts import Accounts, SignInOutcome
 from bridge.cancel_intake import BridgeCancelOutcome, OrderRef
-from bridge.clients.deadline import Deadline
 from bridge.console_views import ConsoleViews
+from bridge.deadline import Deadline
 from bridge.domain.accounts import may_change_orders
 from bridge.domain.cancel_reasons import CancelReason
 from bridge.domain.states import Source

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, abort, request
 from marshmallow import Schema, ValidationError
 
 from bridge.cancel_intake import CancelAnswer
-from bridge.clients.deadline import Deadline
+from bridge.deadline import Deadline
 from bridge.domain.messages import MessageKey, render
 from bridge.errors import SignatureError
 from bridge.metrics import WEBHOOK_DURATION, WEBHOOK_REQUESTS

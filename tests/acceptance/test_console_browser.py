@@ -12,7 +12,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from bridge.accounts import Accounts
 from bridge.cancel_intake import OrderRef
-from bridge.clients.deadline import Deadline
+from bridge.deadline import Deadline
 from bridge.domain.states import RequestState, Source
 from bridge.pipeline.context import WorkerContext
 from bridge.pipeline.worker import worker_context

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 
-from bridge.clients.deadline import Deadline
+from bridge.deadline import Deadline
 from bridge.domain.amazon_order import AmazonOrder
 from bridge.domain.cancel_rule import Outcome, judge_amazon_order
 from bridge.domain.messages import AMAZON_FULFILLED, STATUS_CHANGED, MessageKey

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from bridge.clients.deadline import Deadline
+from bridge.deadline import Deadline
 from bridge.domain.amazon_order import AmazonOrder, FulfillmentStatus
 from bridge.domain.states import RequestState
 from bridge.domain.stores import Store

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from bridge.clients.deadline import Deadline
+from bridge.deadline import Deadline
 from bridge.domain.states import RequestState
 from bridge.errors import UpstreamError
 from bridge.pipeline.context import STEP_SECONDS, WorkerContext

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from bridge.clients.deadline import Deadline
+from bridge.deadline import Deadline
 from bridge.domain.processing_report import (
     ProcessingReport,
     ReportError,

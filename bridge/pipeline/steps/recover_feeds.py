@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from bridge.clients.deadline import Deadline
+from bridge.deadline import Deadline
 from bridge.domain.feed_builder import FEED_TYPE
 from bridge.domain.states import FeedState, RequestState
 from bridge.errors import UpstreamError

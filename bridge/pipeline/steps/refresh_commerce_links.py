@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from bridge.clients.deadline import Deadline
+from bridge.deadline import Deadline
 from bridge.errors import UpstreamError
 from bridge.pipeline.context import STEP_SECONDS, WorkerContext
 from bridge.storage.order_links import LINK_CURSOR, OrderLink

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from bridge.clients.deadline import Deadline
 from bridge.clients.spapi_operations import CREATE_FEED
+from bridge.deadline import Deadline
 from bridge.domain.cancel_reasons import CancelReason
 from bridge.domain.feed_builder import FEED_CONTENT_TYPE, FEED_TYPE, CancelMessage, build_cancel_feed, check_message
 from bridge.domain.states import FeedState, RequestState

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
-from bridge.clients.deadline import Deadline
+from bridge.deadline import Deadline
 from bridge.domain.messages import STATUS_CHANGED, MessageKey, render
 from bridge.domain.reconciliation import REFLECT_COMMENT_ONLY, who_canceled
 from bridge.domain.states import RequestState, Source
