@@ -22,10 +22,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from bridge.domain.accounts import name_problem, password_problem
+from bridge.domain.records import User
 from bridge.domain.sign_in_throttle import seconds_to_wait
 from bridge.errors import UsageError
 from bridge.storage.api_tokens import ApiTokens
-from bridge.storage.users import SignInFailures, User, Users
+from bridge.storage.users import SignInFailures, Users
 
 TOKEN_PREFIX = "bridge_"  # tells a leaked token apart in a secret scanner's findings
 

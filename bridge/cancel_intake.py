@@ -27,13 +27,13 @@ from bridge.domain.amazon_order import AmazonOrder
 from bridge.domain.cancel_reasons import CancelReason, choose_reason
 from bridge.domain.cancel_rule import Decision, Outcome, check_store, judge_amazon_order
 from bridge.domain.messages import MessageKey, render
-from bridge.domain.states import Source, can_restart, restart_state
+from bridge.domain.records import CancelRequest, NewCancelRequest, OrderLink
+from bridge.domain.states import Source, TransitionRefused, can_restart, restart_state
 from bridge.domain.stores import Store, StoreDirectory
 from bridge.errors import NotFound, UpstreamError
-from bridge.storage.cancel_requests import CancelRequest, CancelRequests, NewCancelRequest
-from bridge.storage.order_links import OrderLink, OrderLinks
+from bridge.storage.cancel_requests import CancelRequests
+from bridge.storage.order_links import OrderLinks
 from bridge.storage.tables import COMMERCE_REQUEST_ID_LENGTH
-from bridge.storage.transitions import TransitionRefused
 
 log = logging.getLogger(__name__)
 

@@ -31,6 +31,7 @@ from bridge.storage.order_links import OrderLinks
 from bridge.storage.order_mirror import OrderMirror
 from bridge.storage.order_pairs import OrderPairs
 from bridge.storage.rate_limiter import RateLimiter
+from bridge.storage.request_queries import RequestQueries
 from bridge.storage.users import SignInFailures, Users
 
 HTTP_POOL_SIZE = 32  # connections kept per host: web threads and write-back workers share one session
@@ -41,7 +42,8 @@ class Storage:
     """The bridge's own records."""
 
     engine: Engine
-    requests: CancelRequests
+    cancel_requests: CancelRequests
+    request_queries: RequestQueries
     feeds: FeedRecords
     links: OrderLinks
     mirror: OrderMirror
@@ -73,6 +75,7 @@ def build_storage(database_url: str, timeouts: DatabaseTimeouts = PATIENT) -> St
     return Storage(
         engine,
         CancelRequests(engine),
+        RequestQueries(engine),
         FeedRecords(engine),
         OrderLinks(engine),
         OrderMirror(engine),
@@ -107,7 +110,7 @@ def build_bridge(settings: Settings, timeouts: DatabaseTimeouts = PATIENT) -> Br
         commerce=commerce,
         amazon_status=amazon_status,
         links=storage.links,
-        requests=storage.requests,
+        requests=storage.cancel_requests,
         stores=settings.stores,
         default_locale=settings.default_locale,
         commerce_confirm_seconds=settings.pipeline.commerce_confirm_seconds,

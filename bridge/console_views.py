@@ -16,12 +16,11 @@ from bridge.domain.amazon_order import AmazonOrder
 from bridge.domain.cancel_reasons import CancelReason, choose_reason
 from bridge.domain.cancel_rule import Outcome, check_store, judge_amazon_order
 from bridge.domain.reconciliation import Drift, drifts_among
+from bridge.domain.records import CancelRequest, FeedRecord, OrderLink, RequestSearch, TimelineEvent
 from bridge.domain.states import RequestState, can_restart
 from bridge.domain.stores import Store, marketplace_name
 from bridge.errors import UpstreamError
-from bridge.storage.cancel_requests import CancelRequest, RequestSearch, TimelineEvent
-from bridge.storage.feed_records import FeedRecord
-from bridge.storage.order_links import LINK_CURSOR, OrderLink
+from bridge.storage.order_links import LINK_CURSOR
 
 RECENT_ORDERS = 50
 ATTENTION_LIMIT = 200
@@ -84,7 +83,7 @@ class ConsoleViews:
         links = self._bridge.links.cursor(LINK_CURSOR)
         links_as_of = links.complete_as_of if links else None
         commerce_age = None if links_as_of is None else now - links_as_of
-        counts = self._bridge.requests.counts_by_store_and_state()
+        counts = self._bridge.request_queries.counts_by_store_and_state()
         cards = []
         for store in self._bridge.settings.stores:
             as_of = complete.get(store.code)
@@ -106,7 +105,7 @@ class ConsoleViews:
         orders = self._bridge.mirror.recent(store.code, RECENT_ORDERS, wanted)
         ids = [order.order_id for order in orders]
         links = self._bridge.links.of_amazon_orders(ids)
-        requests = self._bridge.requests.for_amazon_orders(ids)
+        requests = self._bridge.request_queries.for_amazon_orders(ids)
         return [
             OrderRow(order, (links.get(order.order_id) or [None])[0], requests.get(order.order_id)) for order in orders
         ]
@@ -117,9 +116,9 @@ class ConsoleViews:
             return None
         store = self.store(mirrored.store_code)
         links = self._bridge.links.of_amazon_orders([amazon_order_id]).get(amazon_order_id, [])
-        request = self._bridge.requests.for_amazon_orders([amazon_order_id]).get(amazon_order_id)
+        request = self._bridge.request_queries.for_amazon_orders([amazon_order_id]).get(amazon_order_id)
         feed = self._bridge.feeds.get(request.feed_id) if request and request.feed_id else None
-        timeline = self._bridge.requests.timeline(request.id) if request else []
+        timeline = self._bridge.request_queries.timeline(request.id) if request else []
         may_cancel = (
             bool(links)
             and check_store(store) is None
@@ -142,7 +141,7 @@ class ConsoleViews:
     def needs_attention(self) -> Attention:
         requests: list[CancelRequest] = []
         for state in NEEDS_A_PERSON:
-            found, _ = self._bridge.requests.search(RequestSearch(state=state), ATTENTION_LIMIT)
+            found, _ = self._bridge.request_queries.search(RequestSearch(state=state), ATTENTION_LIMIT)
             requests.extend(found)
         requests.sort(key=lambda request: request.updated_at, reverse=True)
         return Attention(requests, drifts_among(self._bridge.pairs.all()))

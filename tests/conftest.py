@@ -196,7 +196,7 @@ class RunningBridge:
         return CommerceWebhook(**options)
 
     def cancel_requests(self) -> list:
-        return self.parts.requests.all()
+        return self.parts.request_queries.all()
 
 
 @pytest.fixture

@@ -13,10 +13,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bridge.cli.output import as_json, fields, table, utc
+from bridge.domain.records import CancelRequest, FeedRecord, RequestSearch, as_utc
 from bridge.domain.states import RESTARTABLE_REQUEST_STATES, FeedState, RequestState
 from bridge.errors import UsageError
-from bridge.storage.cancel_requests import CancelRequest, RequestSearch
-from bridge.storage.feed_records import FeedRecord
 
 if TYPE_CHECKING:
     from bridge.composition import Storage
@@ -47,7 +46,7 @@ def since(value: str | None, now: datetime) -> datetime | None:
         moment = datetime.fromisoformat(value.removesuffix("Z"))
     except ValueError:
         raise UsageError(f"--since {value!r}: give 30m, 2h, 7d, or a UTC date or time like 2026-12-01T10:00") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return as_utc(moment)  # a time given without an offset is UTC
 
 
 def _request_row(request: CancelRequest, feed_ids: dict[int, str]) -> tuple[str, ...]:
@@ -88,14 +87,14 @@ def jobs_list(storage: Storage, args: argparse.Namespace) -> int:
         amazon_order_id=args.amazon_order,
         since=since(args.since, datetime.now(UTC)),
     )
-    requests, total = storage.requests.search(search, args.limit)
+    requests, total = storage.request_queries.search(search, args.limit)
     if args.json:
         print(as_json({"total": total, "shown": len(requests), "requests": [_request_json(r) for r in requests]}))
         return 0
     feed_ids = _feed_ids(storage)
     print(table(REQUEST_COLUMNS, [_request_row(r, feed_ids) for r in requests]) if requests else "no cancel requests")
     print(_shown(len(requests), total))
-    counts = storage.requests.counts_by_state()
+    counts = storage.request_queries.counts_by_state()
     print(", ".join(f"{state}: {count}" for state, count in sorted(counts.items())) or "")
     return 0
 
@@ -110,7 +109,7 @@ def _shown(shown: int, total: int) -> str:
 
 
 def jobs_show(storage: Storage, args: argparse.Namespace) -> int:
-    request = storage.requests.get(args.request_id)
+    request = storage.cancel_requests.get(args.request_id)
     if request is None:
         print(f"no cancel request {args.request_id}")
         return 1
@@ -126,11 +125,11 @@ def jobs_show(storage: Storage, args: argparse.Namespace) -> int:
 
 
 def jobs_retry(storage: Storage, args: argparse.Namespace) -> int:
-    request = storage.requests.get(args.request_id)
+    request = storage.cancel_requests.get(args.request_id)
     if request is None:
         print(f"no cancel request {args.request_id}")
         return 1
-    retried = storage.requests.retry(args.request_id, by=f"cli:{getpass.getuser()}")
+    retried = storage.cancel_requests.retry(args.request_id, by=f"cli:{getpass.getuser()}")
     if retried is None:
         allowed = ", ".join(sorted(RESTARTABLE_REQUEST_STATES))
         print(f"request {request.id} is {request.state}; only {allowed} requests can be retried")
@@ -174,7 +173,7 @@ def feeds_show(storage: Storage, args: argparse.Namespace) -> int:
     if feed is None:
         print(f"no feed {args.feed_id}")
         return 1
-    requests = storage.requests.in_feed(feed.id)
+    requests = storage.feeds.requests_in(feed.id)
     if args.json:
         print(as_json({**_feed_json(feed), "requests": [r.id for r in requests]}))
         return 0

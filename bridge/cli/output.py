@@ -9,13 +9,12 @@ from typing import Any
 
 
 def utc(moment: datetime | float | None) -> str:
-    """``2026-12-02 14:03:05Z``: a stored datetime (naive ones are UTC) or epoch seconds; "-" for none."""
+    """``2026-12-02 14:03:05Z``: a record's time or epoch seconds; "-" for none."""
     if moment is None or moment == 0:
         return "-"
     if isinstance(moment, int | float):
         moment = datetime.fromtimestamp(moment, UTC)
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

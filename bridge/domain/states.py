@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bridge.errors import BridgeError
+
 
 class RequestState(StrEnum):
     AWAITING_COMMERCE = "awaiting_commerce"  # the before hook accepted; Commerce has not confirmed its own cancel
@@ -69,6 +71,18 @@ class StateMachine:
 
     def allows(self, source: StrEnum, target: StrEnum) -> bool:
         return target in self.moves.get(source, frozenset())
+
+
+class TransitionRefused(BridgeError):
+    """A row was not where the move needed it: another worker moved it, its lease was lost, or the move is not
+    allowed by the state machine. Nothing was changed."""
+
+    def __init__(self, machine: StateMachine, target: StrEnum, found: dict[int, tuple[str, str | None]]) -> None:
+        self.found = found
+        described = ", ".join(
+            f"#{row_id} is {state} (lease {owner or 'free'})" for row_id, (state, owner) in found.items()
+        )
+        super().__init__(f"{machine.name} move to {target} refused: {described or 'no such row'}")
 
 
 def _machine(

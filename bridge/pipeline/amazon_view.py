@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 from bridge.clients.spapi_operations import SEARCH_ORDERS
 from bridge.deadline import Deadline
 from bridge.domain.amazon_order import AmazonOrder
+from bridge.domain.records import CancelRequest
 from bridge.domain.stores import Store
 from bridge.errors import UpstreamError
 from bridge.pipeline.context import STEP_SECONDS, WorkerContext
-from bridge.storage.cancel_requests import CancelRequest, epoch
 
 log = logging.getLogger(__name__)
 OPEN_STATUSES = ("PENDING", "UNSHIPPED", "PARTIALLY_SHIPPED")
@@ -104,18 +104,18 @@ def orders_for(
     """
     mirrored: dict[str, AmazonOrder] = {}
     if ctx.amazon_status.mirror_enabled:
-        retry_at = ensure_complete_as_of(ctx, store, max(epoch(r.updated_at) for r in requests))
+        retry_at = ensure_complete_as_of(ctx, store, max(r.updated_at.timestamp() for r in requests))
         if retry_at is None:
             mirrored = ctx.mirror.get_many((r.amazon_order_id for r in requests), store.marketplace_id)
         elif len(requests) > read_live_up_to and not mirror_is_stale(ctx, store):
             for request in requests:
-                ctx.requests.release(request, ctx.owner, retry_at, request.last_error or "")
+                ctx.cancel_requests.release(request, ctx.owner, retry_at, request.last_error or "")
             return
     live_reads = 0
     for request in requests:
         order = mirrored.get(request.amazon_order_id)
         if ctx.stop.is_set() or (order is None and live_reads >= LIVE_READS_PER_ROUND):
-            ctx.requests.release(request, ctx.owner, retry_at=0.0, error=request.last_error or "")
+            ctx.cancel_requests.release(request, ctx.owner, retry_at=0.0, error=request.last_error or "")
             continue
         if order is None:
             live_reads += 1

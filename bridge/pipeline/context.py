@@ -9,11 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
 from bridge.composition import Bridge
+from bridge.domain.records import CancelRequest, RequestOutcome
 from bridge.domain.retry_policy import RetryPolicy
 from bridge.domain.states import RequestState
 from bridge.domain.stores import Store, StoreDirectory
 from bridge.settings import PipelineSettings
-from bridge.storage.cancel_requests import CancelRequest, RequestOutcome
 
 STEP_SECONDS = 20.0  # one outbound call's budget inside a step, quota wait included
 TRANSIENT_BACKOFF_CAP = 3600.0  # however often a fault repeats, look again at least hourly
@@ -84,7 +84,9 @@ class WorkerContext(Bridge):
     ) -> tuple[list[tuple[Store, list[CancelRequest]]], list[CancelRequest]]:
         """Lease due requests in ``state``, grouped by their configured store; and those of unknown stores."""
         grouped: dict[str, list[CancelRequest]] = defaultdict(list)
-        for request in self.requests.claim(self.owner, {state}, self.clock(), self.pipeline.lease_seconds, limit):
+        for request in self.cancel_requests.claim(
+            self.owner, {state}, self.clock(), self.pipeline.lease_seconds, limit
+        ):
             grouped[request.store_code].append(request)
         known, orphans = [], []
         for code, requests in grouped.items():

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from sqlalchemy.exc import SQLAlchemyError
 
 from bridge.composition import Bridge
+from bridge.domain.states import TransitionRefused
 from bridge.pipeline.context import WorkerContext
 from bridge.pipeline.steps.check_pending import check_pending
 from bridge.pipeline.steps.confirm_cancels import confirm_cancelled
@@ -29,7 +30,6 @@ from bridge.pipeline.steps.refresh_commerce_links import refresh_commerce_links
 from bridge.pipeline.steps.refresh_mirrors import keep_mirrors_fresh
 from bridge.pipeline.steps.send_feeds import send_ready
 from bridge.pipeline.steps.write_back import write_back
-from bridge.storage.transitions import TransitionRefused
 
 log = logging.getLogger(__name__)
 

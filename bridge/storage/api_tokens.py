@@ -11,12 +11,17 @@ from datetime import datetime
 
 from sqlalchemy import Engine, select, update
 
+from bridge.domain.records import as_utc
 from bridge.storage.tables import api_tokens, utcnow
 from bridge.storage.upsert import insert_if_absent
 
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _maybe_utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else as_utc(moment)
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,6 @@ class ApiTokens:
         query = select(api_tokens).order_by(api_tokens.c.name)
         with self._engine.connect() as connection:
             return [
-                ApiToken(row.name, row.created_at, row.revoked_at, row.last_used_at)
+                ApiToken(row.name, as_utc(row.created_at), _maybe_utc(row.revoked_at), _maybe_utc(row.last_used_at))
                 for row in connection.execute(query)
             ]

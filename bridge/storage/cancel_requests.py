@@ -1,125 +1,42 @@
-"""Durable cancel requests: what the webhook accepted and the pipeline must carry through.
+"""Durable cancel requests, as the hooks, the intake and the pipeline write them.
 
 Every change of a request's state goes through ``bridge.storage.transitions``: the repository's ``move`` for a
-request a worker holds, and the functions at the end for the requests of a feed, which the feed records call
-inside their own transactions so that a feed and its requests always move together.
+request a worker holds; the requests of a feed move inside the feed record's transactions (``feed_records.py``).
+Reads for people (the console, the API, the CLI) are in ``request_queries.py``.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, bindparam, case, func, select, update
+from sqlalchemy import Engine, bindparam, case, func, select, update
 
+from bridge.domain.records import CancelRequest, NewCancelRequest, ReadyGroup, as_utc
 from bridge.domain.states import (
     REQUEST_STATES,
     SENDS_THE_AMAZON_CANCEL,
     RequestState,
-    Source,
+    TransitionRefused,
     can_restart,
     restart_state,
 )
 from bridge.storage.engine import advisory_write
-from bridge.storage.leases import claim_rows, ids_to_claim, lease_is_free
+from bridge.storage.leases import claim_rows, lease_is_free
 from bridge.storage.tables import cancel_requests as table
-from bridge.storage.tables import request_events, utcnow
-from bridge.storage.transitions import TransitionRefused, guarded_update, move, move_selected, record_events
+from bridge.storage.tables import epoch, utcnow
+from bridge.storage.transitions import guarded_update, move, record_events
 from bridge.storage.upsert import insert_id_if_absent
 
 
-def epoch(moment: datetime | str) -> float:
-    """UTC timestamps come back naive from SQLite (as text from aggregates) and aware from PostgreSQL."""
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
-
-
-@dataclass(frozen=True)
-class ReadyGroup:
-    """Requests that could share one feed, and since when they have been waiting (epoch seconds)."""
-
-    key: tuple[str, str, str]  # store, seller, marketplace
-    count: int
-    oldest: float
-    newest: float
-
-
-@dataclass(frozen=True)
-class NewCancelRequest:
-    commerce_entity_id: int
-    increment_id: str | None
-    store_code: str
-    seller_id: str
-    marketplace_id: str
-    amazon_order_id: str
-    amazon_item_ids: tuple[str, ...]
-    reason: str
-    decision: str
-    commerce_request_id: str | None
-    source: str = Source.COMMERCE
-    amazon_cancelled_by: str | None = None
-    amazon_cancel_reason: str | None = None
-    actor: str | None = None  # the console user or API token that started it
-
-
-@dataclass(frozen=True)
-class TimelineEvent:
-    """A request entered ``state`` at ``at``; ``actor`` is who moved it, where a person or a tool did."""
-
-    state: str
-    at: datetime
-    actor: str | None
-
-
-@dataclass(frozen=True, kw_only=True)
-class CancelRequest(NewCancelRequest):
-    id: int
-    state: str
-    attempts: int
-    next_attempt_at: float
-    confirm_checks: int
-    lease_owner: str | None
-    lease_expires_at: float | None
-    feed_id: int | None
-    message_id: int | None
-    amazon_result_code: str | None
-    amazon_result_description: str | None
-    last_error: str | None
-    created_at: datetime
-    updated_at: datetime
-    completed_at: datetime | None
-
-    @classmethod
-    def from_row(cls, row: object) -> CancelRequest:
-        values = {f.name: getattr(row, f.name) for f in fields(cls)}
-        values["amazon_item_ids"] = tuple(json.loads(values["amazon_item_ids"] or "[]"))
-        return cls(**values)
-
-
-@dataclass(frozen=True)
-class RequestSearch:
-    """What an operator looks for; every part given must match."""
-
-    state: str | None = None
-    store_code: str | None = None
-    increment_id: str | None = None
-    amazon_order_id: str | None = None
-    since: datetime | None = None  # last changed at or after
-
-    def conditions(self) -> list[ColumnElement[bool]]:
-        wanted = {
-            table.c.state: self.state,
-            table.c.store_code: self.store_code,
-            table.c.increment_id: self.increment_id,
-            table.c.amazon_order_id: self.amazon_order_id,
-        }
-        where = [column == value for column, value in wanted.items() if value is not None]
-        if self.since is not None:
-            where.append(table.c.updated_at >= self.since)
-        return where
+def request_of(row: Any) -> CancelRequest:
+    values = {f.name: getattr(row, f.name) for f in fields(CancelRequest)}
+    values["amazon_item_ids"] = tuple(json.loads(values["amazon_item_ids"] or "[]"))
+    for moment in ("created_at", "updated_at", "completed_at"):
+        if values[moment] is not None:
+            values[moment] = as_utc(values[moment])
+    return CancelRequest(**values)
 
 
 # What starting over clears: the attempt budget and everything the last attempt left behind.
@@ -232,17 +149,17 @@ class CancelRequests:
     def for_commerce_order(self, commerce_entity_id: int) -> CancelRequest | None:
         with self._engine.connect() as connection:
             row = connection.execute(_FOR_COMMERCE_ORDER, {"entity_id": commerce_entity_id}).first()
-        return CancelRequest.from_row(row) if row else None
+        return request_of(row) if row else None
 
     def get(self, request_id: int) -> CancelRequest | None:
         with self._engine.connect() as connection:
             row = connection.execute(select(table).where(table.c.id == request_id)).first()
-        return CancelRequest.from_row(row) if row else None
+        return request_of(row) if row else None
 
     def claim(self, owner: str, states: set[RequestState], now: float, lease: float, limit: int) -> list[CancelRequest]:
         """Lease up to ``limit`` due requests in these states to ``owner``, atomically (one statement)."""
         due = [table.c.state.in_(states), table.c.next_attempt_at <= now, lease_is_free(table, now)]
-        return [CancelRequest.from_row(row) for row in claim_rows(self._engine, table, due, owner, now, lease, limit)]
+        return [request_of(row) for row in claim_rows(self._engine, table, due, owner, now, lease, limit)]
 
     def move(self, request: CancelRequest, owner: str, state: RequestState, **values: Any) -> None:
         """Move a request this worker holds on, and release it.
@@ -278,38 +195,6 @@ class CancelRequests:
             return None
         return self.get(request_id)
 
-    def timeline(self, request_id: int) -> list[TimelineEvent]:
-        """Every state the request entered, oldest first; a state entered again at once (another look at an order
-        that does not read CANCELLED yet) shows once, when it was first entered."""
-        query = (
-            select(request_events.c.state, request_events.c.at, request_events.c.actor)
-            .where(request_events.c.request_id == request_id)
-            .order_by(request_events.c.id)
-        )
-        events: list[TimelineEvent] = []
-        with self._engine.connect() as connection:
-            for row in connection.execute(query):
-                if not events or events[-1].state != row.state or row.actor:
-                    events.append(TimelineEvent(row.state, row.at, row.actor))
-        return events
-
-    def for_amazon_orders(self, amazon_order_ids: list[str]) -> dict[str, CancelRequest]:
-        """The newest request of each of these Amazon orders (one Amazon order may have two Commerce orders)."""
-        found: dict[str, CancelRequest] = {}
-        query = select(table).where(table.c.amazon_order_id.in_(amazon_order_ids)).order_by(table.c.id)
-        with self._engine.connect() as connection:
-            for row in connection.execute(query):
-                found[row.amazon_order_id] = CancelRequest.from_row(row)
-        return found
-
-    def counts_by_store_and_state(self) -> dict[str, dict[str, int]]:
-        query = select(table.c.store_code, table.c.state, func.count()).group_by(table.c.store_code, table.c.state)
-        counts: dict[str, dict[str, int]] = {}
-        with self._engine.connect() as connection:
-            for store_code, state, count in connection.execute(query):
-                counts.setdefault(store_code, {})[state] = count
-        return counts
-
     def ready_groups(self, now: float) -> list[ReadyGroup]:
         """Every batch of requests waiting for a feed, per (store, seller, marketplace).
 
@@ -341,10 +226,6 @@ class CancelRequests:
             if row.count
         ]
 
-    def in_feed(self, feed_id: int) -> list[CancelRequest]:
-        with self._engine.connect() as connection:
-            return in_feed(connection, feed_id)
-
     def amazon_orders_being_canceled(self, amazon_order_ids: set[str], besides: set[int]) -> set[str]:
         """Which of these Amazon orders a request other than ``besides`` sends, has sent or has confirmed."""
         query = (
@@ -358,79 +239,3 @@ class CancelRequests:
         )
         with self._engine.connect() as connection:
             return set(connection.execute(query).scalars())
-
-    def counts_by_state(self) -> dict[str, int]:
-        with self._engine.connect() as connection:
-            rows = connection.execute(select(table.c.state, func.count()).group_by(table.c.state)).all()
-        return {row[0]: row[1] for row in rows}
-
-    def oldest_open_since(self) -> float | None:
-        """When the oldest request not yet in a final state was recorded (epoch seconds); None if none is open."""
-        query = select(func.min(table.c.created_at)).where(table.c.state.not_in(sorted(REQUEST_STATES.final)))
-        with self._engine.connect() as connection:
-            oldest = connection.execute(query).scalar_one()
-        return None if oldest is None else epoch(oldest)
-
-    def search(self, found: RequestSearch, limit: int) -> tuple[list[CancelRequest], int]:
-        """The newest ``limit`` requests matching the search, newest first, and how many match in all."""
-        where = found.conditions()
-        with self._engine.connect() as connection:
-            total = connection.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
-            rows = connection.execute(select(table).where(*where).order_by(table.c.id.desc()).limit(limit))
-            return [CancelRequest.from_row(row) for row in rows], total
-
-    def all(self, state: str | None = None, limit: int | None = None) -> list[CancelRequest]:
-        query = select(table).order_by(table.c.id)
-        if state is not None:
-            query = query.where(table.c.state == state)
-        if limit is not None:
-            query = query.limit(limit)
-        with self._engine.connect() as connection:
-            return [CancelRequest.from_row(row) for row in connection.execute(query)]
-
-
-# --- the requests of one feed, moved inside the feed record's transaction ----------------------------------------
-
-
-@dataclass(frozen=True)
-class RequestOutcome:
-    """Where one request of a feed goes next, and what else changes with it."""
-
-    state: RequestState
-    values: dict[str, Any]
-
-
-def in_feed(connection: Connection, feed_id: int) -> list[CancelRequest]:
-    query = select(table).where(table.c.feed_id == feed_id).order_by(table.c.message_id)
-    return [CancelRequest.from_row(row) for row in connection.execute(query)]
-
-
-def take_ready_into_feed(
-    connection: Connection, feed_id: int, owner: str, ready: list[ColumnElement[bool]], limit: int, lease_until: float
-) -> list[int]:
-    """Lease up to ``limit`` ready requests matching ``ready`` into the feed, numbered 1..n; their ids, in order."""
-    taken = move_selected(
-        connection, table, REQUEST_STATES, RequestState.IN_FEED,
-        [table.c.id.in_(ids_to_claim(table, ready, limit).scalar_subquery()), *ready],
-        feed_id=feed_id, lease_owner=owner, lease_expires_at=lease_until,
-    )  # fmt: skip
-    for message_id, request_id in enumerate(taken, start=1):
-        connection.execute(update(table).where(table.c.id == request_id).values(message_id=message_id))
-    return taken
-
-
-def submit_feed_requests(connection: Connection, feed_id: int) -> None:
-    """Amazon has the feed: every request still in it is submitted, and has used one more feed attempt."""
-    move_selected(
-        connection, table, REQUEST_STATES, RequestState.SUBMITTED, [table.c.feed_id == feed_id],
-        attempts=table.c.attempts + 1, lease_owner=None, lease_expires_at=None,
-    )  # fmt: skip
-
-
-def settle_feed_requests(connection: Connection, feed_id: int, outcomes: dict[int, RequestOutcome]) -> None:
-    """Move each named request of the feed on (all of them, or TransitionRefused and the transaction rolls back)."""
-    for request_id, outcome in outcomes.items():
-        move(
-            connection, table, REQUEST_STATES, [request_id], outcome.state, where=[table.c.feed_id == feed_id],
-            lease_owner=None, lease_expires_at=None, **outcome.values,
-        )  # fmt: skip

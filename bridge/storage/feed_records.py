@@ -1,4 +1,5 @@
-"""Feed records: one OrderAcknowledgement feed per seller-and-marketplace batch, and the requests riding in it.
+"""Feed records: one OrderAcknowledgement feed per seller-and-marketplace batch, and the requests riding in it
+(taken into a feed, submitted and settled with it, in the same transactions).
 
 Each step that talks to Amazon is bracketed by a transaction that records what happened before and after it, so a
 crash at any point leaves a state from which the next worker can tell what Amazon may already have received.
@@ -6,52 +7,25 @@ crash at any point leaves a state from which the next worker can tell what Amazo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from datetime import datetime
+from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bridge.domain.states import FEED_STATES, FeedState, RequestState
-from bridge.storage.cancel_requests import (
-    CancelRequest,
-    RequestOutcome,
-    in_feed,
-    settle_feed_requests,
-    submit_feed_requests,
-    take_ready_into_feed,
-)
-from bridge.storage.leases import claim_rows, lease_is_free
+from bridge.domain.records import CancelRequest, FeedRecord, RequestOutcome, as_utc
+from bridge.domain.states import FEED_STATES, REQUEST_STATES, FeedState, RequestState, TransitionRefused
+from bridge.storage.cancel_requests import request_of
+from bridge.storage.leases import claim_rows, ids_to_claim, lease_is_free
 from bridge.storage.tables import cancel_requests as requests_table
 from bridge.storage.tables import feeds as table
 from bridge.storage.tables import utcnow
-from bridge.storage.transitions import TransitionRefused, move
+from bridge.storage.transitions import move, move_selected
 
 
-@dataclass(frozen=True)
-class FeedRecord:
-    id: int
-    store_code: str
-    seller_id: str
-    marketplace_id: str
-    state: str
-    message_count: int
-    feed_document_id: str | None
-    amazon_feed_id: str | None
-    processing_status: str | None
-    result_document_id: str | None
-    poll_count: int
-    next_poll_at: float | None
-    lease_owner: str | None
-    lease_expires_at: float | None
-    uploaded_at: float | None
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def from_row(cls, row: Any) -> FeedRecord:
-        return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
+def feed_of(row: Any) -> FeedRecord:
+    values = {f.name: getattr(row, f.name) for f in fields(FeedRecord)}
+    return FeedRecord(**{**values, "created_at": as_utc(row.created_at), "updated_at": as_utc(row.updated_at)})
 
 
 class FeedRecords:
@@ -84,13 +58,13 @@ class FeedRecords:
                 )
                 .returning(table.c.id)
             ).scalar_one()  # fmt: skip
-            claimed = take_ready_into_feed(connection, feed_id, owner, ready, max_messages, now + lease)
+            claimed = _take_ready_into_feed(connection, feed_id, owner, ready, max_messages, now + lease)
             if not claimed:
                 connection.execute(delete(table).where(table.c.id == feed_id))
                 return None
             connection.execute(update(table).where(table.c.id == feed_id).values(message_count=len(claimed)))
-            feed = FeedRecord.from_row(connection.execute(select(table).where(table.c.id == feed_id)).one())
-            requests = in_feed(connection, feed_id)
+            feed = feed_of(connection.execute(select(table).where(table.c.id == feed_id)).one())
+            requests = _in_feed(connection, feed_id)
         return feed, requests
 
     def mark_uploaded(self, feed: FeedRecord, owner: str, document_id: str, now: float) -> bool:
@@ -116,7 +90,7 @@ class FeedRecords:
                     next_poll_at=next_poll_at, lease_owner=None, lease_expires_at=None,
                 ):  # fmt: skip
                     return False
-                submit_feed_requests(connection, feed.id)
+                _submit_feed_requests(connection, feed.id)
         except IntegrityError:
             return False
         return True
@@ -133,13 +107,13 @@ class FeedRecords:
         with self._engine.begin() as connection:
             if not _move_feed(connection, feed, owner, state, lease_owner=None, lease_expires_at=None, **feed_values):
                 return False
-            settle_feed_requests(connection, feed.id, outcomes)
+            _settle_feed_requests(connection, feed.id, outcomes)
         return True
 
     def settle_some(self, feed: FeedRecord, outcomes: dict[int, RequestOutcome]) -> None:
         """Move some requests out of a feed that is still being prepared (the feed stays as it is)."""
         with self._engine.begin() as connection:
-            settle_feed_requests(connection, feed.id, outcomes)
+            _settle_feed_requests(connection, feed.id, outcomes)
 
     def hold(self, feed: FeedRecord, owner: str, until: float) -> None:
         """Keep the feed untouched until then (its lease simply runs longer)."""
@@ -150,7 +124,7 @@ class FeedRecords:
         due = [table.c.state.in_(states), lease_is_free(table, now)]
         if FeedState.SUBMITTED in states:
             due.append((table.c.next_poll_at.is_(None)) | (table.c.next_poll_at <= now))
-        return [FeedRecord.from_row(row) for row in claim_rows(self._engine, table, due, owner, now, lease, limit)]
+        return [feed_of(row) for row in claim_rows(self._engine, table, due, owner, now, lease, limit)]
 
     def reschedule_poll(self, feed: FeedRecord, owner: str, processing_status: str, next_poll_at: float) -> None:
         self._update_leased(
@@ -177,7 +151,7 @@ class FeedRecords:
     def get(self, feed_id: int) -> FeedRecord | None:
         with self._engine.connect() as connection:
             row = connection.execute(select(table).where(table.c.id == feed_id)).first()
-        return FeedRecord.from_row(row) if row else None
+        return feed_of(row) if row else None
 
     def search(self, state: str | None, limit: int) -> tuple[list[FeedRecord], int]:
         """The newest ``limit`` feeds (in ``state``, if given), newest first, and how many there are in all."""
@@ -185,11 +159,16 @@ class FeedRecords:
         with self._engine.connect() as connection:
             total = connection.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
             rows = connection.execute(select(table).where(*where).order_by(table.c.id.desc()).limit(limit))
-            return [FeedRecord.from_row(row) for row in rows], total
+            return [feed_of(row) for row in rows], total
+
+    def requests_in(self, feed_id: int) -> list[CancelRequest]:
+        """The requests riding in the feed, in message order."""
+        with self._engine.connect() as connection:
+            return _in_feed(connection, feed_id)
 
     def all(self) -> list[FeedRecord]:
         with self._engine.connect() as connection:
-            return [FeedRecord.from_row(row) for row in connection.execute(select(table).order_by(table.c.id))]
+            return [feed_of(row) for row in connection.execute(select(table).order_by(table.c.id))]
 
     def _update_leased(self, feed: FeedRecord, owner: str, **values: Any) -> bool:
         with self._engine.begin() as connection:
@@ -210,3 +189,43 @@ def _move_feed(connection: Connection, feed: FeedRecord, owner: str, target: Fee
     except TransitionRefused:
         return False
     return True
+
+
+# --- the requests of a feed, moved inside the feed record's transactions ----------------------------------------
+
+
+def _in_feed(connection: Connection, feed_id: int) -> list[CancelRequest]:
+    query = select(requests_table).where(requests_table.c.feed_id == feed_id).order_by(requests_table.c.message_id)
+    return [request_of(row) for row in connection.execute(query)]
+
+
+def _take_ready_into_feed(
+    connection: Connection, feed_id: int, owner: str, ready: list[ColumnElement[bool]], limit: int, lease_until: float
+) -> list[int]:
+    """Lease up to ``limit`` ready requests matching ``ready`` into the feed, numbered 1..n; their ids, in order."""
+    taken = move_selected(
+        connection, requests_table, REQUEST_STATES, RequestState.IN_FEED,
+        [requests_table.c.id.in_(ids_to_claim(requests_table, ready, limit).scalar_subquery()), *ready],
+        feed_id=feed_id, lease_owner=owner, lease_expires_at=lease_until,
+    )  # fmt: skip
+    for message_id, request_id in enumerate(taken, start=1):
+        numbered = update(requests_table).where(requests_table.c.id == request_id).values(message_id=message_id)
+        connection.execute(numbered)
+    return taken
+
+
+def _submit_feed_requests(connection: Connection, feed_id: int) -> None:
+    """Amazon has the feed: every request still in it is submitted, and has used one more feed attempt."""
+    move_selected(
+        connection, requests_table, REQUEST_STATES, RequestState.SUBMITTED, [requests_table.c.feed_id == feed_id],
+        attempts=requests_table.c.attempts + 1, lease_owner=None, lease_expires_at=None,
+    )  # fmt: skip
+
+
+def _settle_feed_requests(connection: Connection, feed_id: int, outcomes: dict[int, RequestOutcome]) -> None:
+    """Move each named request of the feed on (all of them, or TransitionRefused and the transaction rolls back)."""
+    for request_id, outcome in outcomes.items():
+        move(
+            connection, requests_table, REQUEST_STATES, [request_id], outcome.state,
+            where=[requests_table.c.feed_id == feed_id], lease_owner=None, lease_expires_at=None, **outcome.values,
+        )  # fmt: skip

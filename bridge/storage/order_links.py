@@ -13,30 +13,9 @@ from typing import Any
 
 from sqlalchemy import Engine, bindparam, or_, select, update
 
-from bridge.domain.commerce_order import CommerceOrder
+from bridge.domain.records import OrderLink
 from bridge.storage.tables import commerce_link_cursors, order_links, utcnow
 from bridge.storage.upsert import insert_if_absent
-
-
-@dataclass(frozen=True)
-class OrderLink:
-    commerce_entity_id: int
-    increment_id: str | None
-    commerce_store_id: int | None
-    amazon_order_id: str | None  # None: not an Amazon order
-    commerce_state: str | None = None
-    commerce_updated_at: float | None = None
-
-    @classmethod
-    def of(cls, order: CommerceOrder, amazon_payment_methods: Collection[str]) -> OrderLink:
-        return cls(
-            order.entity_id,
-            order.increment_id,
-            order.store_id,
-            order.amazon_order_id(amazon_payment_methods),
-            order.state,
-            order.updated_at,
-        )
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The bridge's tables (SQLAlchemy Core). Changes go through an Alembic migration in bridge/migrations."""
+"""The bridge's tables (SQLAlchemy Core). Changes go through an Alembic migration in storage/migrations/."""
 
 from __future__ import annotations
 
@@ -20,9 +20,18 @@ from sqlalchemy import (
     false,
 )
 
+from bridge.domain.records import as_utc
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def epoch(moment: datetime | str) -> float:
+    """Epoch seconds of a stored UTC time (SQLite's aggregates return it as text, and without its zone)."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return as_utc(moment).timestamp()
 
 
 metadata = MetaData()

@@ -16,21 +16,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Table, Update, insert, select, update
 
-from bridge.domain.states import StateMachine
-from bridge.errors import BridgeError
+from bridge.domain.states import StateMachine, TransitionRefused
 from bridge.storage.tables import cancel_requests, request_events, utcnow
-
-
-class TransitionRefused(BridgeError):
-    """A row was not where the move needed it: another worker moved it, its lease was lost, or the move is not
-    allowed by the state machine. Nothing was changed."""
-
-    def __init__(self, machine: StateMachine, target: StrEnum, found: dict[int, tuple[str, str | None]]) -> None:
-        self.found = found
-        described = ", ".join(
-            f"#{row_id} is {state} (lease {owner or 'free'})" for row_id, (state, owner) in found.items()
-        )
-        super().__init__(f"{machine.name} move to {target} refused: {described or 'no such row'}")
 
 
 def move(

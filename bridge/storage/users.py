@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, delete, select, update
 
+from bridge.domain.records import User, as_utc
 from bridge.storage.tables import sign_in_failures, users, utcnow
 from bridge.storage.upsert import insert_if_absent
 
 
-@dataclass(frozen=True)
-class User:
-    id: int
-    name: str
-    password_hash: str
-    role: str
-    locale: str | None
-    disabled: bool
-    created_at: datetime
-
-    @classmethod
-    def from_row(cls, row: Any) -> User:
-        return cls(row.id, row.name, row.password_hash, row.role, row.locale, bool(row.disabled), row.created_at)
+def user_of(row: Any) -> User:
+    return User(row.id, row.name, row.password_hash, row.role, row.locale, bool(row.disabled), as_utc(row.created_at))
 
 
 class Users:
@@ -49,11 +38,11 @@ class Users:
     def _one(self, condition: Any) -> User | None:
         with self._engine.connect() as connection:
             row = connection.execute(select(users).where(condition)).first()
-        return User.from_row(row) if row else None
+        return user_of(row) if row else None
 
     def all(self) -> list[User]:
         with self._engine.connect() as connection:
-            return [User.from_row(row) for row in connection.execute(select(users).order_by(users.c.name))]
+            return [user_of(row) for row in connection.execute(select(users).order_by(users.c.name))]
 
     def set_disabled(self, name: str, disabled: bool) -> bool:
         """False when there is no such user."""

@@ -26,9 +26,9 @@ from werkzeug.exceptions import HTTPException
 
 from bridge.cancel_intake import BridgeCancelOutcome, OrderRef
 from bridge.deadline import Deadline
+from bridge.domain.records import CancelRequest, RequestSearch
 from bridge.domain.states import Source
 from bridge.errors import UpstreamError
-from bridge.storage.cancel_requests import CancelRequest, RequestSearch
 from bridge.storage.idempotency_keys import StoredAnswer
 from bridge.web.api_schemas import (
     IDEMPOTENCY_KEY_HEADER,
@@ -213,12 +213,12 @@ def _cancel(body: bytes) -> Response:
 @blueprint.get("/cancellations/<int:request_id>")
 @_with_token
 def get_cancellation(request_id: int) -> Response:
-    requests = current_bridge().requests
-    found = requests.get(request_id) if request_id <= MAX_REQUEST_ID else None
+    bridge = current_bridge()
+    found = bridge.cancel_requests.get(request_id) if request_id <= MAX_REQUEST_ID else None
     if found is None:
         return _error(404, "not_found", f"there is no cancel request {request_id}")
     data = _cancellation(found)
-    data["timeline"] = [asdict(event) for event in requests.timeline(found.id)]
+    data["timeline"] = [asdict(event) for event in bridge.request_queries.timeline(found.id)]
     if found.completed_at is not None:
         data["completed_at"] = found.completed_at
     if found.amazon_result_code is not None or found.amazon_result_description is not None:
@@ -240,7 +240,7 @@ def list_cancellations() -> Response:
         state=query.get("state"), store_code=query.get("store"), increment_id=query.get("increment_id"),
         amazon_order_id=query.get("amazon_order_id"), since=query.get("since"),
     )  # fmt: skip
-    found, total = current_bridge().requests.search(search, query["limit"])
+    found, total = current_bridge().request_queries.search(search, query["limit"])
     data = {"items": [_cancellation(item) for item in found], "total": total, "limit": query["limit"]}
     return json_response(LIST.dump(data), 200)
 

@@ -10,6 +10,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from bridge.domain.cancel_reasons import CancelReason
+from bridge.domain.records import as_utc
 from bridge.domain.states import RequestState, Source
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
@@ -20,9 +21,9 @@ MAX_LIMIT, DEFAULT_LIMIT = 200, 50
 INCREMENT_ID_LENGTH, AMAZON_ORDER_ID_LENGTH = 50, 32
 
 
-def as_utc(moment: datetime) -> datetime:
-    """SQLite gives times back naive (they are UTC), PostgreSQL aware; a client's time without an offset is UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+def in_utc(moment: datetime) -> datetime:
+    """A client's time without an offset is UTC."""
+    return as_utc(moment).astimezone(UTC)
 
 
 class UtcDateTime(fields.DateTime):
@@ -32,10 +33,10 @@ class UtcDateTime(fields.DateTime):
     def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         if value is None:
             return None
-        return as_utc(value).isoformat(timespec="seconds").replace("+00:00", "Z")
+        return in_utc(value).isoformat(timespec="seconds").replace("+00:00", "Z")
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
-        return as_utc(super()._deserialize(value, attr, data, **kwargs))
+        return in_utc(super()._deserialize(value, attr, data, **kwargs))
 
 
 def _described(description: str, **more: Any) -> dict[str, Any]:

@@ -97,8 +97,7 @@ def _when(moment: datetime | float | None) -> str:
         return "-"
     if isinstance(moment, int | float):
         moment = datetime.fromtimestamp(moment, UTC)
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 # --- signing in ----------------------------------------------------------------------------------------------------
@@ -259,7 +258,7 @@ def needs_attention() -> str:
 def retry(request_id: int) -> Any:
     user = current_user()
     assert user is not None
-    retried = current_bridge().requests.retry(request_id, by=user.name) if request_id <= MAX_REQUEST_ID else None
+    retried = current_bridge().cancel_requests.retry(request_id, by=user.name) if request_id <= MAX_REQUEST_ID else None
     if retried is None:
         flash(_("Request #%(id)d cannot be retried: it is under way or done.", id=request_id), "error")
     else:

@@ -36,8 +36,8 @@ class DatabaseGauges(Collector):
         self._watchdog = watchdog
 
     def _read(self) -> tuple[dict[str, int], float | None, dict[str, float | None]]:
-        records = self._bridge
-        return records.requests.counts_by_state(), records.requests.oldest_open_since(), records.mirror.complete_as_of()
+        queries = self._bridge.request_queries
+        return queries.counts_by_state(), queries.oldest_open_since(), self._bridge.mirror.complete_as_of()
 
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily("bridge_database_up", "1 if the database answered this scrape in time, 0 if not")

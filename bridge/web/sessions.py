@@ -20,8 +20,8 @@ from flask import Flask, abort, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
 from bridge.domain.accounts import may_change_orders
+from bridge.domain.records import User
 from bridge.settings import Settings
-from bridge.storage.users import User
 from bridge.web.context import current_bridge
 
 SESSION_LIFETIME = timedelta(hours=12)

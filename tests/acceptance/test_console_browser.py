@@ -199,8 +199,8 @@ def test_needs_attention_lists_what_needs_a_person_and_operators_retry(bridge, c
     answer = bridge.parts.intake.cancel_at_bridge(
         OrderRef(amazon_order_id=failing), None, Source.API, "robot", Deadline(5)
     )
-    [held] = bridge.parts.requests.claim("test", {RequestState.PENDING}, 1e12, 60, 1)
-    bridge.parts.requests.move(held, "test", RequestState.FAILED, last_error="feed FATAL five times")
+    [held] = bridge.parts.cancel_requests.claim("test", {RequestState.PENDING}, 1e12, 60, 1)
+    bridge.parts.cancel_requests.move(held, "test", RequestState.FAILED, last_error="feed FATAL five times")
     commerce.cancel_hook = None
     assert commerce.cancel(61) == (True, None)
     drive(ctx, lambda: bridge.parts.links.find(61).commerce_state == "canceled")
@@ -216,6 +216,6 @@ def test_needs_attention_lists_what_needs_a_person_and_operators_retry(bridge, c
 
     console.follow(row.find_element(By.CSS_SELECTOR, "button.retry"))
     assert f"Request #{answer.request.id} starts over: Checking the order at Amazon." in console.text()
-    retried = bridge.parts.requests.get(answer.request.id)
+    retried = bridge.parts.cancel_requests.get(answer.request.id)
     assert retried.state == RequestState.PENDING  # started at the bridge: no Commerce cancel to wait for
-    assert [event.actor for event in bridge.parts.requests.timeline(retried.id)][-1] == "olivia"
+    assert [event.actor for event in bridge.parts.request_queries.timeline(retried.id)][-1] == "olivia"

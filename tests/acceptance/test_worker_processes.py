@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.storage.cancel_requests import CancelRequests, NewCancelRequest
+from bridge.domain.records import NewCancelRequest
+from bridge.storage.cancel_requests import CancelRequests
 from bridge.storage.engine import make_engine, upgrade
 from standins.amazon import StandInOrder
 from standins.procfile import ProcfileProcess

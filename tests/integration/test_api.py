@@ -61,7 +61,7 @@ def test_a_cancel_by_order_number_is_recorded_pending_for_the_token(bridge, comm
     response = post(bridge, {"increment_id": "000000020"}, token)
     assert response.status_code == 202, response.text
     body = response.json
-    [recorded] = bridge.parts.requests.all()
+    [recorded] = bridge.parts.request_queries.all()
     assert body["id"] == recorded.id
     assert body["links"] == {"self": f"{CANCELLATIONS}/{recorded.id}"}
     assert response.headers["Location"] == body["links"]["self"]
@@ -79,7 +79,7 @@ def test_a_cancel_by_amazon_order_id_takes_buyer_canceled_when_the_buyer_asked(b
     response = post(bridge, {"amazon_order_id": amazon_id}, token)
     assert response.status_code == 202, response.text
     assert (response.json["reason"], response.json["increment_id"]) == ("BuyerCanceled", "000000021")
-    assert [r.reason for r in bridge.parts.requests.all()] == ["BuyerCanceled"]
+    assert [r.reason for r in bridge.parts.request_queries.all()] == ["BuyerCanceled"]
 
 
 def test_a_reason_given_is_the_reason_sent(bridge, commerce, amazon, token):
@@ -87,7 +87,7 @@ def test_a_reason_given_is_the_reason_sent(bridge, commerce, amazon, token):
     response = post(bridge, {"increment_id": "000000022", "reason": "NoInventory"}, token)
     assert response.status_code == 202, response.text
     assert response.json["reason"] == "NoInventory"
-    assert [r.reason for r in bridge.parts.requests.all()] == ["NoInventory"]
+    assert [r.reason for r in bridge.parts.request_queries.all()] == ["NoInventory"]
 
 
 # --- cancel: refused ----------------------------------------------------------------------------------------------
@@ -102,7 +102,7 @@ def test_a_shipped_order_is_refused_with_the_admins_message(bridge, commerce, am
         "message": f"Amazon order {amazon_id} has already shipped and cannot be canceled: handle returns and "
         "exchanges in Amazon Seller Central.",
     }
-    assert bridge.parts.requests.all() == []
+    assert bridge.parts.request_queries.all() == []
 
 
 def test_an_italian_stores_refusal_is_in_italian(bridge, commerce, amazon, token):
@@ -119,7 +119,7 @@ def test_a_second_cancel_of_the_same_order_is_under_way(bridge, commerce, amazon
     assert (first.status_code, second.status_code) == (202, 409)
     assert second.json["error"] == "under_way" and second.json["request_id"] == first.json["id"]
     assert f"#{first.json['id']}" in second.json["message"]
-    assert len(bridge.parts.requests.all()) == 1
+    assert len(bridge.parts.request_queries.all()) == 1
 
 
 def test_an_order_nobody_knows_is_404(bridge, token):
@@ -138,7 +138,7 @@ def test_an_order_number_two_websites_share_is_refused_not_guessed(bridge, comme
     response = post(bridge, {"increment_id": "000000027"}, token)
     assert response.status_code == 409 and response.json["error"] == "order_number_ambiguous"
     assert "Amazon order id" in response.json["message"]
-    assert bridge.parts.requests.all() == []
+    assert bridge.parts.request_queries.all() == []
 
 
 def test_an_order_not_paid_through_amazon_is_refused(bridge, commerce, token):
@@ -154,7 +154,7 @@ def test_amazon_unable_to_confirm_the_status_is_503_not_a_refusal(bridge, commer
     assert response.status_code == 503
     assert response.json["error"] == "unavailable" and "Try again" in response.json["message"]
     assert response.headers["Retry-After"].isdigit()
-    assert bridge.parts.requests.all() == []
+    assert bridge.parts.request_queries.all() == []
 
 
 def test_commerce_down_is_503_without_details(bridge, commerce, amazon, token):
@@ -191,7 +191,7 @@ def test_a_body_that_does_not_fit_is_422_with_the_field(bridge, token, body: dic
     response = post(bridge, body, token)
     assert response.status_code == 422
     assert response.json["error"] == "invalid" and field in response.json["fields"]
-    assert bridge.parts.requests.all() == []
+    assert bridge.parts.request_queries.all() == []
 
 
 def test_a_body_past_the_size_cap_is_413_in_the_apis_shape(bridge, token):
@@ -215,7 +215,7 @@ def test_without_a_live_token_nothing_is_read(bridge, commerce, amazon, token):
         assert response.headers["WWW-Authenticate"] == "Bearer"
     assert get(bridge, CANCELLATIONS, None).status_code == 401
     assert get(bridge, f"{CANCELLATIONS}/1", token).status_code == 401
-    assert bridge.parts.requests.all() == []
+    assert bridge.parts.request_queries.all() == []
 
 
 # --- idempotency --------------------------------------------------------------------------------------------------
@@ -229,7 +229,7 @@ def test_a_retry_with_the_same_key_gets_the_same_answer_and_no_second_request(br
     assert again.get_data() == first.get_data()
     assert again.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
     assert again.headers["Location"] == first.headers["Location"]
-    assert len(bridge.parts.requests.all()) == 1
+    assert len(bridge.parts.request_queries.all()) == 1
     without_key = post(bridge, {"increment_id": "000000040"}, token)
     assert without_key.status_code == 409 and without_key.json["error"] == "under_way"  # it is the key that replays
 
@@ -242,7 +242,7 @@ def test_a_refusal_is_replayed_too(bridge, commerce, amazon, token):
     again = post(bridge, {"increment_id": "000000041"}, token, key="k41")
     assert (first.status_code, again.status_code) == (409, 409)
     assert again.json == first.json and again.json["error"] == "shipped"
-    assert again.headers["Idempotent-Replayed"] == "true" and bridge.parts.requests.all() == []
+    assert again.headers["Idempotent-Replayed"] == "true" and bridge.parts.request_queries.all() == []
 
 
 def test_the_same_key_with_another_body_is_422(bridge, commerce, amazon, token):
@@ -251,7 +251,7 @@ def test_the_same_key_with_another_body_is_422(bridge, commerce, amazon, token):
     assert post(bridge, {"increment_id": "000000042"}, token, key="k").status_code == 202
     reused = post(bridge, {"increment_id": "000000043"}, token, key="k")
     assert reused.status_code == 422 and reused.json["error"] == "idempotency_key_reused"
-    assert [r.commerce_entity_id for r in bridge.parts.requests.all()] == [42]
+    assert [r.commerce_entity_id for r in bridge.parts.request_queries.all()] == [42]
 
 
 def test_keys_are_per_token(bridge, commerce, amazon, token):
@@ -273,9 +273,9 @@ def test_a_retried_cancel_gets_the_first_answer_on_either_database(start_bridge,
     assert first.status_code == second.status_code == 202, (first.json, second.json)
     assert first.json == second.json
     assert second.headers["Idempotent-Replayed"] == "true"
-    [request] = bridge.parts.requests.all()
+    [request] = bridge.parts.request_queries.all()
     assert (request.state, request.source, request.actor) == ("pending", "api", "robot")
-    assert [event.state for event in bridge.parts.requests.timeline(request.id)] == ["pending"]
+    assert [event.state for event in bridge.parts.request_queries.timeline(request.id)] == ["pending"]
 
 
 def test_a_key_whose_first_call_is_still_running_is_409(bridge, commerce, amazon, token):
@@ -285,7 +285,7 @@ def test_a_key_whose_first_call_is_still_running_is_409(bridge, commerce, amazon
     assert keys.claim("robot", "busy", hashlib.sha256(body).hexdigest(), time.time()) is None
     response = post(bridge, None, token, key="busy", raw=body)
     assert response.status_code == 409 and response.json["error"] == "idempotency_key_in_use"
-    assert bridge.parts.requests.all() == []
+    assert bridge.parts.request_queries.all() == []
 
 
 def test_a_key_whose_first_call_died_unanswered_is_taken_over(bridge, commerce, amazon, token):
@@ -297,7 +297,7 @@ def test_a_key_whose_first_call_died_unanswered_is_taken_over(bridge, commerce, 
     response = post(bridge, None, token, key="orphan", raw=body)
     assert response.status_code == 202
     assert post(bridge, None, token, key="orphan", raw=body).headers["Idempotent-Replayed"] == "true"
-    assert len(bridge.parts.requests.all()) == 1
+    assert len(bridge.parts.request_queries.all()) == 1
 
 
 def test_a_503_gives_the_key_up_so_the_retry_runs(bridge, commerce, amazon, token):

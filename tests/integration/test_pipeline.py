@@ -171,12 +171,12 @@ def test_two_feed_records_can_never_follow_the_same_amazon_feed(bridge, ctx, com
     accept(bridge, commerce, amazon, [70])
     while check_pending(ctx):
         pass
-    [group] = ctx.requests.ready_groups(ctx.clock() + 10)
+    [group] = ctx.cancel_requests.ready_groups(ctx.clock() + 10)
     first, _ = ctx.feeds.open_batch("worker-a", group.key, ctx.clock(), 60, 100)
     accept(bridge, commerce, amazon, [71])
     while check_pending(ctx):
         pass
-    [group] = ctx.requests.ready_groups(ctx.clock() + 10)
+    [group] = ctx.cancel_requests.ready_groups(ctx.clock() + 10)
     second, _ = ctx.feeds.open_batch("worker-b", group.key, ctx.clock(), 60, 100)
     assert ctx.feeds.mark_uploaded(first, "worker-a", "doc-a", ctx.clock())
     assert ctx.feeds.mark_uploaded(second, "worker-b", "doc-b", ctx.clock())

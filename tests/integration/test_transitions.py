@@ -11,11 +11,10 @@ import pytest
 from sqlalchemy import update
 
 from bridge.composition import Storage, build_storage
-from bridge.domain.states import FeedState, RequestState
-from bridge.storage.cancel_requests import CancelRequest, NewCancelRequest
+from bridge.domain.records import CancelRequest, NewCancelRequest
+from bridge.domain.states import FeedState, RequestState, TransitionRefused
 from bridge.storage.engine import upgrade
 from bridge.storage.tables import cancel_requests
-from bridge.storage.transitions import TransitionRefused
 from tests.conftest import BOTH_DATABASES
 
 pytestmark = BOTH_DATABASES
@@ -31,7 +30,7 @@ def storage(database_url: str) -> Iterator[Storage]:
 
 
 def record(storage: Storage, entity_id: int = 1) -> None:
-    storage.requests.record(
+    storage.cancel_requests.record(
         NewCancelRequest(
             commerce_entity_id=entity_id, increment_id=f"{entity_id:09d}", store_code="us", seller_id="A2SELLERUS",
             marketplace_id="ATVPDKIKX0DER", amazon_order_id=f"111-{entity_id:07d}-0000001",
@@ -42,20 +41,20 @@ def record(storage: Storage, entity_id: int = 1) -> None:
 
 
 def claim(storage: Storage, state: RequestState, owner: str = "worker-a") -> CancelRequest:
-    [request] = storage.requests.claim(owner, {state}, NOW, 60, 10)
+    [request] = storage.cancel_requests.claim(owner, {state}, NOW, 60, 10)
     return request
 
 
 def ready(storage: Storage) -> None:
     """A recorded request that Commerce confirmed and Amazon still shows sendable."""
-    storage.requests.move(claim(storage, RequestState.AWAITING_COMMERCE), "worker-a", RequestState.PENDING)
-    storage.requests.move(claim(storage, RequestState.PENDING), "worker-a", RequestState.READY)
+    storage.cancel_requests.move(claim(storage, RequestState.AWAITING_COMMERCE), "worker-a", RequestState.PENDING)
+    storage.cancel_requests.move(claim(storage, RequestState.PENDING), "worker-a", RequestState.READY)
 
 
 def test_an_allowed_move_moves_and_releases_the_lease(storage: Storage) -> None:
     record(storage)
-    storage.requests.move(claim(storage, RequestState.AWAITING_COMMERCE), "worker-a", RequestState.PENDING)
-    [request] = storage.requests.all()
+    storage.cancel_requests.move(claim(storage, RequestState.AWAITING_COMMERCE), "worker-a", RequestState.PENDING)
+    [request] = storage.request_queries.all()
     assert (request.state, request.lease_owner) == ("pending", None)
 
 
@@ -63,51 +62,51 @@ def test_a_move_the_table_does_not_allow_is_refused_and_changes_nothing(storage:
     record(storage)
     request = claim(storage, RequestState.AWAITING_COMMERCE)
     with pytest.raises(TransitionRefused, match="to ready refused: #1 is awaiting_commerce"):
-        storage.requests.move(request, "worker-a", RequestState.READY, last_error="should not be written")
-    [unchanged] = storage.requests.all()
+        storage.cancel_requests.move(request, "worker-a", RequestState.READY, last_error="should not be written")
+    [unchanged] = storage.request_queries.all()
     assert (unchanged.state, unchanged.lease_owner, unchanged.last_error) == ("awaiting_commerce", "worker-a", None)
 
 
 def test_a_move_from_a_stale_read_is_refused(storage: Storage) -> None:
     """A worker that read a request as pending must not move it once another has moved it on."""
     record(storage)
-    storage.requests.move(claim(storage, RequestState.AWAITING_COMMERCE), "worker-a", RequestState.PENDING)
+    storage.cancel_requests.move(claim(storage, RequestState.AWAITING_COMMERCE), "worker-a", RequestState.PENDING)
     stale = claim(storage, RequestState.PENDING)
-    storage.requests.move(stale, "worker-a", RequestState.READY)
+    storage.cancel_requests.move(stale, "worker-a", RequestState.READY)
     with storage.engine.begin() as connection:  # the same lease again, as if the first move had not happened
         connection.execute(update(cancel_requests).values(lease_owner="worker-a"))
     with pytest.raises(TransitionRefused, match="is ready"):
-        storage.requests.move(stale, "worker-a", RequestState.REJECTING)
-    assert [r.state for r in storage.requests.all()] == ["ready"]
+        storage.cancel_requests.move(stale, "worker-a", RequestState.REJECTING)
+    assert [r.state for r in storage.request_queries.all()] == ["ready"]
 
 
 def test_a_move_after_the_lease_was_lost_is_refused(storage: Storage) -> None:
     record(storage)
     mine = claim(storage, RequestState.AWAITING_COMMERCE, owner="worker-a")
-    storage.requests.release(mine, "worker-a", retry_at=0.0, error="")
+    storage.cancel_requests.release(mine, "worker-a", retry_at=0.0, error="")
     claim(storage, RequestState.AWAITING_COMMERCE, owner="worker-b")  # taken over
     with pytest.raises(TransitionRefused, match="lease worker-b"):
-        storage.requests.move(mine, "worker-a", RequestState.PENDING)
-    assert [r.state for r in storage.requests.all()] == ["awaiting_commerce"]
+        storage.cancel_requests.move(mine, "worker-a", RequestState.PENDING)
+    assert [r.state for r in storage.request_queries.all()] == ["awaiting_commerce"]
 
 
 def test_an_operator_retry_starts_a_finished_request_over_at_commerce_s_confirmation(storage: Storage) -> None:
     record(storage)
-    assert storage.requests.retry(1) is None  # under way: nothing to retry
-    storage.requests.move(claim(storage, RequestState.AWAITING_COMMERCE), "worker-a", RequestState.PENDING)
-    storage.requests.move(claim(storage, RequestState.PENDING), "worker-a", RequestState.FAILED, attempts=5)
-    retried = storage.requests.retry(1)
+    assert storage.cancel_requests.retry(1) is None  # under way: nothing to retry
+    storage.cancel_requests.move(claim(storage, RequestState.AWAITING_COMMERCE), "worker-a", RequestState.PENDING)
+    storage.cancel_requests.move(claim(storage, RequestState.PENDING), "worker-a", RequestState.FAILED, attempts=5)
+    retried = storage.cancel_requests.retry(1)
     assert retried is not None and (retried.state, retried.attempts) == ("awaiting_commerce", 0)
 
 
 def test_commerce_s_after_hook_moves_only_a_waiting_request(storage: Storage) -> None:
     record(storage)
     held = claim(storage, RequestState.AWAITING_COMMERCE)  # the worker is reading Commerce at the same moment
-    assert storage.requests.confirm_in_commerce(1, canceled=True, refusal="")
-    assert not storage.requests.confirm_in_commerce(1, canceled=False, refusal="no")  # moved on already
+    assert storage.cancel_requests.confirm_in_commerce(1, canceled=True, refusal="")
+    assert not storage.cancel_requests.confirm_in_commerce(1, canceled=False, refusal="no")  # moved on already
     with pytest.raises(TransitionRefused):
-        storage.requests.move(held, "worker-a", RequestState.NOT_CANCELED_IN_COMMERCE)
-    assert [(r.state, r.lease_owner) for r in storage.requests.all()] == [("pending", None)]
+        storage.cancel_requests.move(held, "worker-a", RequestState.NOT_CANCELED_IN_COMMERCE)
+    assert [(r.state, r.lease_owner) for r in storage.request_queries.all()] == [("pending", None)]
 
 
 def test_a_feed_cannot_skip_its_upload(storage: Storage) -> None:
@@ -119,7 +118,7 @@ def test_a_feed_cannot_skip_its_upload(storage: Storage) -> None:
     assert (feed.state, request.state, request.message_id) == ("preparing", "in_feed", 1)
     assert not storage.feeds.mark_submitted(feed, "worker-a", "50001", NOW)  # PREPARING -> SUBMITTED: not allowed
     assert storage.feeds.get(feed.id).state == FeedState.PREPARING
-    assert [r.state for r in storage.requests.all()] == ["in_feed"]
+    assert [r.state for r in storage.request_queries.all()] == ["in_feed"]
     assert storage.feeds.mark_uploaded(feed, "worker-a", "doc-1", NOW)
     assert storage.feeds.mark_submitted(feed, "worker-a", "50001", NOW)
-    assert [(r.state, r.attempts) for r in storage.requests.all()] == [("submitted", 1)]
+    assert [(r.state, r.attempts) for r in storage.request_queries.all()] == [("submitted", 1)]

@@ -15,12 +15,12 @@ from bridge.deadline import Deadline
 from bridge.domain.amazon_order import AmazonOrder
 from bridge.domain.cancel_rule import Outcome, judge_amazon_order
 from bridge.domain.messages import AMAZON_FULFILLED, STATUS_CHANGED, MessageKey
+from bridge.domain.records import CancelRequest
 from bridge.domain.states import RequestState
 from bridge.domain.stores import Store
 from bridge.errors import NotFound, UpstreamError, UpstreamRejected
 from bridge.pipeline.amazon_view import orders_for
 from bridge.pipeline.context import STEP_SECONDS, WorkerContext
-from bridge.storage.cancel_requests import CancelRequest
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -31,7 +31,7 @@ def check_pending(ctx: WorkerContext) -> int:
     """Look at Amazon again for each pending request; return how many moved on."""
     batches, orphans = ctx.claim_by_store(RequestState.PENDING, BATCH)
     for request in orphans:
-        ctx.requests.move(
+        ctx.cancel_requests.move(
             request, ctx.owner, RequestState.FAILED,
             last_error=f"store {request.store_code!r} is no longer in the stores file",
         )  # fmt: skip
@@ -42,7 +42,7 @@ def _check_store_batch(ctx: WorkerContext, store: Store, requests: list[CancelRe
     # Every change since each request last moved (recorded, or back from a failed feed) must be seen; up to
     # LIVE_READ_LIMIT orders are read one by one rather than waiting for the mirror.
     pairs = orders_for(ctx, store, requests, lambda request: _read_live(ctx, store, request), LIVE_READ_LIMIT)
-    being_canceled = ctx.requests.amazon_orders_being_canceled(
+    being_canceled = ctx.cancel_requests.amazon_orders_being_canceled(
         {request.amazon_order_id for request in requests}, {request.id for request in requests}
     )
     return sum(_decide(ctx, request, order, being_canceled) for request, order in pairs)
@@ -55,11 +55,13 @@ def _read_live(ctx: WorkerContext, store: Store, request: CancelRequest) -> Amaz
         _reject(ctx, request, "NotFound", f"Amazon does not know the order ({exc})")
         return None
     except UpstreamRejected as exc:
-        ctx.requests.release(request, ctx.owner, ctx.retry_at(ctx.transient_faults, request.attempts + 1), str(exc))
+        ctx.cancel_requests.release(
+            request, ctx.owner, ctx.retry_at(ctx.transient_faults, request.attempts + 1), str(exc)
+        )
         log.error("pre-send check refused", extra={"request": request.id, "error": str(exc)})
         return None
     except UpstreamError as exc:
-        ctx.requests.release(request, ctx.owner, ctx.retry_at(ctx.transient_faults, 1), str(exc))
+        ctx.cancel_requests.release(request, ctx.owner, ctx.retry_at(ctx.transient_faults, 1), str(exc))
         return None
 
 
@@ -70,15 +72,15 @@ def _decide(ctx: WorkerContext, request: CancelRequest, order: AmazonOrder, bein
         # Another Commerce order linked to the same Amazon order sends its cancel: wait for Amazon to read
         # CANCELLED, then this one is written back like any order canceled at Amazon already. Never a second message.
         why = f"Amazon order {request.amazon_order_id} is being canceled by another request; waiting for it"
-        ctx.requests.release(request, ctx.owner, ctx.retry_at(ctx.feed_polls, 1), why)
+        ctx.cancel_requests.release(request, ctx.owner, ctx.retry_at(ctx.feed_polls, 1), why)
         return 0
     if decision.outcome is Outcome.ACCEPT:
         being_canceled.add(request.amazon_order_id)
         item_ids = order.item_ids or request.amazon_item_ids
-        ctx.requests.move(request, ctx.owner, RequestState.READY, amazon_item_ids=json.dumps(list(item_ids)))
+        ctx.cancel_requests.move(request, ctx.owner, RequestState.READY, amazon_item_ids=json.dumps(list(item_ids)))
         return 1
     if decision.outcome is Outcome.ALREADY_CANCELLED:
-        ctx.requests.move(request, ctx.owner, RequestState.CANCELLED_AT_AMAZON)
+        ctx.cancel_requests.move(request, ctx.owner, RequestState.CANCELLED_AT_AMAZON)
         return 1
     if decision.message_key is MessageKey.AMAZON_FULFILLED:
         return _reject(ctx, request, AMAZON_FULFILLED, "the order is fulfilled by Amazon")
@@ -87,7 +89,7 @@ def _decide(ctx: WorkerContext, request: CancelRequest, order: AmazonOrder, bein
 
 def _reject(ctx: WorkerContext, request: CancelRequest, code: str, description: str) -> int:
     log.info("cancel not sent", extra={"request": request.id, "amazon_order_id": request.amazon_order_id, "why": code})
-    ctx.requests.move(
+    ctx.cancel_requests.move(
         request, ctx.owner, RequestState.REJECTING,
         amazon_result_code=code, amazon_result_description=description,
     )  # fmt: skip

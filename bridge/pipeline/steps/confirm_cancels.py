@@ -11,12 +11,12 @@ import logging
 
 from bridge.deadline import Deadline
 from bridge.domain.amazon_order import AmazonOrder, FulfillmentStatus
+from bridge.domain.records import CancelRequest
 from bridge.domain.states import RequestState
 from bridge.domain.stores import Store
 from bridge.errors import UpstreamError
 from bridge.pipeline.amazon_view import orders_for
 from bridge.pipeline.context import STEP_SECONDS, WorkerContext
-from bridge.storage.cancel_requests import CancelRequest
 
 log = logging.getLogger(__name__)
 BATCH = 1000
@@ -31,7 +31,7 @@ def confirm_cancelled(ctx: WorkerContext) -> int:
             continue
         confirmed += _confirm_batch(ctx, store, requests)
     for request in orphans:  # left for later (a store taken out of the stores file is an operator's call)
-        ctx.requests.release(request, ctx.owner, ctx.retry_at(ctx.transient_faults, 1), request.last_error or "")
+        ctx.cancel_requests.release(request, ctx.owner, ctx.retry_at(ctx.transient_faults, 1), request.last_error or "")
     return confirmed
 
 
@@ -41,7 +41,7 @@ def _confirm_batch(ctx: WorkerContext, store: Store, requests: list[CancelReques
     confirmed = 0
     for request, order in orders_for(ctx, store, requests, lambda r: _read_live(ctx, store, r), read_live_up_to=0):
         if order.status == FulfillmentStatus.CANCELLED:
-            ctx.requests.move(request, ctx.owner, RequestState.CANCELLED_AT_AMAZON)
+            ctx.cancel_requests.move(request, ctx.owner, RequestState.CANCELLED_AT_AMAZON)
             confirmed += 1
         else:
             _not_yet(ctx, request, order.status)
@@ -52,19 +52,19 @@ def _read_live(ctx: WorkerContext, store: Store, request: CancelRequest) -> Amaz
     try:
         return ctx.amazon_status.live(store, request.amazon_order_id, Deadline(STEP_SECONDS))
     except UpstreamError as exc:
-        ctx.requests.release(request, ctx.owner, ctx.retry_at(ctx.transient_faults, 1), str(exc))
+        ctx.cancel_requests.release(request, ctx.owner, ctx.retry_at(ctx.transient_faults, 1), str(exc))
         return None
 
 
 def _not_yet(ctx: WorkerContext, request: CancelRequest, status: str) -> None:
     checks = request.confirm_checks + 1
     if ctx.confirmations.exhausted(checks):
-        ctx.requests.move(
+        ctx.cancel_requests.move(
             request, ctx.owner, RequestState.FAILED, confirm_checks=checks,
             last_error=f"Amazon accepted the cancel but the order still reads {status}",
         )  # fmt: skip
         return
-    ctx.requests.move(
+    ctx.cancel_requests.move(
         request, ctx.owner, RequestState.CONFIRMING, confirm_checks=checks,
         next_attempt_at=ctx.retry_at(ctx.confirmations, checks),
     )  # fmt: skip

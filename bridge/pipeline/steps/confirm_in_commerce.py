@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 
 from bridge.deadline import Deadline
+from bridge.domain.records import CancelRequest
 from bridge.domain.states import RequestState
 from bridge.errors import UpstreamError
 from bridge.pipeline.context import STEP_SECONDS, WorkerContext
-from bridge.storage.cancel_requests import CancelRequest, epoch
 
 log = logging.getLogger(__name__)
 BATCH = 100  # orders per Commerce search
@@ -24,7 +24,7 @@ CANCELED = "canceled"  # Commerce's order state once its cancel ran
 
 def confirm_commerce_cancels(ctx: WorkerContext) -> int:
     """Read back the Commerce orders of requests still waiting for their after hook; how many moved on or ended."""
-    claimed = ctx.requests.claim(
+    claimed = ctx.cancel_requests.claim(
         ctx.owner, {RequestState.AWAITING_COMMERCE}, ctx.clock(), ctx.pipeline.lease_seconds, BATCH
     )
     if not claimed:
@@ -34,21 +34,23 @@ def confirm_commerce_cancels(ctx: WorkerContext) -> int:
     except UpstreamError as exc:
         log.warning("cannot read Commerce orders back", extra={"requests": len(claimed), "error": str(exc)})
         for request in claimed:
-            ctx.requests.release(request, ctx.owner, ctx.retry_at(ctx.transient_faults, 1), f"Commerce read: {exc}")
+            ctx.cancel_requests.release(
+                request, ctx.owner, ctx.retry_at(ctx.transient_faults, 1), f"Commerce read: {exc}"
+            )
         return 0
     return sum(_settle(ctx, request, states.get(request.commerce_entity_id)) for request in claimed)
 
 
 def _settle(ctx: WorkerContext, request: CancelRequest, commerce_state: str | None) -> int:
     if commerce_state == CANCELED:
-        ctx.requests.move(request, ctx.owner, RequestState.PENDING, next_attempt_at=0.0)
+        ctx.cancel_requests.move(request, ctx.owner, RequestState.PENDING, next_attempt_at=0.0)
         return 1
-    waited = ctx.clock() - epoch(request.updated_at)
+    waited = ctx.clock() - request.updated_at.timestamp()
     if waited >= ctx.pipeline.commerce_cancel_window_seconds:
         why = f"Commerce did not cancel the order: it still reads {commerce_state or 'nothing'} after {waited:.0f} s"
         log.warning("cancel not applied in Commerce", extra={"request": request.id, "commerce_state": commerce_state})
-        ctx.requests.move(request, ctx.owner, RequestState.NOT_CANCELED_IN_COMMERCE, last_error=why)
+        ctx.cancel_requests.move(request, ctx.owner, RequestState.NOT_CANCELED_IN_COMMERCE, last_error=why)
         return 1
     next_look = ctx.clock() + ctx.pipeline.commerce_confirm_seconds
-    ctx.requests.release(request, ctx.owner, next_look, f"Commerce order reads {commerce_state}; looking again")
+    ctx.cancel_requests.release(request, ctx.owner, next_look, f"Commerce order reads {commerce_state}; looking again")
     return 0

@@ -16,11 +16,10 @@ from bridge.domain.processing_report import (
     decode_report_document,
     parse_processing_report,
 )
+from bridge.domain.records import FeedRecord, RequestOutcome
 from bridge.domain.states import FeedState, RequestState
 from bridge.errors import NotFound, UpstreamError
 from bridge.pipeline.context import STEP_SECONDS, WorkerContext
-from bridge.storage.cancel_requests import RequestOutcome
-from bridge.storage.feed_records import FeedRecord
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +67,7 @@ def _poll(ctx: WorkerContext, feed: FeedRecord) -> int:
 
 def _apply_report(ctx: WorkerContext, feed: FeedRecord, report: ProcessingReport, result_document_id: str) -> int:
     outcomes: dict[int, RequestOutcome] = {}
-    for request in ctx.requests.in_feed(feed.id):
+    for request in ctx.feeds.requests_in(feed.id):
         if request.state != RequestState.SUBMITTED:
             continue
         error = report.error_for(request.message_id or 0)
@@ -94,7 +93,7 @@ def _apply_report(ctx: WorkerContext, feed: FeedRecord, report: ProcessingReport
 def _confirm_by_status(ctx: WorkerContext, feed: FeedRecord) -> int:
     outcomes = {
         r.id: RequestOutcome(RequestState.CONFIRMING, {"next_attempt_at": 0.0, "last_error": "report unreadable"})
-        for r in ctx.requests.in_feed(feed.id)
+        for r in ctx.feeds.requests_in(feed.id)
         if r.state == RequestState.SUBMITTED
     }
     ctx.feeds.finish(feed, ctx.owner, FeedState.DONE, outcomes, processing_status="DONE")
@@ -105,7 +104,9 @@ def _abandon(ctx: WorkerContext, feed: FeedRecord, processing_status: str) -> in
     """FATAL or CANCELLED: some, none or all messages may have been applied; re-check, then resend (bounded)."""
     error = f"feed {feed.amazon_feed_id} ended {processing_status}"
     # ``attempts`` already counts this feed (it was counted when Amazon accepted it).
-    outcomes = {request.id: ctx.after_failed_feed(request.attempts, error) for request in ctx.requests.in_feed(feed.id)}
+    outcomes = {
+        request.id: ctx.after_failed_feed(request.attempts, error) for request in ctx.feeds.requests_in(feed.id)
+    }
     log.warning("feed failed at Amazon", extra={"feed": feed.id, "status": processing_status})
     ctx.feeds.finish(feed, ctx.owner, FeedState.ABANDONED, outcomes, processing_status=processing_status)
     return 1

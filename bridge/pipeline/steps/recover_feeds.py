@@ -13,11 +13,10 @@ from datetime import UTC, datetime
 
 from bridge.deadline import Deadline
 from bridge.domain.feed_builder import FEED_TYPE
+from bridge.domain.records import FeedRecord, RequestOutcome
 from bridge.domain.states import FeedState, RequestState
 from bridge.errors import UpstreamError
 from bridge.pipeline.context import STEP_SECONDS, WorkerContext
-from bridge.storage.cancel_requests import RequestOutcome
-from bridge.storage.feed_records import FeedRecord
 
 log = logging.getLogger(__name__)
 CLOCK_SKEW_SECONDS = 300.0
@@ -64,7 +63,7 @@ def _recover_uploaded(ctx: WorkerContext, feed: FeedRecord) -> int:
 
 def _requeue(ctx: WorkerContext, feed: FeedRecord, why: str) -> None:
     """Back to PENDING: re-read at Amazon before any new feed."""
-    requests = ctx.requests.in_feed(feed.id)
+    requests = ctx.feeds.requests_in(feed.id)
     log.warning("requeueing a feed's requests", extra={"feed": feed.id, "requests": len(requests), "why": why})
     ctx.feeds.finish(
         feed,

@@ -23,9 +23,9 @@ from bridge.domain.reconciliation import (
     flags_buyer_request,
     reflects_amazon_cancel,
 )
+from bridge.domain.records import NewCancelRequest
 from bridge.domain.states import RequestState, Source
 from bridge.pipeline.context import WorkerContext
-from bridge.storage.cancel_requests import NewCancelRequest
 
 log = logging.getLogger(__name__)
 BATCH = 200
@@ -65,8 +65,8 @@ def _reflect_cancel(ctx: WorkerContext, pair: OrderPair) -> int:
     )  # fmt: skip
     if request is None:
         return 0
-    restart_of = ctx.requests.get(pair.request_id) if pair.request_id is not None else None
-    if not ctx.requests.record_amazon_cancel(request, restart_of):
+    restart_of = ctx.cancel_requests.get(pair.request_id) if pair.request_id is not None else None
+    if not ctx.cancel_requests.record_amazon_cancel(request, restart_of):
         return 0
     log.info(
         "canceled at Amazon outside the bridge",
@@ -85,7 +85,7 @@ def _reflect_buyer_request(ctx: WorkerContext, pair: OrderPair) -> int:
             ctx, pair, reason=CancelReason.BUYER_CANCELED.value, decision="accept", source=Source.BUYER_REQUEST,
             amazon_item_ids=order.item_ids if order else (),
         )  # fmt: skip
-        return int(request is not None and ctx.requests.record(request, entry=RequestState.PENDING))
+        return int(request is not None and ctx.cancel_requests.record(request, entry=RequestState.PENDING))
     noted = ctx.buyer_notes.add(
         pair.amazon_order_id, pair.commerce_entity_id, pair.store_code, pair.buyer_cancel_reason
     )

@@ -12,9 +12,10 @@ from __future__ import annotations
 import logging
 
 from bridge.deadline import Deadline
+from bridge.domain.records import OrderLink
 from bridge.errors import UpstreamError
 from bridge.pipeline.context import STEP_SECONDS, WorkerContext
-from bridge.storage.order_links import LINK_CURSOR, OrderLink
+from bridge.storage.order_links import LINK_CURSOR
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 200

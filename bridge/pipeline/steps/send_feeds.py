@@ -13,12 +13,11 @@ from bridge.clients.spapi_operations import CREATE_FEED
 from bridge.deadline import Deadline
 from bridge.domain.cancel_reasons import CancelReason
 from bridge.domain.feed_builder import FEED_CONTENT_TYPE, FEED_TYPE, CancelMessage, build_cancel_feed, check_message
+from bridge.domain.records import CancelRequest, FeedRecord, ReadyGroup, RequestOutcome
 from bridge.domain.states import FeedState, RequestState
 from bridge.domain.stores import Store
 from bridge.errors import QuotaExhausted, UpstreamError, UpstreamRejected
 from bridge.pipeline.context import STEP_SECONDS, WorkerContext
-from bridge.storage.cancel_requests import CancelRequest, ReadyGroup, RequestOutcome
-from bridge.storage.feed_records import FeedRecord
 
 log = logging.getLogger(__name__)
 CREATE_FEED_SETTLE_SECONDS = 600.0  # after an unclear createFeed, wait this long before asking getFeeds
@@ -41,7 +40,7 @@ def due(ctx: WorkerContext, group: ReadyGroup, now: float) -> bool:
 def send_ready(ctx: WorkerContext) -> int:
     """Send one feed per (store, seller, marketplace) that is due and has a createFeed token."""
     sent = 0
-    for group in ctx.requests.ready_groups(ctx.clock()):
+    for group in ctx.cancel_requests.ready_groups(ctx.clock()):
         if ctx.stop.is_set():
             break
         store = ctx.stores.by_code(group.key[0])

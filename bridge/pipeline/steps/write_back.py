@@ -14,10 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 from bridge.deadline import Deadline
 from bridge.domain.messages import STATUS_CHANGED, MessageKey, render
 from bridge.domain.reconciliation import REFLECT_COMMENT_ONLY, who_canceled
+from bridge.domain.records import CancelRequest
 from bridge.domain.states import RequestState, Source
 from bridge.errors import UpstreamError
 from bridge.pipeline.context import STEP_SECONDS, WorkerContext
-from bridge.storage.cancel_requests import CancelRequest
 from bridge.storage.feed_records import FeedRecords
 from bridge.storage.tables import utcnow
 
@@ -86,7 +86,7 @@ def audit_comment(request: CancelRequest, locale: str, feeds: FeedRecords, rejec
 
 def write_back(ctx: WorkerContext) -> int:
     """Write back a batch, ``write_back_concurrency`` orders at a time (each takes three or four Commerce calls)."""
-    claimed = ctx.requests.claim(
+    claimed = ctx.cancel_requests.claim(
         ctx.owner, {RequestState.CANCELLED_AT_AMAZON, RequestState.REJECTING}, ctx.clock(),
         ctx.pipeline.lease_seconds, BATCH,
     )  # fmt: skip
@@ -98,13 +98,15 @@ def write_back(ctx: WorkerContext) -> int:
 
 def _write_back_one(ctx: WorkerContext, request: CancelRequest) -> int:
     if ctx.stop.is_set():
-        ctx.requests.release(request, ctx.owner, retry_at=ctx.clock(), error=request.last_error or "")
+        ctx.cancel_requests.release(request, ctx.owner, retry_at=ctx.clock(), error=request.last_error or "")
         return 0
     try:
         _write_one(ctx, request)
     except UpstreamError as exc:
         log.warning("write-back delayed", extra={"request": request.id, "error": str(exc)})
-        ctx.requests.release(request, ctx.owner, ctx.retry_at(ctx.transient_faults, 1), f"Commerce write-back: {exc}")
+        ctx.cancel_requests.release(
+            request, ctx.owner, ctx.retry_at(ctx.transient_faults, 1), f"Commerce write-back: {exc}"
+        )
         return 0
     return 1
 
@@ -127,10 +129,10 @@ def _write_one(ctx: WorkerContext, request: CancelRequest) -> None:
         comment = audit_comment(request, locale, ctx.feeds, rejection)
         ctx.commerce.add_comment(entity_id, comment, Deadline(STEP_SECONDS))
     final = RequestState.COMPLETED if request.state == RequestState.CANCELLED_AT_AMAZON else RequestState.REJECTED
-    ctx.requests.move(request, ctx.owner, final, completed_at=utcnow())
+    ctx.cancel_requests.move(request, ctx.owner, final, completed_at=utcnow())
     log.info("written back", extra={"request": request.id, "commerce_entity_id": entity_id, "state": final.value})
 
 
 def _rejections(ctx: WorkerContext, request: CancelRequest) -> int:
     """Which refusal of this request is being written back (1 for the first; a request from before timelines: 1)."""
-    return max(1, sum(1 for event in ctx.requests.timeline(request.id) if event.state == RequestState.REJECTING))
+    return max(1, sum(1 for event in ctx.request_queries.timeline(request.id) if event.state == RequestState.REJECTING))
