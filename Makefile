@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/bridge demo
+	cd $(CURDIR) && $(BIN)/python -m standins.demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -23,7 +23,7 @@ test: lint
 	$(BIN)/pytest
 
 bench: $(STAMP)
-	$(BIN)/python bench/webhook_latency.py
+	cd $(CURDIR) && $(BIN)/python -m bench.webhook_latency
 
 # After changing the console's words: refresh the catalog, translate the new entries in messages.po, run again.
 translations: $(STAMP)

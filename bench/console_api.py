@@ -7,7 +7,7 @@ operator reloads the console's pages (stores, the store's recent orders, an orde
 in a loop; the worker sends the cancels to Amazon meanwhile. Reported: each call's latency, the calls the API made
 to Amazon and Commerce itself, 429s, and the time until every Commerce order reads Complete.
 
-    python bench/console_api.py [--postgres URL | --sqlite] [--orders 200]
+    python -m bench.console_api [--postgres URL | --sqlite] [--orders 200]
 
 Prints one table and writes bench/results/console_api.json.
 """
@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from figures import database, percentile
 from warm_mirrors import (
     DEFAULT_POSTGRES,
     RESULTS,
@@ -39,6 +38,7 @@ from warm_mirrors import (
     wait_for,
 )
 
+from bench.figures import database, percentile
 from standins.databases import postgres_reachable
 from standins.faults import Latency
 from standins.procfile import run_bridge_command

@@ -9,7 +9,7 @@ feed per cancel, orders checked and confirmed one getOrder at a time, write-back
   B. 1,000 accepted cancels over two marketplaces (two sellers), feed processing delay 30 s;
   C. 500 webhooks at concurrency 8 against four gunicorn workers.
 
-    python bench/mass_cancel.py [--postgres URL | --sqlite] [--naive-cap 180]
+    python -m bench.mass_cancel [--postgres URL | --sqlite] [--naive-cap 180]
 
 Prints one table and writes bench/results/mass_cancel.json.
 """
@@ -27,9 +27,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from figures import database, percentile
 from sqlalchemy import select
 
+from bench.figures import database, percentile
 from bridge.storage.engine import make_engine
 from bridge.storage.tables import mirror_cursors
 from standins.amazon import StandInOrder

@@ -17,8 +17,8 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from bridge.storage.cancel_requests import CancelRequests
 from bridge.storage.engine import make_engine
+from bridge.storage.request_queries import RequestQueries
 from standins.amazon import StandInOrder
 from standins.databases import throwaway_schema
 from standins.world import DEMO_STORES, LocalWorld
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace, database_url: str | None) -> int:
         while any(world.commerce.orders[e]["state"] != "complete" for e in entity_ids):
             time.sleep(0.5)
         total = time.monotonic() - started
-        requests = CancelRequests(make_engine(env["DATABASE_URL"])).all()
+        requests = RequestQueries(make_engine(env["DATABASE_URL"])).all()
     finally:
         world.stop()
 

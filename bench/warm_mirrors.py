@@ -11,7 +11,7 @@ The worker is stopped while the admin clicks, so every outbound call counted is 
 Then, with the worker running, an order is canceled at Amazon (by the seller in Seller Central) and the time until
 its Commerce order reads Complete is measured.
 
-    python bench/warm_mirrors.py [--postgres URL | --sqlite] [--orders 200] [--amazon-refresh 30]
+    python -m bench.warm_mirrors [--postgres URL | --sqlite] [--orders 200] [--amazon-refresh 30]
 
 Prints one table and writes bench/results/warm_mirrors.json.
 """
@@ -27,9 +27,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from figures import database, percentile
 from sqlalchemy import create_engine, text
 
+from bench.figures import database, percentile
 from standins.amazon import StandInOrder
 from standins.commerce_webhook import CommerceWebhook, HookCall
 from standins.databases import postgres_reachable

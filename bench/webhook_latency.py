@@ -5,7 +5,7 @@ Commerce's side sees them. The mix: a quarter of orders are not Amazon orders, t
 spread over ten sellers so that no seller exceeds getOrder's burst (quota waits are measured by mass_cancel.py, not
 this figure's). Stand-ins answer without added latency, so the figures are the bridge's own cost plus loopback.
 
-    python bench/webhook_latency.py [--requests 300] [--postgres URL]
+    python -m bench.webhook_latency [--requests 300] [--postgres URL]
 
 With --postgres, the run uses a throwaway schema in that database and drops it afterwards.
 """
@@ -21,8 +21,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from figures import percentile
-
+from bench.figures import percentile
 from standins.amazon import StandInOrder
 from standins.databases import throwaway_schema
 from standins.world import DemoStore, LocalWorld

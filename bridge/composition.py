@@ -1,7 +1,8 @@
-"""The one place that builds the bridge's collaborators, under one set of names, for web, worker and CLI alike.
+"""The one place that builds the bridge's collaborators, for web, worker and CLI alike; nothing else constructs them.
 
 ``build_storage`` needs only the database URL: it is all that the commands reading or changing the bridge's own
-records use. ``build_bridge`` adds the clients of Commerce and Amazon and the cancel intake, from full settings.
+records use. ``build_clients`` adds the clients of Commerce and Amazon; ``build_web`` and ``build_worker`` hand
+each process exactly the services and records it uses, by name.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from dataclasses import dataclass
 import requests
 from sqlalchemy import Engine
 
-from bridge.amazon_status import AmazonStatus
-from bridge.cancel_intake import CancelIntake
 from bridge.clients.commerce import CommerceClient
 from bridge.clients.commerce_transport import CommerceTransport, commerce_auth
 from bridge.clients.feeds_api import FeedsApi
@@ -20,6 +19,11 @@ from bridge.clients.lwa import LwaTokenSource
 from bridge.clients.orders_api import OrdersApi
 from bridge.clients.sellers_api import SellersApi
 from bridge.clients.spapi import SpApiClient
+from bridge.pipeline.worker_context import WorkerContext, worker_id
+from bridge.services.amazon_status import AmazonStatus
+from bridge.services.cancel_intake import CancelIntake
+from bridge.services.console_reads import ConsoleReads
+from bridge.services.sign_in import Accounts
 from bridge.settings import Settings
 from bridge.storage.api_tokens import ApiTokens
 from bridge.storage.buyer_cancel_notes import BuyerCancelNotes
@@ -56,18 +60,32 @@ class Storage:
 
 
 @dataclass
-class Bridge(Storage):
-    """Everything the web app and the worker use: the records, the clients and the cancel intake."""
+class Clients:
+    """Commerce and Amazon, and the quotas every process shares."""
 
-    settings: Settings
-    limiter: RateLimiter
     commerce: CommerceClient
     lwa: LwaTokenSource
+    limiter: RateLimiter
     orders_api: OrdersApi
     feeds_api: FeedsApi
     sellers_api: SellersApi
-    amazon_status: AmazonStatus
+
+
+@dataclass
+class WebServices:
+    """What the web app's views use: Commerce's hooks, the console, the API, health and metrics."""
+
+    settings: Settings
+    engine: Engine
     intake: CancelIntake
+    console: ConsoleReads
+    accounts: Accounts
+    users: Users
+    api_tokens: ApiTokens
+    idempotency_keys: IdempotencyKeys
+    cancel_requests: CancelRequests
+    request_queries: RequestQueries
+    mirror: OrderMirror
 
 
 def build_storage(database_url: str, timeouts: DatabaseTimeouts = PATIENT) -> Storage:
@@ -88,8 +106,11 @@ def build_storage(database_url: str, timeouts: DatabaseTimeouts = PATIENT) -> St
     )
 
 
-def build_bridge(settings: Settings, timeouts: DatabaseTimeouts = PATIENT) -> Bridge:
-    storage = build_storage(settings.database_url, timeouts)
+def build_accounts(storage: Storage) -> Accounts:
+    return Accounts(storage.users, storage.sign_in_failures)
+
+
+def build_clients(settings: Settings, engine: Engine) -> Clients:
     session = requests.Session()
     adapter = requests.adapters.HTTPAdapter(pool_connections=10, pool_maxsize=HTTP_POOL_SIZE)
     session.mount("http://", adapter)
@@ -102,29 +123,68 @@ def build_bridge(settings: Settings, timeouts: DatabaseTimeouts = PATIENT) -> Br
         CommerceTransport(settings.commerce_base_url, auth, settings.commerce_store_code, session=session)
     )
     lwa = LwaTokenSource(settings.lwa_token_url, settings.lwa_client_id, settings.lwa_client_secret, session=session)
-    limiter = RateLimiter(storage.engine, settings.spapi_quotas)
+    limiter = RateLimiter(engine, settings.spapi_quotas)
     spapi = SpApiClient(lwa, limiter, settings.spapi_endpoint, session=session)
-    orders_api = OrdersApi(spapi)
-    amazon_status = AmazonStatus(orders_api, storage.mirror, settings.pipeline.mirror_max_age_seconds)
+    return Clients(commerce, lwa, limiter, OrdersApi(spapi), FeedsApi(spapi, session), SellersApi(spapi))
+
+
+def _amazon_status(settings: Settings, storage: Storage, clients: Clients) -> AmazonStatus:
+    return AmazonStatus(clients.orders_api, storage.mirror, settings.pipeline.mirror_max_age_seconds)
+
+
+def build_web(settings: Settings, timeouts: DatabaseTimeouts = PATIENT) -> WebServices:
+    storage = build_storage(settings.database_url, timeouts)
+    clients = build_clients(settings, storage.engine)
     intake = CancelIntake(
-        commerce=commerce,
-        amazon_status=amazon_status,
+        commerce=clients.commerce,
+        amazon_status=_amazon_status(settings, storage, clients),
         links=storage.links,
-        requests=storage.cancel_requests,
+        cancel_requests=storage.cancel_requests,
         stores=settings.stores,
         default_locale=settings.default_locale,
         commerce_confirm_seconds=settings.pipeline.commerce_confirm_seconds,
         amazon_payment_methods=settings.amazon_payment_methods,
     )
-    return Bridge(
-        **vars(storage),
+    console = ConsoleReads(
+        stores=settings.stores,
+        mirror=storage.mirror,
+        links=storage.links,
+        request_queries=storage.request_queries,
+        feeds=storage.feeds,
+        pairs=storage.pairs,
+        commerce=clients.commerce,
+    )
+    return WebServices(
         settings=settings,
-        limiter=limiter,
-        commerce=commerce,
-        lwa=lwa,
-        orders_api=orders_api,
-        feeds_api=FeedsApi(spapi, session),
-        sellers_api=SellersApi(spapi),
-        amazon_status=amazon_status,
+        engine=storage.engine,
         intake=intake,
+        console=console,
+        accounts=build_accounts(storage),
+        users=storage.users,
+        api_tokens=storage.api_tokens,
+        idempotency_keys=storage.idempotency_keys,
+        cancel_requests=storage.cancel_requests,
+        request_queries=storage.request_queries,
+        mirror=storage.mirror,
+    )
+
+
+def build_worker(settings: Settings, owner: str | None = None, storage: Storage | None = None) -> WorkerContext:
+    storage = storage or build_storage(settings.database_url)
+    clients = build_clients(settings, storage.engine)
+    return WorkerContext(
+        settings=settings,
+        cancel_requests=storage.cancel_requests,
+        request_queries=storage.request_queries,
+        feeds=storage.feeds,
+        links=storage.links,
+        mirror=storage.mirror,
+        pairs=storage.pairs,
+        buyer_notes=storage.buyer_notes,
+        commerce=clients.commerce,
+        limiter=clients.limiter,
+        orders_api=clients.orders_api,
+        feeds_api=clients.feeds_api,
+        amazon_status=_amazon_status(settings, storage, clients),
+        owner=owner or worker_id(),
     )

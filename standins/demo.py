@@ -1,4 +1,5 @@
-"""``bridge demo``: the bridge as deployed (Procfile release, web and worker; SQLite) against local stand-ins.
+"""``make demo`` (``python -m standins.demo [--console]``): the bridge as deployed (Procfile release, web and
+worker; SQLite) against local stand-ins.
 
 Seeds one Commerce/Amazon order pair for every row of the decision table, cancels each the way an admin would
 (Commerce calls the signed ``before`` hook, cancels or shows the bridge's message, then calls the ``after`` hook),
@@ -7,6 +8,7 @@ then lets the worker carry the accepted cancels through an Amazon feed and back 
 
 from __future__ import annotations
 
+import argparse
 import secrets
 import shutil
 import signal
@@ -247,3 +249,16 @@ def _print_table(rows: list, recorded: dict) -> None:
         )
         if message:
             print(textwrap.fill(message, 118, initial_indent=" " * 11 + "admin sees: ", subsequent_indent=" " * 23))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Demo equipment, kept outside the product: the bridge itself never imports the stand-ins."""
+    options = argparse.ArgumentParser(prog="python -m standins.demo", description=__doc__.splitlines()[0])
+    options.add_argument(
+        "--console", action="store_true", help="then keep it running, with an operator account, until Ctrl-C"
+    )
+    return run_demo(keep_console=options.parse_args(argv).console)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -64,13 +64,19 @@ class Console:
         """Click a link or a submit button, and wait until the next page has replaced this one."""
         page = self.driver.find_element(By.TAG_NAME, "html")
         element.click()
-        WebDriverWait(self.driver, PAGE_SECONDS).until(staleness_of(page))
+        self._wait_for_the_page_after(page)
 
     def submit_by_script(self, script: str, *args: object) -> None:
         """Post a form the page itself does not offer (a forgery), and wait for the answer's page."""
         page = self.driver.find_element(By.TAG_NAME, "html")
         self.driver.execute_script(script, *args)
-        WebDriverWait(self.driver, PAGE_SECONDS).until(staleness_of(page))
+        self._wait_for_the_page_after(page)
+
+    def _wait_for_the_page_after(self, page: WebElement) -> None:
+        """The old page gone and the new one fully loaded: a look-up in between may meet a half-built document."""
+        wait = WebDriverWait(self.driver, PAGE_SECONDS)
+        wait.until(staleness_of(page))
+        wait.until(lambda driver: driver.execute_script("return document.readyState") == "complete")
 
     def click_link(self, text: str) -> None:
         self.follow(self.driver.find_element(By.LINK_TEXT, text))

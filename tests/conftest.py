@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from flask import Flask
 
-from bridge.composition import Bridge
+from bridge.composition import Storage, WebServices, build_storage, build_worker
+from bridge.pipeline.worker_context import WorkerContext
 from bridge.settings import Settings, load_settings
 from bridge.storage.engine import make_engine, upgrade
 from bridge.web.app import create_app
-from bridge.web.context import bridge_of
+from bridge.web.app_services import services_of
 from standins.amazon import AmazonStandIn
 from standins.commerce import CommerceStandIn
 from standins.commerce_webhook import REQUEST_ID_HEADER, SIGNATURE_HEADER, CommerceWebhook, commerce_signature
@@ -173,8 +175,18 @@ class RunningBridge:
     private_key: RSAPrivateKey
 
     @property
-    def parts(self) -> Bridge:
-        return bridge_of(self.app)
+    def parts(self) -> WebServices:
+        """What the app's views use."""
+        return services_of(self.app)
+
+    @cached_property
+    def records(self) -> Storage:
+        """The bridge's records, on an engine of the test's own (as a command or another process has)."""
+        return build_storage(self.settings.database_url)
+
+    def worker(self, owner: str = "test-worker") -> WorkerContext:
+        """A worker's context on the same database, for driving the pipeline's steps."""
+        return build_worker(self.settings, owner, self.records)
 
     @property
     def webhook_url(self) -> str:
@@ -204,22 +216,24 @@ def start_bridge(
     bridge_env: dict[str, str], private_key: RSAPrivateKey, commerce: CommerceStandIn
 ) -> Iterator[Callable[..., RunningBridge]]:
     """Start the bridge (migrated database, served on loopback) with optional environment overrides."""
-    started: list[tuple[BackgroundServer, Flask]] = []
+    started: list[tuple[BackgroundServer, RunningBridge]] = []
 
     def start(**env_overrides: str) -> RunningBridge:
         settings = load_settings({**bridge_env, **env_overrides})
         upgrade(make_engine(settings.database_url))
         app = create_app(settings)
         server = BackgroundServer(app).start()
-        started.append((server, app))
         bridge = RunningBridge(app, settings, server.url, private_key)
+        started.append((server, bridge))
         commerce.cancel_hook = bridge.http_hook()
         return bridge
 
     yield start
-    for server, app in started:
+    for server, bridge in started:
         server.stop()
-        bridge_of(app).engine.dispose()
+        bridge.parts.engine.dispose()
+        if "records" in vars(bridge):
+            bridge.records.engine.dispose()
 
 
 @pytest.fixture

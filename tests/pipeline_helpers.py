@@ -6,8 +6,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from bridge.pipeline.context import WorkerContext
 from bridge.pipeline.worker import run_round
+from bridge.pipeline.worker_context import WorkerContext
 
 FAST_PIPELINE = {
     "BRIDGE_FEED_POLL_INITIAL_SECONDS": "0.02",

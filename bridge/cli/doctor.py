@@ -11,15 +11,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from bridge.composition import Bridge, build_bridge
+from bridge.composition import Clients, build_clients
 from bridge.deadline import Deadline
 from bridge.domain.feed_builder import FEED_TYPE
 from bridge.domain.stores import Store
 from bridge.errors import ConfigError, UpstreamError, UpstreamRejected
-from bridge.settings import load_settings
-from bridge.storage.engine import DatabaseUnusable, open_existing
+from bridge.settings import Settings, load_settings
+from bridge.storage.engine import DatabaseUnusable, make_engine, open_existing
 
 CHECK_TIMEOUT = 10.0
 CANCEL_METHODS = ("plugin.magento.sales.api.order_management.cancel", "plugin.sales.api.order_management.cancel")
@@ -46,6 +47,15 @@ class CheckResult:
         return self.status is not Status.FAIL
 
 
+@dataclass(frozen=True)
+class Setup:
+    """What the doctor examines: the settings, the database, and the clients built from them."""
+
+    settings: Settings
+    engine: Engine
+    clients: Clients
+
+
 def ok(name: str, detail: str) -> CheckResult:
     return CheckResult(name, Status.OK, detail)
 
@@ -62,8 +72,8 @@ def _deadline() -> Deadline:
     return Deadline(CHECK_TIMEOUT)
 
 
-def _check_webhook_auth(bridge: Bridge) -> list[CheckResult]:
-    settings = bridge.settings
+def _check_webhook_auth(setup: Setup) -> list[CheckResult]:
+    settings = setup.settings
     proofs = []
     if settings.webhook_public_keys:
         sizes = ", ".join(f"{key.key_size}-bit" for key in settings.webhook_public_keys)
@@ -82,18 +92,18 @@ def _check_webhook_auth(bridge: Bridge) -> list[CheckResult]:
     return [ok("webhook auth", " + ".join(proofs))]
 
 
-def _check_database(bridge: Bridge) -> list[CheckResult]:
+def _check_database(setup: Setup) -> list[CheckResult]:
     try:
-        open_existing(bridge.settings.database_url).dispose()
+        open_existing(setup.settings.database_url).dispose()
     except DatabaseUnusable as exc:
         return [fail("database", str(exc), "set DATABASE_URL, then run: bridge db upgrade")]
-    return [ok("database", f"{bridge.engine.dialect.name}, schema up to date")]
+    return [ok("database", f"{setup.engine.dialect.name}, schema up to date")]
 
 
-def _check_commerce(bridge: Bridge) -> list[CheckResult]:
-    mode = "OAuth 1.0a" if bridge.settings.commerce_auth.uses_oauth1 else "Bearer"
+def _check_commerce(setup: Setup) -> list[CheckResult]:
+    mode = "OAuth 1.0a" if setup.settings.commerce_auth.uses_oauth1 else "Bearer"
     try:
-        bridge.commerce.check_access(_deadline())
+        setup.clients.commerce.check_access(_deadline())
     except UpstreamRejected as exc:
         fix = (
             "check the integration's credentials and that it may read Sales > Orders (Magento_Sales::actions_view)"
@@ -105,10 +115,10 @@ def _check_commerce(bridge: Bridge) -> list[CheckResult]:
         return [fail("Commerce REST", str(exc), fix)]
     except UpstreamError as exc:
         return [fail("Commerce REST", str(exc), "check COMMERCE_BASE_URL and that Commerce is up")]
-    return [ok("Commerce REST", f"orders readable ({mode})"), *_check_write_back(bridge), _check_hooks(bridge)]
+    return [ok("Commerce REST", f"orders readable ({mode})"), *_check_write_back(setup), _check_hooks(setup)]
 
 
-def _check_write_back(bridge: Bridge) -> list[CheckResult]:
+def _check_write_back(setup: Setup) -> list[CheckResult]:
     """Probed with empty bodies, which Commerce refuses (ACL first, then validation): nothing is written."""
     probes = [
         ("Commerce write-back", "POST", "/orders", "Magento_Sales::api_actions", "set orders Complete"),
@@ -117,7 +127,7 @@ def _check_write_back(bridge: Bridge) -> list[CheckResult]:
     results = []
     for name, method, path, resource, purpose in probes:
         try:
-            allowed = bridge.commerce.may(method, path, _deadline())
+            allowed = setup.clients.commerce.may(method, path, _deadline())
         except UpstreamError as exc:
             results.append(not_verified(name, f"could not probe {method} /V1{path}: {exc}"))
             continue
@@ -130,10 +140,10 @@ def _check_write_back(bridge: Bridge) -> list[CheckResult]:
     return results
 
 
-def _check_hooks(bridge: Bridge) -> CheckResult:
+def _check_hooks(setup: Setup) -> CheckResult:
     name = "Commerce hooks"
     try:
-        hooks = bridge.commerce.registered_webhooks(_deadline())
+        hooks = setup.clients.commerce.registered_webhooks(_deadline())
     except UpstreamRejected as exc:
         why = "the integration lacks Magento_AdobeCommerceWebhooks::webhooks_list" if exc.status == 401 else (
             "Commerce has no webhooks list (Adobe Commerce Webhooks before 1.5)")  # fmt: skip
@@ -158,10 +168,10 @@ def _check_hooks(bridge: Bridge) -> CheckResult:
     return ok(name, f"before and after hooks registered ({urls})")
 
 
-def _check_store(bridge: Bridge, store: Store) -> list[CheckResult]:
+def _check_store(setup: Setup, store: Store) -> list[CheckResult]:
     name = f"Amazon {store.code}"
     try:
-        bridge.lwa.access_token(store.refresh_token, _deadline())
+        setup.clients.lwa.access_token(store.refresh_token, _deadline())
     except UpstreamRejected as exc:
         fix = (
             f"the refresh token in {store.refresh_token_env} is not valid: authorise the app again in Seller Central"
@@ -172,11 +182,11 @@ def _check_store(bridge: Bridge, store: Store) -> list[CheckResult]:
     except UpstreamError as exc:
         return [fail(f"{name} token", str(exc), "check LWA_TOKEN_URL and the network")]
     results = [ok(f"{name} token", f"refresh token in {store.refresh_token_env} exchanged")]
-    results.append(_check_marketplace(bridge, store, name))
+    results.append(_check_marketplace(setup, store, name))
     role = "give the app the Inventory and Order Tracking role"
-    results.append(_probe(f"{name} orders", lambda: bridge.orders_api.probe_search(store, _deadline()),
+    results.append(_probe(f"{name} orders", lambda: setup.clients.orders_api.probe_search(store, _deadline()),
                           "orders readable (searchOrders)", role))  # fmt: skip
-    results.append(_probe(f"{name} feeds", lambda: bridge.feeds_api.probe_list(store, FEED_TYPE, _deadline()),
+    results.append(_probe(f"{name} feeds", lambda: setup.clients.feeds_api.probe_list(store, FEED_TYPE, _deadline()),
                           "Feeds API usable (getFeeds)", role))  # fmt: skip
     results.append(
         not_verified(
@@ -188,10 +198,10 @@ def _check_store(bridge: Bridge, store: Store) -> list[CheckResult]:
     return results
 
 
-def _check_marketplace(bridge: Bridge, store: Store, name: str) -> CheckResult:
+def _check_marketplace(setup: Setup, store: Store, name: str) -> CheckResult:
     check = f"{name} marketplace"
     try:
-        participations = bridge.sellers_api.participations(store, _deadline())
+        participations = setup.clients.sellers_api.participations(store, _deadline())
     except SQLAlchemyError:
         return not_verified(check, NEEDS_DATABASE)
     except UpstreamRejected as exc:
@@ -230,16 +240,17 @@ def run_checks(environ: Mapping[str, str] | None = None) -> list[CheckResult]:
         settings = load_settings(environ)
     except ConfigError as exc:
         return [fail("configuration", problem, "fix the setting named") for problem in exc.problems]
-    bridge = build_bridge(settings)
+    engine = make_engine(settings.database_url)
+    setup = Setup(settings, engine, build_clients(settings, engine))
     try:
         results = [ok("configuration", f"{len(list(settings.stores))} Amazon store(s)")]
         for check in (_check_webhook_auth, _check_database, _check_commerce):
-            results += check(bridge)
+            results += check(setup)
         for store in settings.stores:
-            results += _check_store(bridge, store)
+            results += _check_store(setup, store)
         return results
     finally:
-        bridge.engine.dispose()
+        setup.engine.dispose()
 
 
 def render_table(results: list[CheckResult]) -> str:

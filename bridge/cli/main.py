@@ -93,7 +93,7 @@ def _worker(_: argparse.Namespace) -> int:
 
     settings = start_process()  # before the imports below: they load prometheus_client
 
-    from bridge.composition import build_bridge
+    from bridge.composition import build_worker
     from bridge.pipeline.worker import run_worker
     from bridge.storage.engine import open_existing
 
@@ -104,7 +104,7 @@ def _worker(_: argparse.Namespace) -> int:
         from bridge.metrics import scrape_registry
 
         start_http_server(settings.metrics.worker_port, registry=scrape_registry())
-    return run_worker(build_bridge(settings))
+    return run_worker(build_worker(settings))
 
 
 def _jobs(args: argparse.Namespace) -> int:
@@ -122,19 +122,19 @@ def _feeds(args: argparse.Namespace) -> int:
 
 
 def _users(args: argparse.Namespace) -> int:
-    from bridge.cli import accounts
+    from bridge.cli import users_and_tokens as cli
 
     command = {
-        "create": accounts.users_create, "list": accounts.users_list, "disable": accounts.users_disable,
-        "enable": accounts.users_enable, "set-password": accounts.users_set_password,
+        "create": cli.users_create, "list": cli.users_list, "disable": cli.users_disable, "enable": cli.users_enable,
+        "set-password": cli.users_set_password,
     }  # fmt: skip
     return command[args.users_command](_storage(), args)
 
 
 def _api_tokens(args: argparse.Namespace) -> int:
-    from bridge.cli import accounts
+    from bridge.cli import users_and_tokens as cli
 
-    command = {"create": accounts.tokens_create, "list": accounts.tokens_list, "revoke": accounts.tokens_revoke}
+    command = {"create": cli.tokens_create, "list": cli.tokens_list, "revoke": cli.tokens_revoke}
     return command[args.tokens_command](_storage(), args)
 
 
@@ -142,16 +142,6 @@ def _drift(args: argparse.Namespace) -> int:
     from bridge.cli.drift import run_drift_command
 
     return run_drift_command(_storage(), args.json)
-
-
-def _demo(args: argparse.Namespace) -> int:
-    """The demo runs on the local stand-ins, which are test and demo equipment kept outside the product."""
-    try:
-        from standins.demo import run_demo
-    except ImportError:
-        print("bridge: the demo needs the 'standins' package of a source checkout (make demo)", file=sys.stderr)
-        return 2
-    return run_demo(keep_console=args.console)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -236,11 +226,6 @@ def parser() -> argparse.ArgumentParser:
     revoke_token.add_argument("name")
     revoke_token.set_defaults(run=_api_tokens)
 
-    demo = commands.add_parser("demo", help="run the bridge end to end against local stand-ins")
-    demo.add_argument(
-        "--console", action="store_true", help="then keep it running, with an operator account, until Ctrl-C"
-    )
-    demo.set_defaults(run=_demo)
     return top
 
 

@@ -18,7 +18,7 @@ from bridge.domain.amazon_order import AmazonOrder
 from bridge.domain.records import CancelRequest
 from bridge.domain.stores import Store
 from bridge.errors import UpstreamError
-from bridge.pipeline.context import STEP_SECONDS, WorkerContext
+from bridge.pipeline.worker_context import STEP_SECONDS, WorkerContext
 
 log = logging.getLogger(__name__)
 OPEN_STATUSES = ("PENDING", "UNSHIPPED", "PARTIALLY_SHIPPED")

@@ -8,52 +8,40 @@ lets the current step finish (steps are short and check the stop flag) and then 
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import socket
-import uuid
 from collections.abc import Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bridge.composition import Bridge
 from bridge.domain.states import TransitionRefused
-from bridge.pipeline.context import WorkerContext
 from bridge.pipeline.steps.check_pending import check_pending
-from bridge.pipeline.steps.confirm_cancels import confirm_cancelled
-from bridge.pipeline.steps.confirm_in_commerce import confirm_commerce_cancels
+from bridge.pipeline.steps.confirm_cancelled_at_amazon import confirm_cancelled_at_amazon
+from bridge.pipeline.steps.confirm_commerce_cancels import confirm_commerce_cancels
 from bridge.pipeline.steps.note_buyer_requests import note_buyer_requests
-from bridge.pipeline.steps.poll_feeds import poll_submitted_feeds
-from bridge.pipeline.steps.recover_feeds import recover_stale_feeds
-from bridge.pipeline.steps.reflect_amazon import reflect_amazon_changes
+from bridge.pipeline.steps.poll_submitted_feeds import poll_submitted_feeds
+from bridge.pipeline.steps.recover_stale_feeds import recover_stale_feeds
+from bridge.pipeline.steps.reflect_amazon_changes import reflect_amazon_changes
+from bridge.pipeline.steps.refresh_amazon_mirror import refresh_amazon_mirror
 from bridge.pipeline.steps.refresh_commerce_links import refresh_commerce_links
-from bridge.pipeline.steps.refresh_mirrors import keep_mirrors_fresh
-from bridge.pipeline.steps.send_feeds import send_ready
+from bridge.pipeline.steps.send_ready_feeds import send_ready_feeds
 from bridge.pipeline.steps.write_back import write_back
+from bridge.pipeline.worker_context import WorkerContext
 
 log = logging.getLogger(__name__)
 
 STEPS: tuple[Callable[[WorkerContext], int], ...] = (
     refresh_commerce_links,
-    keep_mirrors_fresh,
+    refresh_amazon_mirror,
     reflect_amazon_changes,
     recover_stale_feeds,
     confirm_commerce_cancels,
     check_pending,
-    send_ready,
+    send_ready_feeds,
     poll_submitted_feeds,
-    confirm_cancelled,
+    confirm_cancelled_at_amazon,
     write_back,
     note_buyer_requests,
 )
-
-
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-def worker_context(bridge: Bridge, owner: str | None = None) -> WorkerContext:
-    return WorkerContext.of(bridge, owner or worker_id())
 
 
 def run_round(ctx: WorkerContext) -> int:
@@ -75,8 +63,7 @@ def run_round(ctx: WorkerContext) -> int:
     return progressed
 
 
-def run_worker(bridge: Bridge) -> int:
-    ctx = worker_context(bridge)
+def run_worker(ctx: WorkerContext) -> int:
 
     def request_stop(signum: int, _frame: object) -> None:
         log.info("stopping after the current step", extra={"signal": signal.Signals(signum).name})

@@ -24,11 +24,11 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from bridge.cancel_intake import BridgeCancelOutcome, OrderRef
 from bridge.deadline import Deadline
 from bridge.domain.records import CancelRequest, RequestSearch
 from bridge.domain.states import Source
 from bridge.errors import UpstreamError
+from bridge.services.cancel_intake import BridgeCancelOutcome, OrderRef
 from bridge.storage.idempotency_keys import StoredAnswer
 from bridge.web.api_schemas import (
     IDEMPOTENCY_KEY_HEADER,
@@ -43,7 +43,7 @@ from bridge.web.api_schemas import (
     Conflict,
     Invalid,
 )
-from bridge.web.context import current_bridge
+from bridge.web.app_services import current_services
 from bridge.web.openapi import openapi_document
 from bridge.web.responses import json_response
 
@@ -105,7 +105,7 @@ def _with_token(view: View) -> View:
     def checked(*args: Any, **kwargs: Any) -> Response:
         try:
             match = _BEARER.fullmatch(request.headers.get("Authorization", "").strip())
-            g.api_token = current_bridge().api_tokens.holder_of(match.group(1)) if match else None
+            g.api_token = current_services().api_tokens.holder_of(match.group(1)) if match else None
             if g.api_token is None:
                 return _unauthorized()
             return view(*args, **kwargs)
@@ -143,7 +143,7 @@ def create_cancellation() -> Response:
     body = request.get_data(cache=False)  # 413 past the app's MAX_CONTENT_LENGTH
     if key is None:
         return _cancel(body)
-    keys, token = current_bridge().idempotency_keys, g.api_token
+    keys, token = current_services().idempotency_keys, g.api_token
     fingerprint = hashlib.sha256(body).hexdigest()
     stored = keys.claim(token, key, fingerprint, time.time())
     if stored is not None:
@@ -187,7 +187,7 @@ def _cancel(body: bytes) -> Response:
     except ValidationError as exc:
         return _invalid(exc)
     order_ref = OrderRef(increment_id=wanted.get("increment_id"), amazon_order_id=wanted.get("amazon_order_id"))
-    answer = current_bridge().intake.cancel_at_bridge(
+    answer = current_services().intake.cancel_at_bridge(
         order_ref, wanted.get("reason"), Source.API, g.api_token, Deadline(CANCEL_BUDGET_SECONDS)
     )
     if answer.outcome is BridgeCancelOutcome.ACCEPTED:
@@ -213,7 +213,7 @@ def _cancel(body: bytes) -> Response:
 @blueprint.get("/cancellations/<int:request_id>")
 @_with_token
 def get_cancellation(request_id: int) -> Response:
-    bridge = current_bridge()
+    bridge = current_services()
     found = bridge.cancel_requests.get(request_id) if request_id <= MAX_REQUEST_ID else None
     if found is None:
         return _error(404, "not_found", f"there is no cancel request {request_id}")
@@ -240,7 +240,7 @@ def list_cancellations() -> Response:
         state=query.get("state"), store_code=query.get("store"), increment_id=query.get("increment_id"),
         amazon_order_id=query.get("amazon_order_id"), since=query.get("since"),
     )  # fmt: skip
-    found, total = current_bridge().request_queries.search(search, query["limit"])
+    found, total = current_services().request_queries.search(search, query["limit"])
     data = {"items": [_cancellation(item) for item in found], "total": total, "limit": query["limit"]}
     return json_response(LIST.dump(data), 200)
 

@@ -9,11 +9,11 @@ from flask import Flask, Response, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from bridge.composition import build_bridge
+from bridge.composition import build_web
 from bridge.settings import Settings, load_settings
 from bridge.storage.engine import webhook_timeouts
 from bridge.web import api, console, health, metrics_endpoint, order_cancel_hooks
-from bridge.web.context import EXTENSION_KEY, WATCHDOG_KEY
+from bridge.web.app_services import install
 from bridge.web.i18n import init_i18n
 from bridge.web.responses import json_error
 from bridge.web.sessions import init_sessions
@@ -32,8 +32,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config["MAX_CONTENT_LENGTH"] = order_cancel_hooks.MAX_BODY_BYTES
     # The web process's database waits fit inside a hook's budget; the worker keeps the patient defaults.
-    app.extensions[EXTENSION_KEY] = build_bridge(settings, webhook_timeouts(settings.webhook_budget_ms / 1000))
-    app.extensions[WATCHDOG_KEY] = Watchdog(WATCHED_THREADS)
+    install(app, build_web(settings, webhook_timeouts(settings.webhook_budget_ms / 1000)), Watchdog(WATCHED_THREADS))
     init_sessions(app, settings)
     init_i18n(app)
     csrf = CSRFProtect(app)  # every console form; the hooks (signed), the API (tokens) and probes carry no cookie

@@ -7,7 +7,6 @@ by the same rule as Commerce's hook (``CancelIntake.cancel_at_bridge``) and reco
 from __future__ import annotations
 
 import logging
-import time
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,7 +16,6 @@ from flask import (
     Flask,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -30,23 +28,22 @@ from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy.exc import SQLAlchemyError
 
-from bridge.accounts import Accounts, SignInOutcome
-from bridge.cancel_intake import BridgeCancelOutcome, OrderRef
-from bridge.console_views import ConsoleViews
 from bridge.deadline import Deadline
-from bridge.domain.accounts import may_change_orders
 from bridge.domain.cancel_reasons import CancelReason
+from bridge.domain.operators import may_change_orders
 from bridge.domain.states import Source
 from bridge.errors import UpstreamError
+from bridge.services.cancel_intake import BridgeCancelOutcome, OrderRef
+from bridge.services.console_reads import ConsoleReads
+from bridge.services.sign_in import Accounts, SignInOutcome
 from bridge.web import console_labels as labels
 from bridge.web.api import MAX_REQUEST_ID
-from bridge.web.context import current_bridge
+from bridge.web.app_services import current_services
 from bridge.web.openapi import openapi_document
 from bridge.web.sessions import current_user, operator_only, sign_in_as, sign_out, signed_in
 
 PREFIX = "/console"
 CANCEL_SECONDS = 10.0  # an operator waits this long for the rule's answer (Amazon read live if the mirror is stale)
-ACCOUNTS_KEY = "bridge.accounts"
 
 log = logging.getLogger("bridge.console")
 blueprint = Blueprint(
@@ -58,16 +55,15 @@ blueprint = Blueprint(
 @blueprint.record_once
 def _set_up(state: BlueprintSetupState) -> None:
     app: Flask = state.app
-    app.extensions[ACCOUNTS_KEY] = Accounts(app.extensions["bridge"].users, app.extensions["bridge"].sign_in_failures)
     app.add_url_rule("/", "console_home", lambda: redirect(url_for("console.stores")))
 
 
 def _accounts() -> Accounts:
-    return current_app.extensions[ACCOUNTS_KEY]
+    return current_services().accounts
 
 
-def _views() -> ConsoleViews:
-    return ConsoleViews(current_bridge(), time.time)
+def _views() -> ConsoleReads:
+    return current_services().console
 
 
 @blueprint.app_context_processor
@@ -225,7 +221,7 @@ def cancel_submit(amazon_order_id: str) -> Any:
         page = render_template("console/cancel.html", details=details, chosen=chosen, problem=problem, nav="stores")
         return Response(page, status=422)
     try:
-        answer = current_bridge().intake.cancel_at_bridge(
+        answer = current_services().intake.cancel_at_bridge(
             OrderRef(amazon_order_id=amazon_order_id), CancelReason(form["reason"]), Source.CONSOLE, user.name,
             Deadline(CANCEL_SECONDS), locale=str(get_locale() or "en_US"),
         )  # fmt: skip
@@ -258,7 +254,9 @@ def needs_attention() -> str:
 def retry(request_id: int) -> Any:
     user = current_user()
     assert user is not None
-    retried = current_bridge().cancel_requests.retry(request_id, by=user.name) if request_id <= MAX_REQUEST_ID else None
+    retried = (
+        current_services().cancel_requests.retry(request_id, by=user.name) if request_id <= MAX_REQUEST_ID else None
+    )
     if retried is None:
         flash(_("Request #%(id)d cannot be retried: it is under way or done.", id=request_id), "error")
     else:

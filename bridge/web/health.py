@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bridge.storage.engine import current_revision, head_revision
-from bridge.web.context import current_bridge, current_watchdog
+from bridge.web.app_services import current_services, current_watchdog
 from bridge.web.responses import json_response
 from bridge.web.watchdog import TimedOut
 
@@ -24,7 +24,7 @@ READY_BUDGET_SECONDS = 0.8  # a platform's health check must hear back within a 
 
 @blueprint.get("/readyz")
 def readyz() -> Response:
-    engine = current_bridge().engine
+    engine = current_services().engine
 
     def migration_level() -> str | None:
         with engine.connect() as connection:

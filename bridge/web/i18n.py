@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Flask, request
 from flask_babel import Babel
 
-from bridge.domain.accounts import CONSOLE_LOCALES
+from bridge.domain.operators import CONSOLE_LOCALES
 from bridge.web.sessions import current_user
 
 DEFAULT_LOCALE = "en_US"

@@ -17,10 +17,10 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 
-from bridge.composition import Bridge
+from bridge.composition import WebServices
 from bridge.domain.states import REQUEST_STATES
 from bridge.metrics import scrape_registry
-from bridge.web.context import current_bridge, current_watchdog
+from bridge.web.app_services import current_services, current_watchdog
 from bridge.web.responses import json_error
 from bridge.web.watchdog import TimedOut, Watchdog
 
@@ -31,7 +31,7 @@ DATABASE_BUDGET_SECONDS = 2.0  # well inside Prometheus's default 10 s scrape ti
 class DatabaseGauges(Collector):
     """What the database says now: requests by state, the oldest open request, each Amazon mirror's age."""
 
-    def __init__(self, bridge: Bridge, watchdog: Watchdog) -> None:
+    def __init__(self, bridge: WebServices, watchdog: Watchdog) -> None:
         self._bridge = bridge
         self._watchdog = watchdog
 
@@ -80,7 +80,7 @@ def _authorized(token: str) -> bool:
 
 @blueprint.get("/metrics")
 def metrics() -> Response:
-    bridge = current_bridge()
+    bridge = current_services()
     if not _authorized(bridge.settings.metrics.token):
         return json_error(401, "unauthorized", "send the metrics token (BRIDGE_METRICS_TOKEN) as a Bearer token")
     registry = scrape_registry(DatabaseGauges(bridge, current_watchdog()))

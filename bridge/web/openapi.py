@@ -12,7 +12,7 @@ from typing import Any
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec_webframeworks.flask import FlaskPlugin
-from flask import Flask, current_app
+from flask import Flask
 from marshmallow import Schema
 
 from bridge.web.api_schemas import (
@@ -27,9 +27,9 @@ from bridge.web.api_schemas import (
     Conflict,
     Invalid,
 )
+from bridge.web.app_services import built_once
 
 BLUEPRINT = "api"  # the name of the blueprint in bridge.web.api (which imports this module)
-EXTENSION_KEY = "bridge.openapi"
 BEARER = "bearerAuth"
 TITLE = "Amazon cancel bridge API"
 VERSION = "1.0.0"
@@ -46,10 +46,7 @@ SCHEMAS: tuple[type[Schema], ...] = (
 
 def openapi_document() -> dict[str, Any]:
     """The document of the current app's API, built once per app (its views never change once it serves)."""
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    if EXTENSION_KEY not in app.extensions:
-        app.extensions[EXTENSION_KEY] = build_document(app)
-    return app.extensions[EXTENSION_KEY]
+    return built_once("openapi", build_document)
 
 
 def build_document(app: Flask) -> dict[str, Any]:

@@ -16,15 +16,15 @@ from typing import Any
 from flask import Blueprint, Response, abort, request
 from marshmallow import Schema, ValidationError
 
-from bridge.cancel_intake import CancelAnswer
 from bridge.deadline import Deadline
 from bridge.domain.messages import MessageKey, render
 from bridge.errors import SignatureError
 from bridge.metrics import WEBHOOK_DURATION, WEBHOOK_REQUESTS
+from bridge.services.cancel_intake import CancelAnswer
 from bridge.storage.tables import COMMERCE_REQUEST_ID_LENGTH
-from bridge.web.context import current_bridge, current_watchdog
+from bridge.web.app_services import current_services, current_watchdog
+from bridge.web.hook_schemas import AfterCancelPayload, BeforeCancelPayload, WebhookAnswer
 from bridge.web.responses import json_error, json_response
-from bridge.web.schemas import AfterCancelPayload, BeforeCancelPayload, WebhookAnswer
 from bridge.web.signature import SIGNATURE_HEADER, verify_secret, verify_signature
 from bridge.web.watchdog import TimedOut
 
@@ -58,7 +58,7 @@ def _commerce_request_id() -> str | None:
 
 def _authenticate_header() -> None:
     """The shared secret, when configured, is checked before a byte of the body is read."""
-    settings = current_bridge().settings
+    settings = current_services().settings
     if settings.webhook_secrets:
         header = settings.webhook_secret_header
         verify_secret(request.headers.get(header), settings.webhook_secrets, header)
@@ -77,7 +77,7 @@ def _read_body() -> bytes:
 
 
 def _authenticate_body(body: bytes) -> None:
-    public_keys = current_bridge().settings.webhook_public_keys
+    public_keys = current_services().settings.webhook_public_keys
     if public_keys:
         verify_signature(body, request.headers.get(SIGNATURE_HEADER), public_keys)
 
@@ -124,7 +124,7 @@ def _answer(op: str, message: str | None = None) -> Response:
 @blueprint.post("/webhooks/commerce/order-cancel")
 def before_cancel() -> Response:
     started = time.monotonic()
-    bridge = current_bridge()
+    bridge = current_services()
     budget = bridge.settings.webhook_budget_ms / 1000
     payload = _signed_payload(BEFORE_PAYLOAD, "before", started)
     if isinstance(payload, Response):
@@ -167,7 +167,7 @@ def after_cancel() -> Response:
     """Commerce canceled (``result`` true) or refused (false). Its cancel cannot be undone from here, so the answer
     is always ``success``: where the bridge could not note the result, the worker reads the order back instead."""
     started = time.monotonic()
-    bridge = current_bridge()
+    bridge = current_services()
     payload = _signed_payload(AFTER_PAYLOAD, "after", started)
     if isinstance(payload, Response):
         return payload

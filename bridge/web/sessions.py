@@ -19,10 +19,10 @@ from typing import Any, TypeVar
 from flask import Flask, abort, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
-from bridge.domain.accounts import may_change_orders
+from bridge.domain.operators import may_change_orders
 from bridge.domain.records import User
 from bridge.settings import Settings
-from bridge.web.context import current_bridge
+from bridge.web.app_services import current_services
 
 SESSION_LIFETIME = timedelta(hours=12)
 SECRET_KEY_FILE = "secret_key"
@@ -84,7 +84,7 @@ def current_user() -> User | None:
     """The signed-in account, loaded once per request; None (and the session ended) if it is gone or disabled."""
     if "user" not in g:
         user_id = session.get("user_id")
-        user = current_bridge().users.get(user_id) if isinstance(user_id, int) else None
+        user = current_services().users.get(user_id) if isinstance(user_id, int) else None
         if user is not None and user.disabled:
             session.clear()
             user = None

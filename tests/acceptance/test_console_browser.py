@@ -10,12 +10,10 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from bridge.accounts import Accounts
-from bridge.cancel_intake import OrderRef
 from bridge.deadline import Deadline
 from bridge.domain.states import RequestState, Source
-from bridge.pipeline.context import WorkerContext
-from bridge.pipeline.worker import worker_context
+from bridge.pipeline.worker_context import WorkerContext
+from bridge.services.cancel_intake import OrderRef
 from tests.browser import Console, start_chromium
 from tests.conftest import RunningBridge
 from tests.pipeline_helpers import FAST_PIPELINE, drive
@@ -34,7 +32,7 @@ def driver() -> Iterator[WebDriver]:
 @pytest.fixture
 def bridge(start_bridge) -> RunningBridge:
     running = start_bridge(**FAST_PIPELINE)
-    accounts = Accounts(running.parts.users, running.parts.sign_in_failures)
+    accounts = running.parts.accounts
     accounts.create_user("olivia", PASSWORD, "operator", None)
     accounts.create_user("victor", PASSWORD, "viewer", None)
     return running
@@ -42,7 +40,7 @@ def bridge(start_bridge) -> RunningBridge:
 
 @pytest.fixture
 def ctx(bridge: RunningBridge) -> WorkerContext:
-    return worker_context(bridge.parts, owner="test-worker")
+    return bridge.worker()
 
 
 @pytest.fixture
@@ -56,8 +54,8 @@ def mirrored(bridge: RunningBridge, ctx: WorkerContext, *amazon_ids: str) -> Non
     """The worker's rounds until both mirrors hold these orders (as they would a few minutes after import)."""
 
     def known() -> bool:
-        links = bridge.parts.links.of_amazon_orders(amazon_ids)
-        return all(bridge.parts.mirror.find(a) is not None and a in links for a in amazon_ids)
+        links = bridge.records.links.of_amazon_orders(amazon_ids)
+        return all(bridge.records.mirror.find(a) is not None and a in links for a in amazon_ids)
 
     drive(ctx, known)
 
@@ -126,10 +124,9 @@ def test_a_shipped_order_shows_no_cancel_button(bridge, ctx, console, commerce, 
     unshipped = amazon_order(commerce, amazon, 31)
     mirrored(bridge, ctx, unshipped)
     store = bridge.settings.stores.for_commerce_store(US_STORE)
-    bridge.parts.amazon_status.live(store, shipped, Deadline(5))  # as the worker's next refresh would see it
-    drive(
-        ctx, lambda: 30 in {link.commerce_entity_id for link in bridge.parts.links.of_amazon_orders([shipped])[shipped]}
-    )
+    ctx.amazon_status.live(store, shipped, Deadline(5))  # as the worker's next refresh would see it
+    links = bridge.records.links
+    drive(ctx, lambda: 30 in {link.commerce_entity_id for link in links.of_amazon_orders([shipped])[shipped]})
 
     console.sign_in("olivia", PASSWORD)
     console.open(f"/console/orders/{unshipped}")
@@ -187,7 +184,7 @@ def test_five_wrong_passwords_slow_the_next_sign_in(bridge, console):
     assert problem.startswith("Too many failed sign-ins. Try again in ")
     console.open("/console/stores")
     assert "/console/sign-in" in console.driver.current_url
-    assert bridge.parts.sign_in_failures.of("olivia").count == 5
+    assert bridge.records.sign_in_failures.of("olivia").count == 5
 
 
 def test_needs_attention_lists_what_needs_a_person_and_operators_retry(bridge, ctx, console, commerce, amazon):
@@ -203,7 +200,7 @@ def test_needs_attention_lists_what_needs_a_person_and_operators_retry(bridge, c
     bridge.parts.cancel_requests.move(held, "test", RequestState.FAILED, last_error="feed FATAL five times")
     commerce.cancel_hook = None
     assert commerce.cancel(61) == (True, None)
-    drive(ctx, lambda: bridge.parts.links.find(61).commerce_state == "canceled")
+    drive(ctx, lambda: bridge.records.links.find(61).commerce_state == "canceled")
     assert answer.request is not None
 
     console.sign_in("olivia", PASSWORD)

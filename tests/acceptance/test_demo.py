@@ -1,4 +1,5 @@
-"""Acceptance: the README's first command, ``make demo`` (``bridge demo``), runs the whole journey and ends."""
+"""Acceptance: the README's first command, ``make demo`` (``python -m standins.demo``), runs the whole journey and
+ends."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_the_demo_takes_every_cancel_to_its_end() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "bridge.cli", "demo"], cwd=ROOT, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "standins.demo"], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "all requests final" in result.stdout
@@ -45,7 +46,7 @@ def _processes_with(marker: str) -> list[int]:
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_stopped_demo_leaves_no_process_behind_and_says_so_quietly(stop_signal: signal.Signals) -> None:
     demo = subprocess.Popen(
-        [sys.executable, "-u", "-m", "bridge.cli", "demo"],
+        [sys.executable, "-u", "-m", "standins.demo"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     for line in demo.stdout:  # until the web and worker processes are both running
@@ -63,7 +64,7 @@ def test_a_stopped_demo_leaves_no_process_behind_and_says_so_quietly(stop_signal
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux's /proc to find processes")
 def test_the_demo_can_stay_up_for_a_person_to_sign_in_to_the_console() -> None:
     demo = subprocess.Popen(
-        [sys.executable, "-u", "-m", "bridge.cli", "demo", "--console"],
+        [sys.executable, "-u", "-m", "standins.demo", "--console"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:

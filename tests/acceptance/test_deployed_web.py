@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-from bridge.storage.cancel_requests import CancelRequests
 from bridge.storage.engine import make_engine
+from bridge.storage.request_queries import RequestQueries
 from standins.procfile import WebProcess, run_release
 from tests.reference import reference
 from tests.seeds import IMPORT_OFF_STORE, IT_STORE, UNKNOWN_STORE, amazon_order
@@ -71,7 +71,7 @@ def web(start_web: Callable[[Path], WebProcess], client_key: RSAPrivateKey, tmp_
 
 
 def recorded(web: WebProcess) -> list:
-    return CancelRequests(make_engine(web.database_url)).all()  # type: ignore[attr-defined]
+    return RequestQueries(make_engine(web.database_url)).all()
 
 
 def test_deployed_service_takes_commerces_own_signed_request(start_web, commerce, amazon) -> None:

@@ -14,6 +14,7 @@ import pytest
 from bridge.domain.records import NewCancelRequest
 from bridge.storage.cancel_requests import CancelRequests
 from bridge.storage.engine import make_engine, upgrade
+from bridge.storage.request_queries import RequestQueries
 from standins.amazon import StandInOrder
 from standins.procfile import ProcfileProcess
 from tests.pipeline_helpers import FAST_PIPELINE, eventually
@@ -68,7 +69,7 @@ def record_cancels(database_url: str, commerce, amazon, entity_ids) -> dict[int,
 
 
 def final_states(database_url: str) -> dict[int, str]:
-    return {r.commerce_entity_id: r.state for r in CancelRequests(make_engine(database_url)).all()}
+    return {r.commerce_entity_id: r.state for r in RequestQueries(make_engine(database_url)).all()}
 
 
 def test_worker_killed_after_create_feed_before_recording_it(worker_env, start_worker, commerce, amazon, tmp_path):

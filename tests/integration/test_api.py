@@ -15,9 +15,8 @@ from flask import render_template
 from openapi_spec_validator import validate
 from werkzeug.test import TestResponse
 
-from bridge.accounts import issue_api_token
 from bridge.pipeline.steps.refresh_commerce_links import refresh_commerce_links
-from bridge.pipeline.worker import worker_context
+from bridge.services.sign_in import issue_api_token
 from bridge.storage.idempotency_keys import ABANDONED_CLAIM_SECONDS, IdempotencyKeys
 from bridge.web.openapi import openapi_document
 from tests.conftest import BOTH_DATABASES, RunningBridge
@@ -50,7 +49,7 @@ def get(bridge: RunningBridge, path: str, token: str | None, **query: str) -> Te
 
 def links_known(bridge: RunningBridge) -> None:
     """The worker's link mirror caught up with Commerce: orders are found by their Amazon order id."""
-    refresh_commerce_links(worker_context(bridge.parts, owner="test-worker"))
+    refresh_commerce_links(bridge.worker())
 
 
 # --- cancel: accepted ---------------------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
-from bridge.accounts import Accounts, issue_api_token
 from bridge.logs import configure_logging
+from bridge.services.sign_in import issue_api_token
 from tests.conftest import RunningBridge
 
 PASSWORD = "correct horse battery staple"
@@ -21,8 +21,8 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 @pytest.fixture
 def bridge(start_bridge) -> RunningBridge:
     running = start_bridge()
-    Accounts(running.parts.users, running.parts.sign_in_failures).create_user("olivia", PASSWORD, "operator", None)
-    Accounts(running.parts.users, running.parts.sign_in_failures).create_user("giulia", PASSWORD, "viewer", "it_IT")
+    running.parts.accounts.create_user("olivia", PASSWORD, "operator", None)
+    running.parts.accounts.create_user("giulia", PASSWORD, "viewer", "it_IT")
     return running
 
 
@@ -84,7 +84,7 @@ def test_the_sign_in_form_needs_its_csrf_token(bridge: RunningBridge):
     client = bridge.app.test_client()
     refused = client.post("/console/sign-in", data={"name": "olivia", "password": PASSWORD})
     assert refused.status_code == 400 and "The form was refused" in refused.get_data(as_text=True)
-    assert bridge.parts.sign_in_failures.of("olivia").count == 0
+    assert bridge.records.sign_in_failures.of("olivia").count == 0
 
 
 def test_a_disabled_account_is_signed_out_at_its_next_click(bridge: RunningBridge):
@@ -131,7 +131,7 @@ def test_passwords_tokens_and_session_cookies_never_reach_the_log(start_bridge, 
     try:
         bridge = start_bridge(BRIDGE_LOG_LEVEL="DEBUG")
         configure_logging("DEBUG", bridge.settings.secrets)
-        Accounts(bridge.parts.users, bridge.parts.sign_in_failures).create_user("olivia", PASSWORD, "operator", None)
+        bridge.parts.accounts.create_user("olivia", PASSWORD, "operator", None)
         token = issue_api_token(bridge.parts.api_tokens, "robot")
         browser = requests.Session()
         for password in ("a wrong password guess", PASSWORD):

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from bridge.pipeline.worker import worker_context
 from tests.pipeline_helpers import FAST_PIPELINE, drive
 from tests.seeds import amazon_order
 
@@ -31,7 +30,7 @@ def bridge_cli(env: dict[str, str], *args: str, cwd: Path | None = None) -> subp
 def rejected(start_bridge, bridge_env, commerce, amazon):
     """A bridge whose request 1 was rejected (Amazon put the order back on hold) and request 2 completed."""
     bridge = start_bridge(**FAST_PIPELINE)
-    ctx = worker_context(bridge.parts, owner="test-worker")
+    ctx = bridge.worker()
     amazon_id = amazon_order(commerce, amazon, 7)
     assert commerce.cancel(7) == (True, None)
     amazon.set_status(amazon_id, "PENDING")  # after the hook looked, before the feed

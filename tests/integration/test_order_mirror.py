@@ -7,9 +7,8 @@ import dataclasses
 import pytest
 
 from bridge.pipeline.amazon_view import refresh_store
-from bridge.pipeline.steps.refresh_mirrors import keep_mirrors_fresh
-from bridge.pipeline.steps.send_feeds import send_ready
-from bridge.pipeline.worker import worker_context
+from bridge.pipeline.steps.refresh_amazon_mirror import refresh_amazon_mirror
+from bridge.pipeline.steps.send_ready_feeds import send_ready_feeds
 from tests.pipeline_helpers import FAST_PIPELINE, drive
 from tests.seeds import US_STORE, amazon_order
 
@@ -21,7 +20,7 @@ def bridge(start_bridge):
 
 @pytest.fixture
 def ctx(bridge):
-    return worker_context(bridge.parts, owner="test-worker")
+    return bridge.worker()
 
 
 def with_pipeline(ctx, **changes):
@@ -36,7 +35,7 @@ def us_store(ctx):
 
 def test_the_webhook_answers_from_a_fresh_mirror_without_calling_amazon(bridge, ctx, commerce, amazon):
     ids = {e: amazon_order(commerce, amazon, e, status=s) for e, s in ((1, "UNSHIPPED"), (2, "PENDING"))}
-    assert keep_mirrors_fresh(ctx) == 2  # both stores with order import on
+    assert refresh_amazon_mirror(ctx) == 2  # both stores with order import on
     assert amazon.calls["searchOrders"] == 2
     assert bridge.hook().post({"id": "1"}).json() == {"op": "success"}
     refused = bridge.hook().post({"id": "2"}).json()
@@ -47,7 +46,7 @@ def test_the_webhook_answers_from_a_fresh_mirror_without_calling_amazon(bridge, 
 
 
 def test_orders_the_mirror_does_not_hold_are_read_live(bridge, ctx, commerce, amazon):
-    keep_mirrors_fresh(ctx)
+    refresh_amazon_mirror(ctx)
     amazon_order(commerce, amazon, 3)  # placed after the backfill
     assert bridge.hook().post({"id": "3"}).json() == {"op": "success"}
     assert amazon.calls["getOrder"] == 1
@@ -55,7 +54,7 @@ def test_orders_the_mirror_does_not_hold_are_read_live(bridge, ctx, commerce, am
 
 def test_a_refresh_brings_status_changes_in(bridge, ctx, commerce, amazon):
     amazon_id = amazon_order(commerce, amazon, 4)
-    keep_mirrors_fresh(ctx)
+    refresh_amazon_mirror(ctx)
     amazon.set_status(amazon_id, "SHIPPED")
     assert refresh_store(ctx, us_store(ctx))
     refused = bridge.hook().post({"id": "4"}).json()
@@ -65,9 +64,9 @@ def test_a_refresh_brings_status_changes_in(bridge, ctx, commerce, amazon):
 
 def test_a_stale_mirror_is_not_trusted(start_bridge, commerce, amazon):
     bridge = start_bridge(**FAST_PIPELINE, BRIDGE_MIRROR_MAX_AGE_SECONDS="0.001")
-    ctx = worker_context(bridge.parts, owner="test-worker")
+    ctx = bridge.worker()
     amazon_id = amazon_order(commerce, amazon, 5)
-    keep_mirrors_fresh(ctx)
+    refresh_amazon_mirror(ctx)
     amazon.set_status(amazon_id, "SHIPPED")  # the mirror still says UNSHIPPED, but it is too old to count
     refused = bridge.hook().post({"id": "5"}).json()
     assert refused["op"] == "exception" and "already shipped" in refused["message"]
@@ -76,7 +75,7 @@ def test_a_stale_mirror_is_not_trusted(start_bridge, commerce, amazon):
 
 def test_a_backfill_forgets_orders_that_are_no_longer_open(bridge, ctx, commerce, amazon):
     amazon_id = amazon_order(commerce, amazon, 6)
-    keep_mirrors_fresh(ctx)
+    refresh_amazon_mirror(ctx)
     amazon.set_status(amazon_id, "SHIPPED")
     ctx.mirror.replace_store("us", [], seen_at=ctx.clock())  # what a new backfill does with what it did not see
     assert ctx.mirror.get_many([amazon_id], us_store(ctx).marketplace_id) == {}
@@ -86,7 +85,7 @@ def test_a_mass_cancel_is_checked_and_confirmed_with_a_few_searches_not_one_read
     bridge, ctx, commerce, amazon
 ):
     ids = [amazon_order(commerce, amazon, e) for e in range(100, 160)]
-    keep_mirrors_fresh(ctx)
+    refresh_amazon_mirror(ctx)
     for entity_id in range(100, 160):
         assert commerce.cancel(entity_id) == (True, None)
     drive(ctx, lambda: {r.state for r in bridge.cancel_requests()} == {"completed"})
@@ -103,7 +102,7 @@ def test_cancels_gather_while_they_keep_coming_then_go_as_one_feed(bridge, ctx, 
         amazon_order(commerce, amazon, entity_id)
         assert commerce.cancel(entity_id) == (True, None)
         drive(gathering, lambda: all(r.state == "ready" for r in bridge.cancel_requests()))
-        assert send_ready(gathering) == 0  # the last cancel just joined: keep gathering
+        assert send_ready_feeds(gathering) == 0  # the last cancel just joined: keep gathering
     assert amazon.calls["createFeed"] == 0
     drive(ctx, lambda: {r.state for r in bridge.cancel_requests()} == {"completed"})  # gathering time is over
     assert amazon.calls["createFeed"] == 1

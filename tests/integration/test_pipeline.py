@@ -6,9 +6,8 @@ import pytest
 
 from bridge.domain.states import RequestState
 from bridge.pipeline.amazon_view import refresh_store
-from bridge.pipeline.context import WorkerContext
 from bridge.pipeline.steps.check_pending import check_pending
-from bridge.pipeline.worker import worker_context
+from bridge.pipeline.worker_context import WorkerContext
 from tests.conftest import RunningBridge
 from tests.pipeline_helpers import FAST_PIPELINE, drive
 from tests.seeds import IT_STORE, US_STORE, amazon_order
@@ -21,7 +20,7 @@ def bridge(start_bridge) -> RunningBridge:
 
 @pytest.fixture
 def ctx(bridge: RunningBridge) -> WorkerContext:
-    return worker_context(bridge.parts, owner="test-worker")
+    return bridge.worker()
 
 
 def accept(bridge: RunningBridge, commerce, amazon, entity_ids, **seed) -> dict[int, str]:
@@ -120,7 +119,7 @@ def test_a_fatal_feed_that_did_cancel_is_not_sent_again(bridge, ctx, commerce, a
 
 def test_fatal_feeds_are_retried_a_bounded_number_of_times(start_bridge, commerce, amazon):
     bridge = start_bridge(**FAST_PIPELINE, BRIDGE_MAX_FEED_ATTEMPTS="2")
-    ctx = worker_context(bridge.parts, owner="test-worker")
+    ctx = bridge.worker()
     accept(bridge, commerce, amazon, [43])
     amazon.fail_next_feeds(5)
     drive(ctx, lambda: all_final(bridge))

@@ -12,9 +12,9 @@ import sys
 import pytest
 
 from bridge.pipeline.amazon_view import refresh_store
+from bridge.pipeline.steps.refresh_amazon_mirror import refresh_amazon_mirror
 from bridge.pipeline.steps.refresh_commerce_links import PAGE_SIZE, refresh_commerce_links
-from bridge.pipeline.steps.refresh_mirrors import keep_mirrors_fresh
-from bridge.pipeline.worker import run_round, worker_context
+from bridge.pipeline.worker import run_round
 from bridge.storage.order_links import LINK_CURSOR
 from tests.pipeline_helpers import FAST_PIPELINE, drive
 from tests.seeds import IT_STORE, amazon_order
@@ -27,7 +27,7 @@ SEARCH = "GET /rest/V1/orders"
 def start(start_bridge):
     def start_with(**env: str):
         bridge = start_bridge(**FAST_PIPELINE, **env)
-        return bridge, worker_context(bridge.parts, owner="test-worker")
+        return bridge, bridge.worker()
 
     return start_with
 
@@ -35,7 +35,7 @@ def start(start_bridge):
 def warm_mirrors(ctx) -> None:
     """The worker's first rounds: Commerce links backfilled, both Amazon stores' mirrors backfilled."""
     refresh_commerce_links(ctx)
-    assert keep_mirrors_fresh(ctx) == 2
+    assert refresh_amazon_mirror(ctx) == 2
 
 
 def catch_up(ctx, *stores) -> None:

@@ -20,7 +20,7 @@ from bridge.domain.states import RequestState
 from bridge.domain.stores import Store
 from bridge.errors import NotFound, UpstreamError, UpstreamRejected
 from bridge.pipeline.amazon_view import orders_for
-from bridge.pipeline.context import STEP_SECONDS, WorkerContext
+from bridge.pipeline.worker_context import STEP_SECONDS, WorkerContext
 
 log = logging.getLogger(__name__)
 BATCH = 500

@@ -12,7 +12,7 @@ import logging
 from bridge.deadline import Deadline
 from bridge.domain.messages import MessageKey, render
 from bridge.errors import UpstreamError
-from bridge.pipeline.context import STEP_SECONDS, WorkerContext
+from bridge.pipeline.worker_context import STEP_SECONDS, WorkerContext
 from bridge.storage.buyer_cancel_notes import BuyerCancelNote
 
 log = logging.getLogger(__name__)

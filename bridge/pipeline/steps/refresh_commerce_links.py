@@ -14,7 +14,7 @@ import logging
 from bridge.deadline import Deadline
 from bridge.domain.records import OrderLink
 from bridge.errors import UpstreamError
-from bridge.pipeline.context import STEP_SECONDS, WorkerContext
+from bridge.pipeline.worker_context import STEP_SECONDS, WorkerContext
 from bridge.storage.order_links import LINK_CURSOR
 
 log = logging.getLogger(__name__)

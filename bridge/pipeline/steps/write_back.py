@@ -17,7 +17,7 @@ from bridge.domain.reconciliation import REFLECT_COMMENT_ONLY, who_canceled
 from bridge.domain.records import CancelRequest
 from bridge.domain.states import RequestState, Source
 from bridge.errors import UpstreamError
-from bridge.pipeline.context import STEP_SECONDS, WorkerContext
+from bridge.pipeline.worker_context import STEP_SECONDS, WorkerContext
 from bridge.storage.feed_records import FeedRecords
 from bridge.storage.tables import utcnow
 

@@ -15,7 +15,7 @@ from bridge.deadline import Deadline
 from bridge.domain.records import CancelRequest
 from bridge.domain.states import RequestState
 from bridge.errors import UpstreamError
-from bridge.pipeline.context import STEP_SECONDS, WorkerContext
+from bridge.pipeline.worker_context import STEP_SECONDS, WorkerContext
 
 log = logging.getLogger(__name__)
 BATCH = 100  # orders per Commerce search

@@ -9,8 +9,8 @@ import sys
 import pytest
 from sqlalchemy import text
 
-from bridge.accounts import Accounts, SignInOutcome
-from bridge.composition import build_storage
+from bridge.composition import build_accounts, build_storage
+from bridge.services.sign_in import SignInOutcome
 from bridge.storage.api_tokens import token_hash
 from tests.conftest import BOTH_DATABASES
 from tests.integration.test_jobs_cli import bridge_cli
@@ -44,7 +44,7 @@ def test_a_user_created_from_stdin_signs_in_with_that_password_and_nothing_echoe
     storage = build_storage(env["DATABASE_URL"])
     user = storage.users.named("olivia")
     assert user.role == "operator" and user.password_hash.startswith("$argon2id$")
-    accounts = Accounts(storage.users, storage.sign_in_failures)
+    accounts = build_accounts(storage)
     assert accounts.sign_in("olivia", PASSWORD).outcome is SignInOutcome.SIGNED_IN
     assert accounts.sign_in("olivia", "another password").outcome is SignInOutcome.WRONG
 

@@ -7,10 +7,11 @@ the order's comments; a Commerce outage leaves the rest of the page intact.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bridge.composition import Bridge
+from bridge.clients.commerce import CommerceClient
 from bridge.deadline import Deadline
 from bridge.domain.amazon_order import AmazonOrder
 from bridge.domain.cancel_reasons import CancelReason, choose_reason
@@ -18,9 +19,13 @@ from bridge.domain.cancel_rule import Outcome, check_store, judge_amazon_order
 from bridge.domain.reconciliation import Drift, drifts_among
 from bridge.domain.records import CancelRequest, FeedRecord, OrderLink, RequestSearch, TimelineEvent
 from bridge.domain.states import RequestState, can_restart
-from bridge.domain.stores import Store, marketplace_name
+from bridge.domain.stores import Store, StoreDirectory, marketplace_name
 from bridge.errors import UpstreamError
-from bridge.storage.order_links import LINK_CURSOR
+from bridge.storage.feed_records import FeedRecords
+from bridge.storage.order_links import LINK_CURSOR, OrderLinks
+from bridge.storage.order_mirror import OrderMirror
+from bridge.storage.order_pairs import OrderPairs
+from bridge.storage.request_queries import RequestQueries
 
 RECENT_ORDERS = 50
 ATTENTION_LIMIT = 200
@@ -72,20 +77,37 @@ class Attention:
     drifts: list[Drift]
 
 
-class ConsoleViews:
-    def __init__(self, bridge: Bridge, clock: Callable[[], float]) -> None:
-        self._bridge = bridge
+class ConsoleReads:
+    def __init__(
+        self,
+        *,
+        stores: StoreDirectory,
+        mirror: OrderMirror,
+        links: OrderLinks,
+        request_queries: RequestQueries,
+        feeds: FeedRecords,
+        pairs: OrderPairs,
+        commerce: CommerceClient,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._stores = stores
+        self._mirror = mirror
+        self._links = links
+        self._queries = request_queries
+        self._feeds = feeds
+        self._pairs = pairs
+        self._commerce = commerce
         self._clock = clock
 
     def store_cards(self) -> list[StoreCard]:
         now = self._clock()
-        complete = self._bridge.mirror.complete_as_of()
-        links = self._bridge.links.cursor(LINK_CURSOR)
+        complete = self._mirror.complete_as_of()
+        links = self._links.cursor(LINK_CURSOR)
         links_as_of = links.complete_as_of if links else None
         commerce_age = None if links_as_of is None else now - links_as_of
-        counts = self._bridge.request_queries.counts_by_store_and_state()
+        counts = self._queries.counts_by_store_and_state()
         cards = []
-        for store in self._bridge.settings.stores:
+        for store in self._stores:
             as_of = complete.get(store.code)
             age = None if as_of is None else now - as_of
             marketplace = marketplace_name(store.marketplace_id)
@@ -93,32 +115,32 @@ class ConsoleViews:
         return cards
 
     def store(self, code: str) -> Store | None:
-        return self._bridge.settings.stores.by_code(code)
+        return self._stores.by_code(code)
 
     def store_orders(self, store: Store, search: str = "") -> list[OrderRow]:
         """The store's most recent orders, or those matching ``search`` (an Amazon order id or Commerce number)."""
         wanted: list[str] | None = None
         search = search.strip()
         if search:
-            numbered = self._bridge.links.with_number(search)
+            numbered = self._links.with_number(search)
             wanted = [link.amazon_order_id for link in numbered if link.amazon_order_id] or [search]
-        orders = self._bridge.mirror.recent(store.code, RECENT_ORDERS, wanted)
+        orders = self._mirror.recent(store.code, RECENT_ORDERS, wanted)
         ids = [order.order_id for order in orders]
-        links = self._bridge.links.of_amazon_orders(ids)
-        requests = self._bridge.request_queries.for_amazon_orders(ids)
+        links = self._links.of_amazon_orders(ids)
+        requests = self._queries.for_amazon_orders(ids)
         return [
             OrderRow(order, (links.get(order.order_id) or [None])[0], requests.get(order.order_id)) for order in orders
         ]
 
     def order(self, amazon_order_id: str) -> OrderDetails | None:
-        mirrored = self._bridge.mirror.find(amazon_order_id)
+        mirrored = self._mirror.find(amazon_order_id)
         if mirrored is None:
             return None
         store = self.store(mirrored.store_code)
-        links = self._bridge.links.of_amazon_orders([amazon_order_id]).get(amazon_order_id, [])
-        request = self._bridge.request_queries.for_amazon_orders([amazon_order_id]).get(amazon_order_id)
-        feed = self._bridge.feeds.get(request.feed_id) if request and request.feed_id else None
-        timeline = self._bridge.request_queries.timeline(request.id) if request else []
+        links = self._links.of_amazon_orders([amazon_order_id]).get(amazon_order_id, [])
+        request = self._queries.for_amazon_orders([amazon_order_id]).get(amazon_order_id)
+        feed = self._feeds.get(request.feed_id) if request and request.feed_id else None
+        timeline = self._queries.timeline(request.id) if request else []
         may_cancel = (
             bool(links)
             and check_store(store) is None
@@ -133,7 +155,7 @@ class ConsoleViews:
 
     def commerce_comments(self, commerce_entity_id: int) -> CommerceComments:
         try:
-            state = self._bridge.commerce.order_state(commerce_entity_id, Deadline(COMMENTS_SECONDS))
+            state = self._commerce.order_state(commerce_entity_id, Deadline(COMMENTS_SECONDS))
         except UpstreamError as exc:
             return CommerceComments((), unavailable=str(exc))
         return CommerceComments(tuple(comment for comment in state.comments if comment))
@@ -141,7 +163,7 @@ class ConsoleViews:
     def needs_attention(self) -> Attention:
         requests: list[CancelRequest] = []
         for state in NEEDS_A_PERSON:
-            found, _ = self._bridge.request_queries.search(RequestSearch(state=state), ATTENTION_LIMIT)
+            found, _ = self._queries.search(RequestSearch(state=state), ATTENTION_LIMIT)
             requests.extend(found)
         requests.sort(key=lambda request: request.updated_at, reverse=True)
-        return Attention(requests, drifts_among(self._bridge.pairs.all()))
+        return Attention(requests, drifts_among(self._pairs.all()))

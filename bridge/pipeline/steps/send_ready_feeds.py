@@ -17,7 +17,7 @@ from bridge.domain.records import CancelRequest, FeedRecord, ReadyGroup, Request
 from bridge.domain.states import FeedState, RequestState
 from bridge.domain.stores import Store
 from bridge.errors import QuotaExhausted, UpstreamError, UpstreamRejected
-from bridge.pipeline.context import STEP_SECONDS, WorkerContext
+from bridge.pipeline.worker_context import STEP_SECONDS, WorkerContext
 
 log = logging.getLogger(__name__)
 CREATE_FEED_SETTLE_SECONDS = 600.0  # after an unclear createFeed, wait this long before asking getFeeds
@@ -37,7 +37,7 @@ def due(ctx: WorkerContext, group: ReadyGroup, now: float) -> bool:
     )
 
 
-def send_ready(ctx: WorkerContext) -> int:
+def send_ready_feeds(ctx: WorkerContext) -> int:
     """Send one feed per (store, seller, marketplace) that is due and has a createFeed token."""
     sent = 0
     for group in ctx.cancel_requests.ready_groups(ctx.clock()):
@@ -123,7 +123,7 @@ def _send(ctx: WorkerContext, store: Store, feed: FeedRecord, requests: list[Can
         _give_back(ctx, feed, requests, f"createFeed: {exc}")
         return 0
     except UpstreamError as exc:
-        # Timeout or 5xx: the feed may exist. Leave it UPLOADED for recover.py to look up before any resend,
+        # Timeout or 5xx: the feed may exist. Leave it UPLOADED for recover_stale_feeds to look up before any resend,
         # once Amazon has had time to list it.
         log.warning("createFeed outcome unknown", extra={"feed": feed.id, "error": str(exc)})
         ctx.feeds.hold(feed, ctx.owner, until=ctx.clock() + CREATE_FEED_SETTLE_SECONDS)

@@ -21,7 +21,7 @@ from functools import cached_property
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from bridge.domain.accounts import name_problem, password_problem
+from bridge.domain.operators import name_problem, password_problem
 from bridge.domain.records import User
 from bridge.domain.sign_in_throttle import seconds_to_wait
 from bridge.errors import UsageError

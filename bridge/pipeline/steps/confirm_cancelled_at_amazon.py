@@ -16,13 +16,13 @@ from bridge.domain.states import RequestState
 from bridge.domain.stores import Store
 from bridge.errors import UpstreamError
 from bridge.pipeline.amazon_view import orders_for
-from bridge.pipeline.context import STEP_SECONDS, WorkerContext
+from bridge.pipeline.worker_context import STEP_SECONDS, WorkerContext
 
 log = logging.getLogger(__name__)
 BATCH = 1000
 
 
-def confirm_cancelled(ctx: WorkerContext) -> int:
+def confirm_cancelled_at_amazon(ctx: WorkerContext) -> int:
     batches, orphans = ctx.claim_by_store(RequestState.CONFIRMING, BATCH)
     confirmed = 0
     for store, requests in batches:

@@ -10,14 +10,11 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from typing import TYPE_CHECKING
 
-from bridge.accounts import Accounts, issue_api_token
 from bridge.cli.output import table, utc
+from bridge.composition import Storage, build_accounts
 from bridge.errors import UsageError
-
-if TYPE_CHECKING:
-    from bridge.composition import Storage
+from bridge.services.sign_in import issue_api_token
 
 
 def read_password(prompt: str = "Password: ") -> str:
@@ -30,7 +27,7 @@ def read_password(prompt: str = "Password: ") -> str:
 
 
 def users_create(storage: Storage, args: argparse.Namespace) -> int:
-    Accounts(storage.users, storage.sign_in_failures).create_user(args.name, read_password(), args.role, args.locale)
+    build_accounts(storage).create_user(args.name, read_password(), args.role, args.locale)
     print(f"user {args.name} created ({args.role}); they sign in at /console/")
     return 0
 
@@ -69,7 +66,7 @@ def _set_disabled(storage: Storage, name: str, disabled: bool, done: str) -> int
 
 
 def users_set_password(storage: Storage, args: argparse.Namespace) -> int:
-    Accounts(storage.users, storage.sign_in_failures).set_password(args.name, read_password("New password: "))
+    build_accounts(storage).set_password(args.name, read_password("New password: "))
     print(f"user {args.name} has a new password (and may sign in at once)")
     return 0
 

@@ -25,7 +25,7 @@ from bridge.domain.reconciliation import (
 )
 from bridge.domain.records import NewCancelRequest
 from bridge.domain.states import RequestState, Source
-from bridge.pipeline.context import WorkerContext
+from bridge.pipeline.worker_context import WorkerContext
 
 log = logging.getLogger(__name__)
 BATCH = 200

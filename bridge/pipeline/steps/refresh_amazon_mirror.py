@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from bridge.pipeline.amazon_view import refresh_store
-from bridge.pipeline.context import WorkerContext
+from bridge.pipeline.worker_context import WorkerContext
 
 
-def keep_mirrors_fresh(ctx: WorkerContext) -> int:
+def refresh_amazon_mirror(ctx: WorkerContext) -> int:
     """Refresh every store whose mirror is older than ``BRIDGE_MIRROR_REFRESH_SECONDS``; how many were."""
     if not ctx.amazon_status.mirror_enabled:
         return 0

@@ -20,7 +20,6 @@ from enum import StrEnum
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bridge.amazon_status import AmazonStatus
 from bridge.clients.commerce import CommerceClient
 from bridge.deadline import Deadline
 from bridge.domain.amazon_order import AmazonOrder
@@ -31,6 +30,7 @@ from bridge.domain.records import CancelRequest, NewCancelRequest, OrderLink
 from bridge.domain.states import Source, TransitionRefused, can_restart, restart_state
 from bridge.domain.stores import Store, StoreDirectory
 from bridge.errors import NotFound, UpstreamError
+from bridge.services.amazon_status import AmazonStatus
 from bridge.storage.cancel_requests import CancelRequests
 from bridge.storage.order_links import OrderLinks
 from bridge.storage.tables import COMMERCE_REQUEST_ID_LENGTH
@@ -113,7 +113,7 @@ class CancelIntake:
         commerce: CommerceClient,
         amazon_status: AmazonStatus,
         links: OrderLinks,
-        requests: CancelRequests,
+        cancel_requests: CancelRequests,
         stores: StoreDirectory,
         default_locale: str,
         commerce_confirm_seconds: float,
@@ -122,7 +122,7 @@ class CancelIntake:
         self._commerce = commerce
         self._amazon_status = amazon_status
         self._links = links
-        self._requests = requests
+        self._requests = cancel_requests
         self._stores = stores
         self._default_locale = default_locale
         self._commerce_confirm_seconds = commerce_confirm_seconds  # when the worker reads the order back itself

@@ -1,35 +1,62 @@
-"""What every pipeline step works with: the bridge's collaborators, the worker's identity, its pace and a clock."""
+"""What every pipeline step works with: the records and clients it uses, the worker's identity, pace and clock."""
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
-from bridge.composition import Bridge
+from bridge.clients.commerce import CommerceClient
+from bridge.clients.feeds_api import FeedsApi
+from bridge.clients.orders_api import OrdersApi
 from bridge.domain.records import CancelRequest, RequestOutcome
 from bridge.domain.retry_policy import RetryPolicy
 from bridge.domain.states import RequestState
 from bridge.domain.stores import Store, StoreDirectory
-from bridge.settings import PipelineSettings
+from bridge.services.amazon_status import AmazonStatus
+from bridge.settings import PipelineSettings, Settings
+from bridge.storage.buyer_cancel_notes import BuyerCancelNotes
+from bridge.storage.cancel_requests import CancelRequests
+from bridge.storage.feed_records import FeedRecords
+from bridge.storage.order_links import OrderLinks
+from bridge.storage.order_mirror import OrderMirror
+from bridge.storage.order_pairs import OrderPairs
+from bridge.storage.rate_limiter import RateLimiter
+from bridge.storage.request_queries import RequestQueries
 
 STEP_SECONDS = 20.0  # one outbound call's budget inside a step, quota wait included
 TRANSIENT_BACKOFF_CAP = 3600.0  # however often a fault repeats, look again at least hourly
 
 
-@dataclass
-class WorkerContext(Bridge):
-    """The bridge's collaborators (same names as everywhere) plus what belongs to one worker."""
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
-    owner: str = ""  # this worker's id, stamped on the leases it holds
+
+@dataclass
+class WorkerContext:
+    """The collaborators the steps use (built by the composition root), plus what belongs to one worker."""
+
+    settings: Settings
+    cancel_requests: CancelRequests
+    request_queries: RequestQueries
+    feeds: FeedRecords
+    links: OrderLinks
+    mirror: OrderMirror
+    pairs: OrderPairs
+    buyer_notes: BuyerCancelNotes
+    commerce: CommerceClient
+    limiter: RateLimiter
+    orders_api: OrdersApi
+    feeds_api: FeedsApi
+    amazon_status: AmazonStatus
+    owner: str  # this worker's id, stamped on the leases it holds
     stop: threading.Event = field(default_factory=threading.Event)
     clock: Callable[[], float] = time.time
-
-    @classmethod
-    def of(cls, bridge: Bridge, owner: str) -> WorkerContext:
-        return cls(**{f.name: getattr(bridge, f.name) for f in fields(Bridge)}, owner=owner)
 
     @property
     def pipeline(self) -> PipelineSettings:

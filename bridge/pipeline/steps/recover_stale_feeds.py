@@ -16,7 +16,7 @@ from bridge.domain.feed_builder import FEED_TYPE
 from bridge.domain.records import FeedRecord, RequestOutcome
 from bridge.domain.states import FeedState, RequestState
 from bridge.errors import UpstreamError
-from bridge.pipeline.context import STEP_SECONDS, WorkerContext
+from bridge.pipeline.worker_context import STEP_SECONDS, WorkerContext
 
 log = logging.getLogger(__name__)
 CLOCK_SKEW_SECONDS = 300.0

@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print figures, run from the checkout as ``python -m bench.NAME``."""
