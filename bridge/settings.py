@@ -11,7 +11,9 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
@@ -20,13 +22,16 @@ from dotenv import load_dotenv
 from sqlalchemy.engine import make_url
 
 from bridge.domain.commerce_order import AMAZON_PAYMENT_METHODS
+from bridge.domain.locales import DEFAULT_LOCALE, LOCALES
+from bridge.domain.reconciliation import AmazonCancels, BuyerCancelRequests
 from bridge.domain.spapi_quotas import PUBLISHED_QUOTAS
-from bridge.domain.stores import LOCALES, StoreDirectory
+from bridge.domain.stores import StoreDirectory
 from bridge.errors import ConfigError
 from bridge.stores_file import load_stores
 
 DEFAULT_LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
 SECRET_HEADER_DEFAULT = "X-Bridge-Webhook-Secret"
+Choice = TypeVar("Choice", bound=StrEnum)
 TRUTHY = {"1", "true", "yes", "on"}
 MIN_SECRET_KEY_LENGTH = 32
 
@@ -106,12 +111,14 @@ def _pipeline_settings(env: Mapping[str, str], problems: list[str]) -> PipelineS
     return PipelineSettings(**values)  # type: ignore[arg-type]
 
 
-def _choice(env: Mapping[str, str], variable: str, choices: tuple[str, ...], problems: list[str]) -> str:
+def _choice(env: Mapping[str, str], variable: str, choices: type[Choice], problems: list[str]) -> Choice:
     """The variable's value, one of ``choices`` (the first when unset)."""
-    value = env.get(variable) or choices[0]
-    if value not in choices:
+    first = next(iter(choices))
+    try:
+        return choices(env.get(variable) or first)
+    except ValueError:
         problems.append(f"{variable}: must be one of {', '.join(choices)}")
-    return value
+        return first
 
 
 def _quota_overrides(env: Mapping[str, str], problems: list[str]) -> dict[str, tuple[float, int]]:
@@ -168,8 +175,8 @@ class Settings:
     spapi_quotas: dict[str, tuple[float, int]]
     metrics: MetricsSettings
     amazon_payment_methods: tuple[str, ...] = AMAZON_PAYMENT_METHODS
-    amazon_cancels: str = "complete"  # a cancel made at Amazon outside the bridge: "complete" or "comment" only
-    buyer_requests: str = "flag"  # a buyer's request to cancel: "flag" it on the order, or "cancel" it at Amazon
+    amazon_cancels: AmazonCancels = AmazonCancels.COMPLETE
+    buyer_requests: BuyerCancelRequests = BuyerCancelRequests.FLAG
     # BRIDGE_SECRET_KEY signs the console's session cookies; unset, each host keeps one in its instance folder.
     secret_key: str = field(repr=False, default="")
 
@@ -382,7 +389,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "canceled); unset it: accepted cancels always let Commerce go on, and Amazon is told once Commerce confirms"
         )
 
-    default_locale = env.get("BRIDGE_DEFAULT_LOCALE", "en_US")
+    default_locale = env.get("BRIDGE_DEFAULT_LOCALE", DEFAULT_LOCALE)
     if default_locale not in LOCALES:
         problems.append(f"BRIDGE_DEFAULT_LOCALE: must be one of {', '.join(LOCALES)}")
 
@@ -393,8 +400,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     pipeline = _pipeline_settings(env, problems)
     spapi_quotas = _quota_overrides(env, problems)
     payment_methods = tuple(m.strip() for m in env.get("BRIDGE_AMAZON_PAYMENT_METHODS", "").split(",") if m.strip())
-    amazon_cancels = _choice(env, "BRIDGE_AMAZON_CANCELS", ("complete", "comment"), problems)
-    buyer_requests = _choice(env, "BRIDGE_BUYER_CANCEL_REQUESTS", ("flag", "cancel"), problems)
+    amazon_cancels = _choice(env, "BRIDGE_AMAZON_CANCELS", AmazonCancels, problems)
+    buyer_requests = _choice(env, "BRIDGE_BUYER_CANCEL_REQUESTS", BuyerCancelRequests, problems)
     metrics = _metrics_settings(env, home, instance_path, problems)
     secret_key = env.get("BRIDGE_SECRET_KEY", "")
     if secret_key and len(secret_key) < MIN_SECRET_KEY_LENGTH:

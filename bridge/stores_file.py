@@ -9,7 +9,8 @@ from pathlib import Path
 from marshmallow import Schema, ValidationError, fields, validate
 
 from bridge.domain.cancel_reasons import CancelReason
-from bridge.domain.stores import LOCALES, REGIONS, Store
+from bridge.domain.locales import LOCALES
+from bridge.domain.stores import REGIONS, Store
 
 
 class _StoreSchema(Schema):

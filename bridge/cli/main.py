@@ -10,6 +10,7 @@ from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
+from bridge.domain.locales import LOCALES
 from bridge.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:  # imported late below, so that --help and --version stay fast
@@ -202,7 +203,7 @@ def parser() -> argparse.ArgumentParser:
     create_user.add_argument(
         "--role", choices=("viewer", "operator"), required=True, help="operators may also cancel and retry"
     )
-    create_user.add_argument("--locale", choices=("en_US", "it_IT"), help="the console's language (default: browser's)")
+    create_user.add_argument("--locale", choices=LOCALES, help="the console's language (default: browser's)")
     create_user.set_defaults(run=_users)
     users.add_parser("list", help="every account, with its role and status").set_defaults(run=_users)
     disable_user = users.add_parser("disable", help="stop an account from signing in (its sessions end too)")

@@ -26,11 +26,6 @@ class Decision:
     outcome: Outcome
     message_key: MessageKey | None = None
 
-    @property
-    def records_request(self) -> bool:
-        """Accepted and already-cancelled orders both need the pipeline (feed and/or write-back)."""
-        return self.outcome is not Outcome.REFUSE
-
 
 _REFUSALS_BY_STATUS = {
     FulfillmentStatus.PENDING: MessageKey.PENDING,

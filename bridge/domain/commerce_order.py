@@ -4,6 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from enum import StrEnum
+
+
+class CommerceState(StrEnum):
+    """Commerce's order states (``sales_order.state``): the ones the bridge reads or writes."""
+
+    NEW = "new"
+    PENDING_PAYMENT = "pending_payment"
+    PROCESSING = "processing"
+    HOLDED = "holded"
+    PAYMENT_REVIEW = "payment_review"
+    CANCELED = "canceled"  # once Commerce's cancel ran
+    COMPLETE = "complete"  # what the bridge writes back once Amazon confirms
+    CLOSED = "closed"
+
+
+OPEN_STATES = frozenset(
+    {CommerceState.NEW, CommerceState.PENDING_PAYMENT, CommerceState.PROCESSING, CommerceState.HOLDED,
+     CommerceState.PAYMENT_REVIEW}
+)  # fmt: skip
 
 # Adobe's Amazon Sales Channel pays its imported orders with this method; other channel tools use others.
 AMAZON_PAYMENT_METHODS = ("amazonpayment",)

@@ -11,7 +11,6 @@ class Role(StrEnum):
     OPERATOR = "operator"  # also cancels orders and retries requests
 
 
-CONSOLE_LOCALES = ("en_US", "it_IT")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")  # user and token names: safe in logs and URLs
 MIN_PASSWORD_LENGTH = 12
 

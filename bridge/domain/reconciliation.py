@@ -13,15 +13,26 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bridge.domain.amazon_order import CancelledBy, FulfillmentStatus
+from bridge.domain.commerce_order import OPEN_STATES, CommerceState
 from bridge.domain.messages import MessageKey
 from bridge.domain.states import FINAL_REQUEST_STATES, RequestState
 
-# Commerce order states of an order nothing has ended yet (Magento's default states).
-OPEN_COMMERCE_STATES = frozenset({"new", "pending_payment", "processing", "holded", "payment_review"})
-CANCELED_IN_COMMERCE = "canceled"
-COMPLETE_IN_COMMERCE = "complete"
 # Amazon statuses of an order that was not canceled: it ships, shipped, or stays open.
 NOT_CANCELED_AT_AMAZON = frozenset(status.value for status in FulfillmentStatus) - {FulfillmentStatus.CANCELLED}
+
+
+class AmazonCancels(StrEnum):
+    """``BRIDGE_AMAZON_CANCELS``: what a cancel made at Amazon outside the bridge does to the open Commerce order."""
+
+    COMPLETE = "complete"
+    COMMENT = "comment"
+
+
+class BuyerCancelRequests(StrEnum):
+    """``BRIDGE_BUYER_CANCEL_REQUESTS``: flag a buyer's request on the Commerce order, or cancel it at Amazon."""
+
+    FLAG = "flag"
+    CANCEL = "cancel"
 
 
 # What the bridge does about a cancel made at Amazon outside it (the decision recorded with it).
@@ -65,11 +76,11 @@ def drift_of(pair: OrderPair) -> Drift | None:
     """The disagreement between the two systems over this order, if there is one nobody is working on."""
     if pair.bridge_at_work:
         return None
-    if pair.amazon_status == FulfillmentStatus.CANCELLED and pair.commerce_state in OPEN_COMMERCE_STATES:
+    if pair.amazon_status == FulfillmentStatus.CANCELLED and pair.commerce_state in OPEN_STATES:
         return Drift(DriftKind.CANCELED_AT_AMAZON_ONLY, pair)
-    completed_by_bridge = pair.commerce_state == COMPLETE_IN_COMMERCE and pair.request_state == RequestState.COMPLETED
+    completed_by_bridge = pair.commerce_state == CommerceState.COMPLETE and pair.request_state == RequestState.COMPLETED
     if pair.amazon_status in NOT_CANCELED_AT_AMAZON and (
-        pair.commerce_state == CANCELED_IN_COMMERCE or completed_by_bridge
+        pair.commerce_state == CommerceState.CANCELED or completed_by_bridge
     ):
         return Drift(DriftKind.CANCELED_IN_COMMERCE_ONLY, pair)
     return None
@@ -86,7 +97,7 @@ def reflects_amazon_cancel(pair: OrderPair) -> bool:
     no_request_of_its_own = pair.request_state in (None, RequestState.NOT_CANCELED_IN_COMMERCE)
     return (
         pair.amazon_status == FulfillmentStatus.CANCELLED
-        and pair.commerce_state in OPEN_COMMERCE_STATES
+        and pair.commerce_state in OPEN_STATES
         and no_request_of_its_own
     )
 
@@ -97,7 +108,7 @@ def flags_buyer_request(pair: OrderPair) -> bool:
     return (
         pair.buyer_requested_cancel
         and pair.amazon_status == FulfillmentStatus.UNSHIPPED
-        and pair.commerce_state in OPEN_COMMERCE_STATES
+        and pair.commerce_state in OPEN_STATES
         and pair.request_state is None
     )
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from bridge.domain.commerce_order import CommerceOrder
 from bridge.domain.states import RequestState, Source
+from bridge.domain.stores import Store
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -36,6 +37,30 @@ class NewCancelRequest:
     amazon_cancelled_by: str | None = None
     amazon_cancel_reason: str | None = None
     actor: str | None = None  # the console user or API token that started it
+
+    @classmethod
+    def at_store(
+        cls,
+        store: Store,
+        *,
+        commerce_entity_id: int,
+        increment_id: str | None,
+        amazon_order_id: str,
+        reason: str,
+        decision: str,
+        source: str,
+        marketplace_id: str | None = None,
+        amazon_item_ids: tuple[str, ...] = (),
+        **more: str | None,
+    ) -> NewCancelRequest:
+        """A request for an order of ``store``: its seller, and its marketplace unless the order names its own;
+        ``more`` sets the optional fields (who asked, Amazon's own cancel, Commerce's request id)."""
+        return cls(
+            commerce_entity_id=commerce_entity_id, increment_id=increment_id, store_code=store.code,
+            seller_id=store.seller_id, marketplace_id=marketplace_id or store.marketplace_id,
+            amazon_order_id=amazon_order_id, amazon_item_ids=amazon_item_ids, reason=reason, decision=decision,
+            commerce_request_id=more.pop("commerce_request_id", None), source=source, **more,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -37,9 +37,6 @@ def marketplace_name(marketplace_id: str) -> str:
     return MARKETPLACE_NAMES.get(marketplace_id, marketplace_id)
 
 
-LOCALES = ("en_US", "it_IT")
-
-
 @dataclass(frozen=True)
 class Store:
     """One Amazon seller account in one marketplace, and the Commerce store views whose orders it owns."""

@@ -166,8 +166,9 @@ class CancelIntake:
             return CancelAnswer.stop(judged.decision, judged.refusal, **context)
         assert judged.store is not None and judged.order is not None and judged.verdict is not None
         new = _new_request(
-            link, judged.store, judged.order, judged.verdict,
+            link, judged,
             reason=choose_reason(judged.order.buyer_requested_cancel, judged.store.default_cancel_reason),
+            source=Source.COMMERCE,
             commerce_request_id=(commerce_request_id or "")[:COMMERCE_REQUEST_ID_LENGTH] or None,
         )  # fmt: skip
         confirm_after = self._commerce_confirm_seconds
@@ -247,7 +248,7 @@ class CancelIntake:
             return BridgeCancelAnswer.refused(judged.decision, judged.refusal)
         assert judged.store is not None and judged.order is not None and judged.verdict is not None
         chosen = reason or choose_reason(judged.order.buyer_requested_cancel, judged.store.default_cancel_reason)
-        new = _new_request(link, judged.store, judged.order, judged.verdict, reason=chosen, source=source, actor=actor)
+        new = _new_request(link, judged, reason=chosen, source=source, actor=actor)
         try:
             if recorded is None:
                 if not self._requests.record(new, entry=restart_state(source)):
@@ -302,30 +303,16 @@ class CancelIntake:
 
 
 def _new_request(
-    link: OrderLink,
-    store: Store,
-    order: AmazonOrder,
-    decision: Decision,
-    *,
-    reason: CancelReason,
-    commerce_request_id: str | None = None,
-    source: Source = Source.COMMERCE,
-    actor: str | None = None,
+    link: OrderLink, judged: _Judged, *, reason: CancelReason, source: Source, **more: str | None
 ) -> NewCancelRequest:
-    return NewCancelRequest(
-        commerce_entity_id=link.commerce_entity_id,
-        increment_id=link.increment_id,
-        store_code=store.code,
-        seller_id=store.seller_id,
-        marketplace_id=order.marketplace_id or store.marketplace_id,
-        amazon_order_id=order.order_id,
-        amazon_item_ids=order.item_ids,
-        reason=reason.value,
-        decision=decision.outcome.value,
-        commerce_request_id=commerce_request_id,
-        source=source,
-        actor=actor,
-    )
+    """The request a cancel the rule let through records."""
+    assert judged.store is not None and judged.order is not None and judged.verdict is not None
+    return NewCancelRequest.at_store(
+        judged.store, commerce_entity_id=link.commerce_entity_id, increment_id=link.increment_id,
+        amazon_order_id=judged.order.order_id, marketplace_id=judged.order.marketplace_id,
+        amazon_item_ids=judged.order.item_ids, reason=reason.value, decision=judged.verdict.outcome.value,
+        source=source, **more,
+    )  # fmt: skip
 
 
 def _context_of(request: CancelRequest) -> dict[str, str | None]:

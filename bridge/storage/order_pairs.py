@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, Select, and_, select
 
 from bridge.domain.amazon_order import FulfillmentStatus
-from bridge.domain.reconciliation import OPEN_COMMERCE_STATES, OrderPair
+from bridge.domain.commerce_order import OPEN_STATES
+from bridge.domain.reconciliation import OrderPair
 from bridge.domain.states import RequestState
 from bridge.storage.tables import buyer_cancel_notes, cancel_requests, order_links, order_mirror
 
@@ -54,7 +55,7 @@ def _pair(row: Any) -> OrderPair:
 
 
 def _commerce_open() -> ColumnElement[bool]:
-    return order_links.c.commerce_state.in_(sorted(OPEN_COMMERCE_STATES))
+    return order_links.c.commerce_state.in_(sorted(OPEN_STATES))
 
 
 class OrderPairs:

@@ -30,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bridge.deadline import Deadline
 from bridge.domain.cancel_reasons import CancelReason
+from bridge.domain.locales import DEFAULT_LOCALE
 from bridge.domain.operators import may_change_orders
 from bridge.domain.states import Source
 from bridge.errors import UpstreamError
@@ -71,7 +72,7 @@ def _helpers() -> dict[str, Any]:
     return {
         "user": current_user(),
         "may_change_orders": lambda: bool(current_user()) and may_change_orders(current_user().role),
-        "current_locale_tag": lambda: str(get_locale() or "en_US").replace("_", "-"),
+        "current_locale_tag": lambda: str(get_locale() or DEFAULT_LOCALE).replace("_", "-"),
         "role_label": lambda code: labels.label(labels.ROLES, code),
         "state_label": lambda code: labels.label(labels.REQUEST_STATES, code),
         "timeline_step": labels.timeline_step,
@@ -223,7 +224,7 @@ def cancel_submit(amazon_order_id: str) -> Any:
     try:
         answer = current_services().intake.cancel_at_bridge(
             OrderRef(amazon_order_id=amazon_order_id), CancelReason(form["reason"]), Source.CONSOLE, user.name,
-            Deadline(CANCEL_SECONDS), locale=str(get_locale() or "en_US"),
+            Deadline(CANCEL_SECONDS), locale=str(get_locale() or DEFAULT_LOCALE),
         )  # fmt: skip
     except (UpstreamError, SQLAlchemyError) as exc:
         log.warning("console cancel could not be checked: %s", exc.__class__.__name__, extra={"user": user.name})

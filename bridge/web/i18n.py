@@ -8,18 +8,18 @@ from __future__ import annotations
 from flask import Flask, request
 from flask_babel import Babel
 
-from bridge.domain.operators import CONSOLE_LOCALES
+from bridge.domain.locales import DEFAULT_LOCALE, LOCALES
 from bridge.web.sessions import current_user
-
-DEFAULT_LOCALE = "en_US"
 
 
 def console_locale() -> str:
     user = current_user() if request else None
-    if user is not None and user.locale in CONSOLE_LOCALES:
+    if user is not None and user.locale in LOCALES:
         return user.locale
-    best = request.accept_languages.best_match(["en-US", "en", "it-IT", "it"], default="en")
-    return "it_IT" if best.startswith("it") else DEFAULT_LOCALE
+    by_language = {locale.split("_")[0]: locale for locale in LOCALES}
+    offered = [tag for locale in LOCALES for tag in (locale.replace("_", "-"), locale.split("_")[0])]
+    best = request.accept_languages.best_match(offered, default=DEFAULT_LOCALE.split("_")[0])
+    return by_language.get(best.split("-")[0], DEFAULT_LOCALE)
 
 
 def init_i18n(app: Flask) -> None:

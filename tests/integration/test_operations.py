@@ -8,10 +8,11 @@ import subprocess
 import sys
 
 import requests
+from sqlalchemy import text
 
 from bridge.cli.doctor import Status, render_table, run_checks
 from bridge.settings import load_settings
-from bridge.storage.engine import make_engine, upgrade
+from bridge.storage.engine import current_revision, head_revision, make_engine, upgrade
 from bridge.web.app import create_app
 from standins.procfile import CHECKOUT, process_env, procfile_command
 from standins.server import BackgroundServer
@@ -35,7 +36,13 @@ def test_readyz_reports_missing_migrations_until_upgrade(bridge_env: dict[str, s
 def test_upgrade_twice_is_harmless(bridge_env: dict[str, str]) -> None:
     engine = make_engine(load_settings(bridge_env).database_url)
     upgrade(engine)
-    upgrade(engine)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO users (name, password_hash, role, disabled, created_at) "
+                                "VALUES ('kept', 'x', 'viewer', false, CURRENT_TIMESTAMP)"))  # fmt: skip
+    upgrade(engine)  # a second release step on an up-to-date database changes nothing and keeps what it holds
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT name FROM users")).scalars().all() == ["kept"]
     engine.dispose()
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from bridge.deadline import Deadline
+from bridge.domain.commerce_order import CommerceState
 from bridge.domain.records import CancelRequest
 from bridge.domain.states import RequestState
 from bridge.errors import UpstreamError
@@ -19,7 +20,6 @@ from bridge.pipeline.worker_context import STEP_SECONDS, WorkerContext
 
 log = logging.getLogger(__name__)
 BATCH = 100  # orders per Commerce search
-CANCELED = "canceled"  # Commerce's order state once its cancel ran
 
 
 def confirm_commerce_cancels(ctx: WorkerContext) -> int:
@@ -42,7 +42,7 @@ def confirm_commerce_cancels(ctx: WorkerContext) -> int:
 
 
 def _settle(ctx: WorkerContext, request: CancelRequest, commerce_state: str | None) -> int:
-    if commerce_state == CANCELED:
+    if commerce_state == CommerceState.CANCELED:
         ctx.cancel_requests.move(request, ctx.owner, RequestState.PENDING, next_attempt_at=0.0)
         return 1
     waited = ctx.clock() - request.updated_at.timestamp()

@@ -14,11 +14,14 @@ Nothing here sends anything to Amazon; the unique request per Commerce order mak
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from bridge.domain.cancel_reasons import CancelReason
 from bridge.domain.reconciliation import (
     REFLECT_COMMENT_ONLY,
     REFLECT_COMPLETE,
+    AmazonCancels,
+    BuyerCancelRequests,
     OrderPair,
     flags_buyer_request,
     reflects_amazon_cancel,
@@ -37,28 +40,21 @@ def reflect_amazon_changes(ctx: WorkerContext) -> int:
     return reflected + sum(_reflect_buyer_request(ctx, pair) for pair in ctx.pairs.buyer_requests_not_yet_seen(BATCH))
 
 
-def _new_request(ctx: WorkerContext, pair: OrderPair, **values: object) -> NewCancelRequest | None:
+def _new_request(ctx: WorkerContext, pair: OrderPair, **values: Any) -> NewCancelRequest | None:
+    """A request for the pair's orders; None when its store is no longer in the stores file."""
     store = ctx.stores.by_code(pair.store_code)
     if store is None:
         return None
-    fields: dict[str, object] = {
-        "commerce_entity_id": pair.commerce_entity_id,
-        "increment_id": pair.increment_id,
-        "store_code": store.code,
-        "seller_id": store.seller_id,
-        "marketplace_id": store.marketplace_id,
-        "amazon_order_id": pair.amazon_order_id,
-        "amazon_item_ids": (),
-        "commerce_request_id": None,
-        **values,
-    }
-    return NewCancelRequest(**fields)  # type: ignore[arg-type]
+    return NewCancelRequest.at_store(
+        store, commerce_entity_id=pair.commerce_entity_id, increment_id=pair.increment_id,
+        amazon_order_id=pair.amazon_order_id, **values,
+    )  # fmt: skip
 
 
 def _reflect_cancel(ctx: WorkerContext, pair: OrderPair) -> int:
     if not reflects_amazon_cancel(pair):
         return 0
-    decision = REFLECT_COMMENT_ONLY if ctx.settings.amazon_cancels == "comment" else REFLECT_COMPLETE
+    decision = REFLECT_COMMENT_ONLY if ctx.settings.amazon_cancels is AmazonCancels.COMMENT else REFLECT_COMPLETE
     request = _new_request(
         ctx, pair, reason="", decision=decision, source=Source.AMAZON,
         amazon_cancelled_by=pair.cancelled_by, amazon_cancel_reason=pair.cancel_reason,
@@ -79,7 +75,7 @@ def _reflect_cancel(ctx: WorkerContext, pair: OrderPair) -> int:
 def _reflect_buyer_request(ctx: WorkerContext, pair: OrderPair) -> int:
     if not flags_buyer_request(pair):
         return 0
-    if ctx.settings.buyer_requests == "cancel":
+    if ctx.settings.buyer_requests is BuyerCancelRequests.CANCEL:
         order = ctx.mirror.get_many([pair.amazon_order_id], _marketplace(ctx, pair)).get(pair.amazon_order_id)
         request = _new_request(
             ctx, pair, reason=CancelReason.BUYER_CANCELED.value, decision="accept", source=Source.BUYER_REQUEST,

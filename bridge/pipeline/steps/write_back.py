@@ -12,6 +12,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from bridge.deadline import Deadline
+from bridge.domain.commerce_order import CommerceState
 from bridge.domain.messages import STATUS_CHANGED, MessageKey, render
 from bridge.domain.reconciliation import REFLECT_COMMENT_ONLY, who_canceled
 from bridge.domain.records import CancelRequest
@@ -23,7 +24,6 @@ from bridge.storage.tables import utcnow
 
 log = logging.getLogger(__name__)
 BATCH = 200
-COMPLETE = "complete"
 
 
 def marker(request: CancelRequest, rejection: int = 0) -> str:
@@ -113,14 +113,16 @@ def _write_back_one(ctx: WorkerContext, request: CancelRequest) -> int:
 
 def _write_one(ctx: WorkerContext, request: CancelRequest) -> None:
     store = ctx.stores.by_code(request.store_code)
-    locale = store.locale if store else "en_US"
+    locale = store.locale if store else ctx.settings.default_locale
     entity_id = request.commerce_entity_id
     if sets_complete(request):
         # Setting Complete again is harmless, so write first and read back once (state, status and comments).
         increment_id = request.increment_id or ctx.commerce.order_state(entity_id, Deadline(STEP_SECONDS)).increment_id
-        ctx.commerce.set_state_and_status(entity_id, increment_id or "", COMPLETE, COMPLETE, Deadline(STEP_SECONDS))
+        ctx.commerce.set_state_and_status(
+            entity_id, increment_id or "", CommerceState.COMPLETE, CommerceState.COMPLETE, Deadline(STEP_SECONDS)
+        )
     current = ctx.commerce.order_state(entity_id, Deadline(STEP_SECONDS))
-    if sets_complete(request) and (current.state, current.status) != (COMPLETE, COMPLETE):
+    if sets_complete(request) and (current.state, current.status) != (CommerceState.COMPLETE, CommerceState.COMPLETE):
         raise UpstreamError("Commerce", f"order {entity_id} reads {current.state}/{current.status} after the write")
     if current.state:
         ctx.links.note_state(entity_id, current.state)
