@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -87,7 +88,8 @@ def part_of(module: str) -> str | None:
     return names[0] if names[0] in ("standins", "bench", "config") else None
 
 
-def import_graph() -> dict[str, set[str]]:
+@cache
+def import_graph() -> dict[str, frozenset[str]]:
     """Which parts import which, at any depth (lazy imports included)."""
     graph: dict[str, set[str]] = {}
     for folder in ("bridge", "standins", "bench", "config"):
@@ -97,7 +99,7 @@ def import_graph() -> dict[str, set[str]]:
             graph.setdefault(part, set()).update(
                 other for other in map(part_of, imported(path)) if other is not None and other != part
             )
-    return graph
+    return {part: frozenset(imports) for part, imports in graph.items()}
 
 
 def test_every_part_imports_only_what_the_layout_allows() -> None:
