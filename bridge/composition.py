@@ -13,9 +13,10 @@ import requests
 from sqlalchemy import Engine
 
 from bridge.clients.commerce import CommerceClient
-from bridge.clients.commerce_transport import CommerceTransport, commerce_auth
+from bridge.clients.commerce_transport import CommerceTransport
 from bridge.clients.feeds_api import FeedsApi
 from bridge.clients.lwa import LwaTokenSource
+from bridge.clients.oauth1 import BearerToken, OAuth1HmacSha256
 from bridge.clients.orders_api import OrdersApi
 from bridge.clients.sellers_api import SellersApi
 from bridge.clients.spapi import SpApiClient
@@ -116,9 +117,14 @@ def build_clients(settings: Settings, engine: Engine) -> Clients:
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     credentials = settings.commerce_auth
-    auth = commerce_auth(
-        credentials.access_token, credentials.consumer_key, credentials.consumer_secret, credentials.access_token_secret
-    )
+    auth = (
+        OAuth1HmacSha256(
+            credentials.consumer_key, credentials.consumer_secret, credentials.access_token,
+            credentials.access_token_secret,
+        )
+        if credentials.uses_oauth1
+        else BearerToken(credentials.access_token)
+    )  # fmt: skip
     commerce = CommerceClient(
         CommerceTransport(settings.commerce_base_url, auth, settings.commerce_store_code, session=session)
     )

@@ -12,7 +12,6 @@ import requests
 from requests.auth import AuthBase
 
 from bridge.clients.http import SendFailed, send, with_retries
-from bridge.clients.oauth1 import BearerToken, OAuth1HmacSha256
 from bridge.deadline import Deadline
 from bridge.errors import NotFound, UpstreamRejected, UpstreamUnavailable
 from bridge.metrics import COMMERCE_CALLS
@@ -22,15 +21,6 @@ log = logging.getLogger(__name__)
 SERVICE = "Commerce"
 CALL_TIMEOUT = 10.0
 MAX_ATTEMPTS = 3
-
-
-def commerce_auth(
-    access_token: str, consumer_key: str = "", consumer_secret: str = "", access_token_secret: str = ""
-) -> AuthBase:
-    """Bearer when only the integration's access token is given, OAuth 1.0a when all four credentials are."""
-    if consumer_key:
-        return OAuth1HmacSha256(consumer_key, consumer_secret, access_token, access_token_secret)
-    return BearerToken(access_token)
 
 
 def _outcome(status: int) -> str:

@@ -32,7 +32,7 @@ class NewCancelRequest:
     amazon_item_ids: tuple[str, ...]
     reason: str
     decision: str
-    commerce_request_id: str | None
+    commerce_request_id: str | None = None  # Commerce's x-adobe-commerce-request-id, for a cancel made there
     source: str = Source.COMMERCE
     amazon_cancelled_by: str | None = None
     amazon_cancel_reason: str | None = None
@@ -59,7 +59,7 @@ class NewCancelRequest:
             commerce_entity_id=commerce_entity_id, increment_id=increment_id, store_code=store.code,
             seller_id=store.seller_id, marketplace_id=marketplace_id or store.marketplace_id,
             amazon_order_id=amazon_order_id, amazon_item_ids=amazon_item_ids, reason=reason, decision=decision,
-            commerce_request_id=more.pop("commerce_request_id", None), source=source, **more,
+            source=source, **more,
         )  # fmt: skip
 
 
