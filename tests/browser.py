@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.reference import in_ci
@@ -25,6 +25,7 @@ from tests.reference import in_ci
 CHROMIUM = os.environ.get("BRIDGE_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("BRIDGE_TEST_CHROMEDRIVER", "/usr/bin/chromedriver")
 PAGE_SECONDS = 15
+PAGE_MARK = "bridgeTestPageBeforeClick"  # set on a page before leaving it: a new page does not have it
 
 
 def start_chromium() -> WebDriver:
@@ -62,21 +63,30 @@ class Console:
 
     def follow(self, element: WebElement) -> None:
         """Click a link or a submit button, and wait until the next page has replaced this one."""
-        page = self.driver.find_element(By.TAG_NAME, "html")
+        self._mark_this_page()
         element.click()
-        self._wait_for_the_page_after(page)
+        self._wait_for_the_next_page()
 
     def submit_by_script(self, script: str, *args: object) -> None:
         """Post a form the page itself does not offer (a forgery), and wait for the answer's page."""
-        page = self.driver.find_element(By.TAG_NAME, "html")
+        self._mark_this_page()
         self.driver.execute_script(script, *args)
-        self._wait_for_the_page_after(page)
+        self._wait_for_the_next_page()
 
-    def _wait_for_the_page_after(self, page: WebElement) -> None:
-        """The old page gone and the new one fully loaded: a look-up in between may meet a half-built document."""
-        wait = WebDriverWait(self.driver, PAGE_SECONDS)
-        wait.until(staleness_of(page))
-        wait.until(lambda driver: driver.execute_script("return document.readyState") == "complete")
+    def _mark_this_page(self) -> None:
+        self.driver.execute_script(f"window.{PAGE_MARK} = true")
+
+    def _wait_for_the_next_page(self) -> None:
+        """A new document (it has a window of its own, without the mark) that has finished loading.
+
+        Chromium may answer a look-up of the old page's elements during the swap with a generic error rather than
+        "stale element", so the wait asks the window, not an element; errors while the page changes are retried.
+        """
+        WebDriverWait(self.driver, PAGE_SECONDS, ignored_exceptions=(WebDriverException,)).until(
+            lambda driver: driver.execute_script(
+                f"return window.{PAGE_MARK} === undefined && document.readyState === 'complete'"
+            )
+        )
 
     def click_link(self, text: str) -> None:
         self.follow(self.driver.find_element(By.LINK_TEXT, text))
