@@ -25,6 +25,10 @@ OPEN_STATES = frozenset(
      CommerceState.PAYMENT_REVIEW}
 )  # fmt: skip
 
+# The states whose orders Commerce's own cancel (``Order::canCancel()``) lets through; it refuses held orders (often
+# a fraud review), orders in payment review, and canceled, complete and closed (refunded) ones.
+CANCELABLE_STATES = frozenset({CommerceState.NEW, CommerceState.PENDING_PAYMENT, CommerceState.PROCESSING})
+
 # Adobe's Amazon Sales Channel pays its imported orders with this method; other channel tools use others.
 AMAZON_PAYMENT_METHODS = ("amazonpayment",)
 

@@ -11,6 +11,7 @@ from enum import StrEnum
 # Result codes the bridge records itself for a request it did not send (Amazon's own codes are numbers).
 STATUS_CHANGED = "StatusChanged"  # Amazon's status changed; the result description holds the new one
 AMAZON_FULFILLED = "AmazonFulfilled"
+REFUSED_BY_RULE = "RefusedByRule"  # the rule refused at the last look before sending; the description holds which
 
 
 class MessageKey(StrEnum):
@@ -41,6 +42,16 @@ class MessageKey(StrEnum):
     NOT_AN_AMAZON_ORDER = "not_an_amazon_order"
     CANCEL_UNDER_WAY = "cancel_under_way"
     AUDIT_CANCELED_BY_OPERATOR = "audit_canceled_by_operator"
+    COMMERCE_ON_HOLD = "commerce_on_hold"
+    COMMERCE_PAYMENT_REVIEW = "commerce_payment_review"
+    COMMERCE_CLOSED = "commerce_closed"
+    COMMERCE_CANCELED = "commerce_canceled"
+    COMMERCE_COMPLETE = "commerce_complete"
+    COMMERCE_NOT_CANCELABLE = "commerce_not_cancelable"
+    REASON_NOT_ALLOWED = "reason_not_allowed"
+    ALREADY_COMPLETED = "already_completed"
+    AUDIT_NOT_SENT_BY_RULE = "audit_not_sent_by_rule"
+    AUDIT_CANCELED_LEFT_AS_IS = "audit_canceled_left_as_is"
 
 
 _CATALOG: dict[str, dict[MessageKey, str]] = {
@@ -139,6 +150,48 @@ _CATALOG: dict[str, dict[MessageKey, str]] = {
             "Amazon order {amazon_order_id} was canceled at Amazon by {actor} through the cancel bridge's {source} "
             "(reason: {reason}; feed {feed_id}); Amazon notifies the buyer. The cancel bridge set this order to "
             "Complete."
+        ),
+        MessageKey.COMMERCE_ON_HOLD: (
+            "Commerce order {order_ref} is on hold, so Amazon order {amazon_order_id} was not canceled: release the "
+            "hold in Commerce first (a hold is often a fraud review), then cancel again; or manage the order in "
+            "Amazon Seller Central."
+        ),
+        MessageKey.COMMERCE_PAYMENT_REVIEW: (
+            "Commerce order {order_ref} is in payment review, so Amazon order {amazon_order_id} was not canceled: "
+            "accept or deny the payment in Commerce first, then cancel again; or manage the order in Amazon Seller "
+            "Central."
+        ),
+        MessageKey.COMMERCE_CLOSED: (
+            "Commerce order {order_ref} is closed (refunded), so Commerce cannot cancel it and Amazon order "
+            "{amazon_order_id} was not canceled: manage the order in Amazon Seller Central."
+        ),
+        MessageKey.COMMERCE_CANCELED: (
+            "Commerce order {order_ref} is already canceled in Commerce, so the bridge did not cancel Amazon order "
+            "{amazon_order_id}: check the order in Amazon Seller Central and cancel it there if it is still open."
+        ),
+        MessageKey.COMMERCE_COMPLETE: (
+            "Commerce order {order_ref} is Complete, so Commerce cannot cancel it and Amazon order {amazon_order_id} "
+            "was not canceled: manage the order in Amazon Seller Central."
+        ),
+        MessageKey.COMMERCE_NOT_CANCELABLE: (
+            "Commerce order {order_ref} is {commerce_state}, which Commerce cannot cancel, so Amazon order "
+            "{amazon_order_id} was not canceled: check the order in Commerce, or manage it in Amazon Seller Central."
+        ),
+        MessageKey.REASON_NOT_ALLOWED: (
+            "The buyer has not asked Amazon to cancel order {amazon_order_id}, so it cannot be canceled as "
+            "BuyerCanceled (that would keep a seller's cancel out of your Cancellation Rate): choose another reason."
+        ),
+        MessageKey.ALREADY_COMPLETED: (
+            "Amazon order {amazon_order_id} has already been canceled through the cancel bridge (request "
+            "#{request_id}): nothing more to do."
+        ),
+        MessageKey.AUDIT_NOT_SENT_BY_RULE: (
+            "The cancel bridge did not send the cancel of Amazon order {amazon_order_id}. {why} This order was not "
+            "set to Complete."
+        ),
+        MessageKey.AUDIT_CANCELED_LEFT_AS_IS: (
+            "Amazon order {amazon_order_id} is canceled at Amazon. This order is {commerce_state} in Commerce, which "
+            "the cancel bridge does not overwrite: it left the order as it is. Check it in Commerce."
         ),
     },
     "it_IT": {
@@ -242,6 +295,52 @@ _CATALOG: dict[str, dict[MessageKey, str]] = {
             "L'ordine Amazon {amazon_order_id} è stato annullato su Amazon da {actor} tramite {source} del bridge di "
             "annullamento (motivo: {reason}; feed {feed_id}); Amazon avvisa l'acquirente. Il bridge di annullamento "
             "ha impostato questo ordine su Completo."
+        ),
+        MessageKey.COMMERCE_ON_HOLD: (
+            "L'ordine Commerce {order_ref} è in attesa, quindi l'ordine Amazon {amazon_order_id} non è stato "
+            "annullato: rimuovi prima l'attesa in Commerce (spesso è una verifica antifrode), poi annulla di nuovo; "
+            "oppure gestisci l'ordine nel tuo account Amazon Seller Central."
+        ),
+        MessageKey.COMMERCE_PAYMENT_REVIEW: (
+            "L'ordine Commerce {order_ref} è in revisione del pagamento, quindi l'ordine Amazon {amazon_order_id} non "
+            "è stato annullato: accetta o rifiuta prima il pagamento in Commerce, poi annulla di nuovo; oppure "
+            "gestisci l'ordine nel tuo account Amazon Seller Central."
+        ),
+        MessageKey.COMMERCE_CLOSED: (
+            "L'ordine Commerce {order_ref} è chiuso (rimborsato), quindi Commerce non può annullarlo e l'ordine "
+            "Amazon {amazon_order_id} non è stato annullato: gestisci l'ordine nel tuo account Amazon Seller Central."
+        ),
+        MessageKey.COMMERCE_CANCELED: (
+            "L'ordine Commerce {order_ref} è già annullato in Commerce, quindi il bridge non ha annullato l'ordine "
+            "Amazon {amazon_order_id}: verifica l'ordine nel tuo account Amazon Seller Central e annullalo lì se è "
+            "ancora aperto."
+        ),
+        MessageKey.COMMERCE_COMPLETE: (
+            "L'ordine Commerce {order_ref} è Completo, quindi Commerce non può annullarlo e l'ordine Amazon "
+            "{amazon_order_id} non è stato annullato: gestisci l'ordine nel tuo account Amazon Seller Central."
+        ),
+        MessageKey.COMMERCE_NOT_CANCELABLE: (
+            "L'ordine Commerce {order_ref} è nello stato {commerce_state}, che Commerce non può annullare, quindi "
+            "l'ordine Amazon {amazon_order_id} non è stato annullato: verifica l'ordine in Commerce, oppure gestiscilo "
+            "nel tuo account Amazon Seller Central."
+        ),
+        MessageKey.REASON_NOT_ALLOWED: (
+            "L'acquirente non ha chiesto ad Amazon di annullare l'ordine {amazon_order_id}, quindi non può essere "
+            "annullato come BuyerCanceled (escluderebbe l'annullamento del venditore dal tasso di annullamento): "
+            "scegli un altro motivo."
+        ),
+        MessageKey.ALREADY_COMPLETED: (
+            "L'ordine Amazon {amazon_order_id} è già stato annullato tramite il bridge di annullamento (richiesta "
+            "#{request_id}): non serve altro."
+        ),
+        MessageKey.AUDIT_NOT_SENT_BY_RULE: (
+            "Il bridge di annullamento non ha inviato l'annullamento dell'ordine Amazon {amazon_order_id}. {why} "
+            "Questo ordine non è stato impostato su Completo."
+        ),
+        MessageKey.AUDIT_CANCELED_LEFT_AS_IS: (
+            "L'ordine Amazon {amazon_order_id} è annullato su Amazon. Questo ordine è nello stato {commerce_state} in "
+            "Commerce, che il bridge di annullamento non sovrascrive: ha lasciato l'ordine com'è. Verificalo in "
+            "Commerce."
         ),
     },
 }

@@ -45,12 +45,14 @@ class FeedState(StrEnum):
 class StateMachine:
     """Allowed moves as data: ``moves[source]`` is every state a row may go to from ``source``.
 
-    A row is recorded in ``initial``, or in one of the other ``entries`` where it starts elsewhere.
+    A row is recorded in ``initial``, or in one of the other ``entries`` where it starts elsewhere. In a ``final``
+    state the work is over: nothing moves the row on its own, only a new start (a new cancel, an operator's retry).
     """
 
     name: str
     initial: StrEnum
     moves: Mapping[StrEnum, frozenset[StrEnum]]
+    final: frozenset[StrEnum]
     other_entries: frozenset[StrEnum] = frozenset()
 
     @property
@@ -60,10 +62,6 @@ class StateMachine:
     @property
     def states(self) -> frozenset[StrEnum]:
         return frozenset(self.moves)
-
-    @property
-    def final(self) -> frozenset[StrEnum]:
-        return frozenset(state for state, targets in self.moves.items() if not targets)
 
     def sources_of(self, target: StrEnum) -> frozenset[StrEnum]:
         """Every state a row may come from to reach ``target``."""
@@ -86,10 +84,14 @@ class TransitionRefused(BridgeError):
 
 
 def _machine(
-    name: str, initial: StrEnum, moves: Mapping[StrEnum, Iterable[StrEnum]], other_entries: Iterable[StrEnum] = ()
+    name: str,
+    initial: StrEnum,
+    moves: Mapping[StrEnum, Iterable[StrEnum]],
+    final: Iterable[StrEnum],
+    other_entries: Iterable[StrEnum] = (),
 ) -> StateMachine:
     moves = {source: frozenset(targets) for source, targets in moves.items()}
-    return StateMachine(name, initial, moves, frozenset(other_entries))
+    return StateMachine(name, initial, moves, frozenset(final), frozenset(other_entries))
 
 
 R = RequestState
@@ -119,18 +121,24 @@ REQUEST_STATES = _machine(
         # ... and an order canceled at Amazon outside the bridge while still open in Commerce is written back
         R.NOT_CANCELED_IN_COMMERCE: {R.AWAITING_COMMERCE, R.PENDING, R.CANCELLED_AT_AMAZON},
     },
+    # Nothing moves these but a new cancel (in Commerce, the console or the API), an operator's retry, or (for
+    # not_canceled_in_commerce) a cancel made at Amazon that must be written back.
+    final={R.COMPLETED, R.REJECTED, R.FAILED, R.NOT_CANCELED_IN_COMMERCE},
     # A Commerce cancel starts at awaiting_commerce. A cancel the bridge starts itself (an operator in the console, a
     # tool through the API, a buyer's request the merchant lets it act on) starts at pending; a cancel made at Amazon
     # outside the bridge, at cancelled_at_amazon.
     other_entries={R.PENDING, R.CANCELLED_AT_AMAZON},
 )
-# Nothing moves these but a new cancel (in Commerce, the console or the API) or an operator's retry.
-FINAL_REQUEST_STATES = frozenset({R.COMPLETED, R.REJECTED, R.FAILED, R.NOT_CANCELED_IN_COMMERCE})
+FINAL_REQUEST_STATES = REQUEST_STATES.final
 # A request in one of these sends, has sent or has confirmed the cancel of its Amazon order: no other request may
 # send one for the same Amazon order (two Commerce orders linked to one Amazon order).
 SENDS_THE_AMAZON_CANCEL = frozenset({R.READY, R.IN_FEED, R.SUBMITTED, R.CONFIRMING, R.CANCELLED_AT_AMAZON, R.COMPLETED})
-# What a repeated cancel decides again, and ``bridge jobs retry`` starts over.
+# What a new cancel of the order decides again (through the cancel rule, from the start).
 RESTARTABLE_REQUEST_STATES = REQUEST_STATES.sources_of(R.AWAITING_COMMERCE)
+# What an operator's Retry (console, ``bridge jobs retry``) starts over: a request that failed on faults, or whose
+# Commerce cancel was not seen. Not a rejected one: Amazon refused, or showed the order shipped or canceled, and
+# trying the same again changes nothing; the operator handles it in Seller Central (or cancels anew).
+RETRYABLE_REQUEST_STATES = frozenset({R.FAILED, R.NOT_CANCELED_IN_COMMERCE})
 
 
 class Source(StrEnum):
@@ -152,6 +160,11 @@ def restart_state(source: str) -> RequestState:
     return R.PENDING if source in STARTED_AT_BRIDGE else R.AWAITING_COMMERCE
 
 
+def can_retry(state: str) -> bool:
+    """Whether an operator's Retry may start a request in ``state`` over."""
+    return state in RETRYABLE_REQUEST_STATES
+
+
 def can_restart(state: str) -> bool:
     """Whether a request in ``state`` may start over (it ended, or is ending, without a cancel): from each of these
     states the machine allows both starts, a Commerce cancel's and one the bridge started."""
@@ -169,4 +182,5 @@ FEED_STATES = _machine(
         F.DONE: set(),
         F.ABANDONED: set(),
     },
+    final={F.DONE, F.ABANDONED},
 )

@@ -12,6 +12,7 @@ from bridge.domain.states import (
     FINAL_REQUEST_STATES,
     REQUEST_STATES,
     RESTARTABLE_REQUEST_STATES,
+    RETRYABLE_REQUEST_STATES,
     FeedState,
     RequestState,
     Source,
@@ -41,8 +42,11 @@ def test_every_state_has_its_moves_and_is_reachable(machine: StateMachine, state
 
 
 def test_finished_requests_only_start_over_where_their_source_starts() -> None:
-    assert REQUEST_STATES.final == {RequestState.COMPLETED}
-    for state in FINAL_REQUEST_STATES - REQUEST_STATES.final - {RequestState.NOT_CANCELED_IN_COMMERCE}:
+    """Final: nothing moves the request on its own. Only completed never moves again; the others only start over
+    (a new cancel, an operator's retry), or are taken over by a cancel made at Amazon that must be written back."""
+    assert REQUEST_STATES.final == FINAL_REQUEST_STATES
+    assert {state for state in REQUEST_STATES.final if not REQUEST_STATES.moves[state]} == {RequestState.COMPLETED}
+    for state in FINAL_REQUEST_STATES - {RequestState.COMPLETED, RequestState.NOT_CANCELED_IN_COMMERCE}:
         assert REQUEST_STATES.moves[state] == {RequestState.AWAITING_COMMERCE, RequestState.PENDING}
     # ... and an order left open in Commerce is written back when it was canceled at Amazon outside the bridge.
     assert REQUEST_STATES.moves[RequestState.NOT_CANCELED_IN_COMMERCE] == {
@@ -50,7 +54,8 @@ def test_finished_requests_only_start_over_where_their_source_starts() -> None:
         RequestState.PENDING,
         RequestState.CANCELLED_AT_AMAZON,
     }
-    assert FINAL_REQUEST_STATES - REQUEST_STATES.final < RESTARTABLE_REQUEST_STATES
+    assert FINAL_REQUEST_STATES - {RequestState.COMPLETED} < RESTARTABLE_REQUEST_STATES
+    assert RETRYABLE_REQUEST_STATES < FINAL_REQUEST_STATES and RequestState.REJECTED not in RETRYABLE_REQUEST_STATES
     assert FEED_STATES.final == {FeedState.DONE, FeedState.ABANDONED}
 
 
