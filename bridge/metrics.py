@@ -29,11 +29,11 @@ SPAPI_CALLS = Counter("bridge_spapi_calls", "Selling Partner API calls sent, by 
 SPAPI_THROTTLED = Counter(
     "bridge_spapi_throttled", "Selling Partner API calls Amazon answered with 429, by operation", ["operation"]
 )
+# The outcome label of bridge_commerce_calls_total: an answer (ok, not_found, rejected: another 4xx, unavailable:
+# 5xx), or none (timeout, no_connection, not_sent).
+COMMERCE_CALL_OUTCOMES = ("ok", "not_found", "rejected", "unavailable", "timeout", "no_connection", "not_sent")
 COMMERCE_CALLS = Counter(
-    "bridge_commerce_calls",
-    "Magento REST API calls by outcome: ok, not_found, rejected (other 4xx), unavailable (5xx), timeout, "
-    "no_connection, not_sent",
-    ["outcome"],
+    "bridge_commerce_calls", f"Magento REST API calls by outcome: {', '.join(COMMERCE_CALL_OUTCOMES)}", ["outcome"]
 )
 
 

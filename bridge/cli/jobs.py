@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from bridge.cli.output import as_json, fields, table, utc
 from bridge.domain.records import CancelRequest, FeedRecord, RequestSearch, as_utc
-from bridge.domain.states import RESTARTABLE_REQUEST_STATES, FeedState, RequestState
+from bridge.domain.states import RETRYABLE_REQUEST_STATES, FeedState, RequestState
 from bridge.errors import UsageError
 
 if TYPE_CHECKING:
@@ -124,14 +124,25 @@ def jobs_show(storage: Storage, args: argparse.Namespace) -> int:
     return 0
 
 
+# Why a rejected request is not retried, and what the operator does instead.
+REJECTED_GUIDANCE = (
+    "Amazon refused the cancel, or showed the order no longer Unshipped (shipped, canceled, ...), or the cancel rule "
+    "stopped it, so the same cancel would fail again. Check the order in Amazon Seller Central and handle it there; "
+    "once what stopped it is fixed (a hold released in Commerce, say), cancel the order again."
+)
+
+
 def jobs_retry(storage: Storage, args: argparse.Namespace) -> int:
     request = storage.cancel_requests.get(args.request_id)
     if request is None:
         print(f"no cancel request {args.request_id}")
         return 1
     retried = storage.cancel_requests.retry(args.request_id, by=f"cli:{getpass.getuser()}")
+    if retried is None and request.state == RequestState.REJECTED:
+        print(f"request {request.id} is rejected: {REJECTED_GUIDANCE}")
+        return 1
     if retried is None:
-        allowed = ", ".join(sorted(RESTARTABLE_REQUEST_STATES))
+        allowed = ", ".join(sorted(RETRYABLE_REQUEST_STATES))
         print(f"request {request.id} is {request.state}; only {allowed} requests can be retried")
         return 1
     first = (

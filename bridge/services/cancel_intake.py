@@ -2,11 +2,14 @@
 
 ``before``: find the order, apply the cancel rule, and record an accepted cancel as waiting for Commerce. Nothing
 goes to Amazon yet: answering ``success`` is not the cancel, since Commerce still applies its own ``canCancel()`` and
-gives up on an answer that came after the hook's timeout. ``after``: Commerce says whether it really canceled, and
-the request moves on (or ends) at once; the worker reads the order back where that hook never comes.
+gives up on an answer that came after the hook's timeout. ``after``: Commerce says whether it really canceled; a
+refusal ends the request at once, a claimed cancel has the worker read the order back at once (the claim alone sends
+nothing); the worker reads the order back on its own where that hook never comes.
 
-A cancel started at the bridge (``cancel_at_bridge``) is decided by the same rule, but has no Commerce cancel to
-wait for: it is recorded at ``pending``, with its source and who asked for it.
+A cancel started at the bridge (``cancel_at_bridge``) is decided by the same rule (``bridge.domain.cancel_rule``),
+with the Commerce order's state read live (Commerce's own cancel would refuse a held, in-review or closed order, so
+the bridge does too) and its reason checked; it has no Commerce cancel to wait for: it is recorded at ``pending``,
+with its source and who asked for it.
 
 Fails closed: whatever could not be checked (Commerce, Amazon, quota, the database) is refused with a message that
 says to try again, never accepted unverified.
@@ -24,10 +27,17 @@ from bridge.clients.commerce import CommerceClient
 from bridge.deadline import Deadline
 from bridge.domain.amazon_order import AmazonOrder
 from bridge.domain.cancel_reasons import CancelReason, choose_reason
-from bridge.domain.cancel_rule import Decision, Outcome, check_store, judge_amazon_order
+from bridge.domain.cancel_rule import (
+    AMAZON_STATUS_REFUSALS,
+    STORE_REFUSALS,
+    Decision,
+    Outcome,
+    before_amazon,
+    decide,
+)
 from bridge.domain.messages import MessageKey, render
 from bridge.domain.records import CancelRequest, NewCancelRequest, OrderLink
-from bridge.domain.states import Source, TransitionRefused, can_restart, restart_state
+from bridge.domain.states import RequestState, Source, TransitionRefused, can_restart, restart_state
 from bridge.domain.stores import Store, StoreDirectory
 from bridge.errors import NotFound, UpstreamError
 from bridge.services.amazon_status import AmazonStatus
@@ -36,6 +46,15 @@ from bridge.storage.order_links import OrderLinks
 from bridge.storage.tables import COMMERCE_REQUEST_ID_LENGTH
 
 log = logging.getLogger(__name__)
+
+# What ``before_cancel`` decides (the hooks' metric labels): the rule's outcomes and its refusals of a cancel made in
+# Commerce (whose Commerce order and reason the rule leaves to Commerce), and the intake's own answers.
+BEFORE_DECISIONS: tuple[str, ...] = (
+    Outcome.ACCEPT, Outcome.ALREADY_CANCELLED, *sorted(STORE_REFUSALS), MessageKey.AMAZON_FULFILLED,
+    *sorted(AMAZON_STATUS_REFUSALS), MessageKey.NOT_FOUND_AT_AMAZON, "not_amazon", "under_way", "unavailable",
+)  # fmt: skip
+# What ``after_cancel`` makes of Commerce's after hook.
+AFTER_DECISIONS: tuple[str, ...] = ("read_back", "not_canceled", "nothing_waiting")
 
 
 @dataclass(frozen=True)
@@ -73,7 +92,8 @@ class OrderRef:
 class BridgeCancelOutcome(StrEnum):
     ACCEPTED = "accepted"  # recorded at pending: the pipeline sends it
     REFUSED = "refused"  # the cancel rule (or the order's identity) says no; ``message`` says what to do instead
-    UNDER_WAY = "under_way"  # a cancel of the order is already under way (or done)
+    UNDER_WAY = "under_way"  # a cancel of the order is already under way
+    ALREADY_COMPLETED = "already_completed"  # the order's cancel is done: canceled at Amazon, written back
 
 
 @dataclass(frozen=True)
@@ -83,20 +103,24 @@ class BridgeCancelAnswer:
     message: str | None
     request: CancelRequest | None = None
 
+    commerce_state: str | None = None  # with a refusal: the Commerce order's state, as read
+
     @classmethod
-    def refused(cls, decision: str, message: str) -> BridgeCancelAnswer:
-        return cls(BridgeCancelOutcome.REFUSED, decision, message)
+    def refused(cls, decision: str, message: str, commerce_state: str | None = None) -> BridgeCancelAnswer:
+        return cls(BridgeCancelOutcome.REFUSED, decision, message, commerce_state=commerce_state)
 
 
 @dataclass(frozen=True)
 class _Judged:
-    """The cancel rule's answer: ``verdict`` when the cancel may go on, else ``refusal`` (the admin's message)."""
+    """The cancel rule's answer: ``verdict`` when the cancel may go on (with ``reason``), else ``refusal`` (the
+    admin's message)."""
 
     store: Store | None
     order: AmazonOrder | None
     verdict: Decision | None
     decision: str
     refusal: str | None
+    reason: CancelReason | None = None
 
     def context(self, link: OrderLink, amazon_order_id: str) -> dict[str, str | None]:
         return {
@@ -160,15 +184,12 @@ class CancelIntake:
         commerce_request_id: str | None,
         deadline: Deadline,
     ) -> CancelAnswer:
-        judged = self._judge(link, amazon_order_id, deadline)
+        judged = self._judge(link, amazon_order_id, deadline, Source.COMMERCE, commerce_state=None, reason=None)
         context = judged.context(link, amazon_order_id)
         if judged.refusal is not None:
             return CancelAnswer.stop(judged.decision, judged.refusal, **context)
-        assert judged.store is not None and judged.order is not None and judged.verdict is not None
         new = _new_request(
-            link, judged,
-            reason=choose_reason(judged.order.buyer_requested_cancel, judged.store.default_cancel_reason),
-            source=Source.COMMERCE,
+            link, judged, source=Source.COMMERCE,
             commerce_request_id=(commerce_request_id or "")[:COMMERCE_REQUEST_ID_LENGTH] or None,
         )  # fmt: skip
         confirm_after = self._commerce_confirm_seconds
@@ -182,20 +203,35 @@ class CancelIntake:
                 return CancelAnswer.proceed("under_way", **context)  # started over by a concurrent call
         return CancelAnswer.proceed(judged.decision, **context)
 
-    def _judge(self, link: OrderLink, amazon_order_id: str, deadline: Deadline, locale: str | None = None) -> _Judged:
-        """The cancel rule, for the hook and the bridge's own cancels alike: the store, then Amazon's view."""
+    def _judge(
+        self,
+        link: OrderLink,
+        amazon_order_id: str,
+        deadline: Deadline,
+        source: Source,
+        commerce_state: str | None,
+        reason: CancelReason | None,
+        locale: str | None = None,
+    ) -> _Judged:
+        """The cancel rule, for every door: the checks that need no Amazon call, then Amazon's view (from the
+        mirror while fresh), then the whole rule with the reason (``reason`` None: the one the order calls for)."""
         store = self._stores.for_commerce_store(link.commerce_store_id)
         locale = locale or (store.locale if store else self._default_locale)
+        words = {
+            "amazon_order_id": amazon_order_id,
+            "order_ref": f"#{link.increment_id or link.commerce_entity_id}",
+            "commerce_state": commerce_state or "?",
+        }
 
-        def refuse(decision: str, key: MessageKey, order: AmazonOrder | None = None, **values: str) -> _Judged:
-            message = render(key, locale, amazon_order_id=amazon_order_id, **values)
+        def refuse(decision: str, key: MessageKey, order: AmazonOrder | None = None) -> _Judged:
+            message = render(key, locale, **words, amazon_status=order.status if order else "?")
             return _Judged(store, order, None, decision, message)
 
-        refusal = check_store(store)
-        if refusal is not None:
-            assert refusal.message_key is not None
-            return refuse(refusal.message_key.value, refusal.message_key)
-        assert store is not None  # check_store refuses a missing store
+        early = before_amazon(store, source, commerce_state)
+        if early is not None:
+            assert early.message_key is not None
+            return refuse(early.code, early.message_key)
+        assert store is not None  # before_amazon refuses a missing store
         try:
             order = self._amazon_status.fresh_or_live(store, amazon_order_id, deadline)
         except NotFound:
@@ -203,13 +239,14 @@ class CancelIntake:
         except UpstreamError as exc:
             log.warning("Amazon status of %s unconfirmed: %s", amazon_order_id, exc)
             return refuse("unavailable", MessageKey.STATUS_UNCONFIRMED)
-        verdict = judge_amazon_order(order)
+        chosen = reason or choose_reason(order.buyer_requested_cancel, store.default_cancel_reason)
+        verdict = decide(store, source, commerce_state, order, chosen)
         if verdict.outcome is Outcome.REFUSE:
             assert verdict.message_key is not None
-            return refuse(verdict.message_key.value, verdict.message_key, order, amazon_status=order.status)
+            return refuse(verdict.code, verdict.message_key, order)
         if deadline.remaining() <= 0:  # the caller may have given up already: say so rather than record
             return refuse("unavailable", MessageKey.STATUS_UNCONFIRMED, order)
-        return _Judged(store, order, verdict, verdict.outcome.value, None)
+        return _Judged(store, order, verdict, verdict.code, None, chosen)
 
     def _unavailable(self, entity_id: int) -> CancelAnswer:
         message = render(MessageKey.BRIDGE_UNAVAILABLE, self._default_locale, order_ref=f"#{entity_id}")
@@ -225,7 +262,8 @@ class CancelIntake:
         deadline: Deadline,
         locale: str | None = None,
     ) -> BridgeCancelAnswer:
-        """An operator's (console) or a tool's (API) cancel: the same rule as the hook, but nothing to wait for in
+        """An operator's (console) or a tool's (API) cancel: the same rule as the hook, with the Commerce order's
+        state read live (one Commerce call) and the reason checked against the order; nothing to wait for in
         Commerce. The request starts at pending, and its Commerce order is set Complete once Amazon confirms.
 
         Messages are in ``locale`` (the console user's), else in the store's. UpstreamError and SQLAlchemyError pass
@@ -243,12 +281,12 @@ class CancelIntake:
         recorded = self._requests.for_commerce_order(link.commerce_entity_id)
         if recorded is not None and not can_restart(recorded.state):
             return self._under_way(recorded, locale)
-        judged = self._judge(link, link.amazon_order_id, deadline, locale)
+        commerce_order = self._commerce.get_order(link.commerce_entity_id, deadline)
+        self._links.remember([OrderLink.of(commerce_order, self._amazon_payment_methods)])  # what was just seen
+        judged = self._judge(link, link.amazon_order_id, deadline, source, commerce_order.state or "", reason, locale)
         if judged.refusal is not None:
-            return BridgeCancelAnswer.refused(judged.decision, judged.refusal)
-        assert judged.store is not None and judged.order is not None and judged.verdict is not None
-        chosen = reason or choose_reason(judged.order.buyer_requested_cancel, judged.store.default_cancel_reason)
-        new = _new_request(link, judged, reason=chosen, source=source, actor=actor)
+            return BridgeCancelAnswer.refused(judged.decision, judged.refusal, commerce_order.state)
+        new = _new_request(link, judged, source=source, actor=actor)
         try:
             if recorded is None:
                 if not self._requests.record(new, entry=restart_state(source)):
@@ -263,7 +301,7 @@ class CancelIntake:
         assert request is not None
         log.info(
             "cancel started at the bridge",
-            extra={"request": request.id, "source": source.value, "actor": actor, "reason": chosen.value,
+            extra={"request": request.id, "source": source.value, "actor": actor, "reason": request.reason,
                    "amazon_order_id": link.amazon_order_id, "decision": judged.decision},
         )  # fmt: skip
         return BridgeCancelAnswer(BridgeCancelOutcome.ACCEPTED, judged.decision, None, request)
@@ -286,31 +324,41 @@ class CancelIntake:
         return links
 
     def _under_way(self, request: CancelRequest, locale: str | None) -> BridgeCancelAnswer:
+        """A cancel of the order exists and has not ended without a cancel: under way, or done."""
         store = self._stores.by_code(request.store_code)
+        outcome, key = (
+            (BridgeCancelOutcome.ALREADY_COMPLETED, MessageKey.ALREADY_COMPLETED)
+            if request.state == RequestState.COMPLETED
+            else (BridgeCancelOutcome.UNDER_WAY, MessageKey.CANCEL_UNDER_WAY)
+        )
         message = render(
-            MessageKey.CANCEL_UNDER_WAY, locale or (store.locale if store else self._default_locale),
+            key, locale or (store.locale if store else self._default_locale),
             amazon_order_id=request.amazon_order_id, request_state=request.state, request_id=str(request.id),
         )  # fmt: skip
-        return BridgeCancelAnswer(BridgeCancelOutcome.UNDER_WAY, "under_way", message, request)
+        return BridgeCancelAnswer(outcome, outcome.value, message, request)
 
     # --- after ----------------------------------------------------------------------------------------------------
     def after_cancel(self, entity_id: int, canceled: bool) -> str:
-        """Commerce ran its cancel of ``entity_id``: ``canceled`` is its result. Returns what became of the request."""
-        moved = self._requests.confirm_in_commerce(entity_id, canceled, "Commerce did not cancel the order")
-        if not moved:
-            return "nothing_waiting"  # not an Amazon order, refused, or already confirmed (a repeated hook)
-        return "confirmed" if canceled else "not_canceled"
+        """Commerce ran its cancel of ``entity_id``: ``canceled`` is its result. Returns what became of the request.
+
+        A claimed cancel is confirmed, not obeyed: the worker reads the order back at once (one Commerce search per
+        batch) and sends nothing until Commerce's data shows the order canceled. A refusal ends the request: it
+        can only stop a cancel, never send one."""
+        if canceled:
+            return "read_back" if self._requests.read_back_now(entity_id) else "nothing_waiting"
+        if self._requests.not_canceled_in_commerce(entity_id, "Commerce did not cancel the order"):
+            return "not_canceled"
+        return "nothing_waiting"  # not an Amazon order, refused, or already confirmed (a repeated hook)
 
 
-def _new_request(
-    link: OrderLink, judged: _Judged, *, reason: CancelReason, source: Source, **more: str | None
-) -> NewCancelRequest:
+def _new_request(link: OrderLink, judged: _Judged, *, source: Source, **more: str | None) -> NewCancelRequest:
     """The request a cancel the rule let through records."""
     assert judged.store is not None and judged.order is not None and judged.verdict is not None
+    assert judged.reason is not None
     return NewCancelRequest.at_store(
         judged.store, commerce_entity_id=link.commerce_entity_id, increment_id=link.increment_id,
         amazon_order_id=judged.order.order_id, marketplace_id=judged.order.marketplace_id,
-        amazon_item_ids=judged.order.item_ids, reason=reason.value, decision=judged.verdict.outcome.value,
+        amazon_item_ids=judged.order.item_ids, reason=judged.reason.value, decision=judged.verdict.outcome.value,
         source=source, **more,
     )  # fmt: skip
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from bridge.clients.commerce import CommerceClient
 from bridge.deadline import Deadline
 from bridge.domain.amazon_order import AmazonOrder
-from bridge.domain.cancel_reasons import CancelReason, choose_reason
-from bridge.domain.cancel_rule import Outcome, check_store, judge_amazon_order
+from bridge.domain.cancel_reasons import CancelReason, allowed_reasons, choose_reason
+from bridge.domain.cancel_rule import Outcome, before_amazon, check_store, judge_amazon_order
 from bridge.domain.reconciliation import Drift, drifts_among
 from bridge.domain.records import CancelRequest, FeedRecord, OrderLink, RequestSearch, TimelineEvent
-from bridge.domain.states import RequestState, can_restart
+from bridge.domain.states import RequestState, Source, can_restart
 from bridge.domain.stores import Store, StoreDirectory, marketplace_name
 from bridge.errors import UpstreamError
 from bridge.storage.feed_records import FeedRecords
@@ -69,6 +69,7 @@ class OrderDetails:
     feed: FeedRecord | None
     may_cancel: bool  # the rule allows it and no cancel of this order is under way
     suggested_reason: CancelReason | None
+    reasons: tuple[CancelReason, ...]  # the reasons this order's cancel may carry
 
 
 @dataclass(frozen=True)
@@ -143,14 +144,15 @@ class ConsoleReads:
         timeline = self._queries.timeline(request.id) if request else []
         may_cancel = (
             bool(links)
-            and check_store(store) is None
+            and _rule_lets_through(store, links[0])
             and judge_amazon_order(mirrored.order).outcome is Outcome.ACCEPT
             and (request is None or can_restart(request.state))
         )
-        suggested = choose_reason(mirrored.order.buyer_requested_cancel, store.default_cancel_reason) if store else None
+        buyer_asked = mirrored.order.buyer_requested_cancel
+        suggested = choose_reason(buyer_asked, store.default_cancel_reason) if store else None
         return OrderDetails(
             store, mirrored.store_code, mirrored.order, mirrored.seen_at, links, request, timeline, feed, may_cancel,
-            suggested,
+            suggested, allowed_reasons(buyer_asked),
         )  # fmt: skip
 
     def commerce_comments(self, commerce_entity_id: int) -> CommerceComments:
@@ -167,3 +169,11 @@ class ConsoleReads:
             requests.extend(found)
         requests.sort(key=lambda request: request.updated_at, reverse=True)
         return Attention(requests, drifts_among(self._pairs.all()))
+
+
+def _rule_lets_through(store: Store | None, link: OrderLink) -> bool:
+    """The rule's checks before Amazon, on the link mirror's Commerce state (the cancel itself reads it live); an
+    order whose state the mirror has not seen yet is offered, and decided on that live read."""
+    if link.commerce_state is None:
+        return check_store(store) is None
+    return before_amazon(store, Source.CONSOLE, link.commerce_state) is None

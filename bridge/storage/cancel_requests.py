@@ -19,7 +19,7 @@ from bridge.domain.states import (
     SENDS_THE_AMAZON_CANCEL,
     RequestState,
     TransitionRefused,
-    can_restart,
+    can_retry,
     restart_state,
 )
 from bridge.storage.engine import advisory_write
@@ -57,9 +57,9 @@ def _columns(request: NewCancelRequest) -> dict[str, Any]:
 _FOR_COMMERCE_ORDER = select(table).where(table.c.commerce_entity_id == bindparam("entity_id"))
 _WAITING = [table.c.commerce_entity_id == bindparam("entity_id"), table.c.state == RequestState.AWAITING_COMMERCE]
 _RELEASED = {"lease_owner": None, "lease_expires_at": None, "updated_at": bindparam("now")}
-_CONFIRMED = guarded_update(table, REQUEST_STATES, RequestState.PENDING, _WAITING).values(
-    next_attempt_at=0.0, **_RELEASED
-)
+# Commerce's after hook claims a cancel: the waiting request is read back at once. A claim is not a state: the
+# request stays waiting until the worker sees the order canceled.
+_READ_BACK_NOW = update(table).where(*_WAITING).values(next_attempt_at=0.0).returning(table.c.id)
 _NOT_CANCELED = guarded_update(table, REQUEST_STATES, RequestState.NOT_CANCELED_IN_COMMERCE, _WAITING).values(
     last_error=bindparam("refusal"), **_RELEASED
 )
@@ -132,18 +132,23 @@ class CancelRequests:
                 **_columns(decided), **_FRESH_ATTEMPT, next_attempt_at=utcnow().timestamp() + confirm_after,
             )  # fmt: skip
 
-    def confirm_in_commerce(self, commerce_entity_id: int, canceled: bool, refusal: str) -> bool:
-        """Commerce's own word on its cancel (its after hook): the waiting request moves on, or ends with
-        ``refusal``. Leases do not matter here: whoever else holds the request finds it moved. False if none waited."""
-        statement, target = (
-            (_CONFIRMED, RequestState.PENDING) if canceled else (_NOT_CANCELED, RequestState.NOT_CANCELED_IN_COMMERCE)
-        )
+    def read_back_now(self, commerce_entity_id: int) -> bool:
+        """Commerce's after hook says it canceled: the worker reads the order back on its next round instead of
+        waiting for its own look. The hook's word alone moves nothing (its body has no nonce: a replayed or forged
+        claim must not send a cancel). False if no request waits for this order."""
+        with advisory_write(self._engine) as connection:
+            return bool(connection.execute(_READ_BACK_NOW, {"entity_id": commerce_entity_id}).all())
+
+    def not_canceled_in_commerce(self, commerce_entity_id: int, refusal: str) -> bool:
+        """Commerce's after hook says its cancel did not happen (``canCancel()`` refused): the waiting request ends
+        with ``refusal``, and nothing goes to Amazon. Leases do not matter here: whoever else holds the request finds
+        it moved. False if none waited."""
         now = utcnow()
         with advisory_write(self._engine) as connection:  # the worker reads the order back where this is lost
-            moved = connection.execute(statement, {"entity_id": commerce_entity_id, "now": now, "refusal": refusal})
+            moved = connection.execute(_NOT_CANCELED, {"entity_id": commerce_entity_id, "now": now, "refusal": refusal})
             moved_ids = [row.id for row in moved]
             if moved_ids:
-                record_events(connection, moved_ids, target, now)
+                record_events(connection, moved_ids, RequestState.NOT_CANCELED_IN_COMMERCE, now)
         return bool(moved_ids)
 
     def for_commerce_order(self, commerce_entity_id: int) -> CancelRequest | None:
@@ -183,11 +188,12 @@ class CancelRequests:
             )
 
     def retry(self, request_id: int, by: str | None = None) -> CancelRequest | None:
-        """An operator's deliberate retry, with a fresh attempt budget: a Commerce cancel starts over from waiting
-        for Commerce (its cancel is checked again before anything goes to Amazon), one the bridge started from
-        pending. None if it cannot be retried."""
+        """An operator's deliberate retry of a failed request, or of one whose Commerce cancel was not seen, with a
+        fresh attempt budget: a Commerce cancel starts over from waiting for Commerce (its cancel is checked again
+        before anything goes to Amazon), one the bridge started from pending (the whole rule is applied again before
+        sending). None if it cannot be retried."""
         request = self.get(request_id)
-        if request is None or not can_restart(request.state):
+        if request is None or not can_retry(request.state):
             return None
         try:
             self.start_over(request, request, confirm_after=0.0, by=by)  # the worker looks at it at once

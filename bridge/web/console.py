@@ -32,7 +32,7 @@ from bridge.deadline import Deadline
 from bridge.domain.cancel_reasons import CancelReason
 from bridge.domain.locales import DEFAULT_LOCALE
 from bridge.domain.operators import may_change_orders
-from bridge.domain.states import Source
+from bridge.domain.states import RequestState, Source, can_retry
 from bridge.errors import UpstreamError
 from bridge.services.cancel_intake import BridgeCancelOutcome, OrderRef
 from bridge.services.console_reads import ConsoleReads
@@ -82,7 +82,9 @@ def _helpers() -> dict[str, Any]:
         "canceller_label": lambda code: labels.label(labels.CANCELLED_BY, code),
         "source_label": lambda code: labels.label(labels.SOURCES, code),
         "drift_label": lambda code: labels.label(labels.DRIFTS, code),
-        "reasons": list(labels.CANCEL_REASONS.items()),
+        "reason_meaning": lambda code: labels.label(labels.REASON_MEANINGS, code),
+        "may_retry": can_retry,
+        "rejected_guidance": labels.REJECTED_GUIDANCE,
         "when": _when,
         "ago": lambda seconds: format_timedelta(seconds, add_direction=True) if seconds is not None else "-",
     }
@@ -202,7 +204,7 @@ def cancel_form(amazon_order_id: str) -> str:
     details = _views().order(amazon_order_id)
     if details is None or not details.may_cancel:
         abort(404, _("Amazon order %(order)s cannot be canceled from the console.", order=amazon_order_id))
-    chosen = (details.suggested_reason or CancelReason.BUYER_CANCELED).value
+    chosen = (details.suggested_reason or details.reasons[0]).value
     return render_template("console/cancel.html", details=details, chosen=chosen, problem=None, nav="stores")
 
 
@@ -255,10 +257,13 @@ def needs_attention() -> str:
 def retry(request_id: int) -> Any:
     user = current_user()
     assert user is not None
-    retried = (
-        current_services().cancel_requests.retry(request_id, by=user.name) if request_id <= MAX_REQUEST_ID else None
-    )
-    if retried is None:
+    requests = current_services().cancel_requests
+    found = requests.get(request_id) if request_id <= MAX_REQUEST_ID else None
+    retried = requests.retry(request_id, by=user.name) if found is not None else None
+    if found is not None and found.state == RequestState.REJECTED:
+        flash(_("Request #%(id)d cannot be retried: %(guidance)s", id=request_id, guidance=labels.REJECTED_GUIDANCE),
+              "error")  # fmt: skip
+    elif retried is None:
         flash(_("Request #%(id)d cannot be retried: it is under way or done.", id=request_id), "error")
     else:
         log.info("request retried from the console", extra={"request": request_id, "user": user.name})

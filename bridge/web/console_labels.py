@@ -42,6 +42,29 @@ CANCEL_REASONS: dict[str, LazyString] = {
     CancelReason.MERCHANDISE_NOT_RECEIVED: _l("Merchandise not received"),
 }
 
+# What each reason tells Amazon, as the seller chooses one (bridge.domain.cancel_reasons.MEANINGS, translated).
+REASON_MEANINGS: dict[str, LazyString] = {
+    CancelReason.NO_INVENTORY: _l("You cannot ship it: out of stock. The canceled units are not put back in stock."),
+    CancelReason.SHIPPING_ADDRESS_UNDELIVERABLE: _l("The shipping address cannot be delivered to."),
+    CancelReason.CUSTOMER_EXCHANGE: _l("The buyer is exchanging the order for another item."),
+    CancelReason.BUYER_CANCELED: _l(
+        "The buyer asked Amazon to cancel: does not count toward your cancellation rate. Offered only when the buyer "
+        "asked."
+    ),
+    CancelReason.GENERAL_ADJUSTMENT: _l("A general adjustment on your side, such as a pricing error."),
+    CancelReason.CARRIER_CREDIT_DECISION: _l("The carrier refused credit for the shipment."),
+    CancelReason.RISK_ASSESSMENT_INFORMATION_NOT_VALID: _l("The order failed your risk or fraud assessment."),
+    CancelReason.CARRIER_COVERAGE_FAILURE: _l("No carrier you use delivers to the address."),
+    CancelReason.CUSTOMER_RETURN: _l("The buyer is returning the items."),
+    CancelReason.MERCHANDISE_NOT_RECEIVED: _l("The merchandise was not received."),
+}
+
+# Why a rejected request has no Retry, and what to do instead.
+REJECTED_GUIDANCE = _l(
+    "Amazon refused it, or the order is no longer Unshipped there: handle it in Amazon Seller Central. Once what "
+    "stopped it is fixed (a hold released in Commerce, say), cancel the order again."
+)
+
 AMAZON_STATUSES: dict[str, LazyString] = {
     FulfillmentStatus.PENDING_AVAILABILITY: _l("Pending availability"),
     FulfillmentStatus.PENDING: _l("Pending"),

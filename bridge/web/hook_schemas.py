@@ -26,6 +26,16 @@ class EntityId(fields.Field):
         return number
 
 
+class JsonBoolean(fields.Field):
+    """Only the JSON values ``true`` and ``false``: marshmallow's Boolean also takes ``1``, ``"true"`` and ``"yes"``
+    (and ``1 in {True}`` holds in Python, so even ``truthy={True}`` lets ``1`` through)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if value is True or value is False:
+            return value
+        raise ValidationError("must be the JSON value true or false")
+
+
 class BeforeCancelPayload(Schema):
     """``{"subject":[],"id":"42"}`` or a reshaped ``{"id":42,"area_code":"adminhtml"}``."""
 
@@ -38,7 +48,7 @@ class BeforeCancelPayload(Schema):
 class AfterCancelPayload(BeforeCancelPayload):
     """``{"subject":[],"result":true,"id":"42"}``: ``result`` is what the cancel method returned."""
 
-    result = fields.Boolean(required=True, truthy={True}, falsy={False})
+    result = JsonBoolean(required=True)
 
 
 class WebhookAnswer(Schema):

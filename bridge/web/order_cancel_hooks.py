@@ -20,7 +20,7 @@ from bridge.deadline import Deadline
 from bridge.domain.messages import MessageKey, render
 from bridge.errors import SignatureError
 from bridge.metrics import WEBHOOK_DURATION, WEBHOOK_REQUESTS
-from bridge.services.cancel_intake import CancelAnswer
+from bridge.services.cancel_intake import AFTER_DECISIONS, BEFORE_DECISIONS, CancelAnswer
 from bridge.storage.tables import COMMERCE_REQUEST_ID_LENGTH
 from bridge.web.app_services import current_services, current_watchdog
 from bridge.web.hook_schemas import AfterCancelPayload, BeforeCancelPayload, WebhookAnswer
@@ -38,6 +38,13 @@ MAX_BODY_BYTES = 64 * 1024  # Commerce's cancel payloads are tiny; anything near
 CHECK_MARGIN_SECONDS = 0.2
 ANSWER_MARGIN_SECONDS = 0.05
 
+
+# Every value of the decision label of bridge_webhook_requests_total, by hook (the install guide lists them).
+_REFUSED_AT_THE_DOOR = ("unauthorized", "bad_request")
+HOOK_DECISIONS: dict[str, tuple[str, ...]] = {
+    "before": (*BEFORE_DECISIONS, "timeout", "crashed", *_REFUSED_AT_THE_DOOR),
+    "after": (*AFTER_DECISIONS, "not_noted", *_REFUSED_AT_THE_DOOR),
+}
 
 # marshmallow schemas are reusable and thread-safe for load and dump: built once, not on every hook.
 BEFORE_PAYLOAD, AFTER_PAYLOAD, ANSWER = BeforeCancelPayload(), AfterCancelPayload(), WebhookAnswer()
@@ -164,8 +171,10 @@ def before_cancel() -> Response:
 
 @blueprint.post("/webhooks/commerce/order-cancel-after")
 def after_cancel() -> Response:
-    """Commerce canceled (``result`` true) or refused (false). Its cancel cannot be undone from here, so the answer
-    is always ``success``: where the bridge could not note the result, the worker reads the order back instead."""
+    """Commerce says it canceled (``result`` true) or refused (false). Its cancel cannot be undone from here, so the
+    answer is always ``success``. A claimed cancel only makes the worker read the order back at once: nothing goes to
+    Amazon until Commerce's data shows the order canceled. Where the bridge could not note the result, the worker
+    reads the order back on its own schedule instead."""
     started = time.monotonic()
     bridge = current_services()
     payload = _signed_payload(AFTER_PAYLOAD, "after", started)

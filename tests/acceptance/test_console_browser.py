@@ -20,6 +20,13 @@ from tests.pipeline_helpers import FAST_PIPELINE, drive
 from tests.seeds import US_STORE, amazon_order
 
 PASSWORD = "correct horse battery staple"
+# A cancel form posted by a script with the page's own CSRF token, as a crafted page or a tampered form would.
+FORGED_CANCEL = """const form = document.createElement('form'); form.method = 'post'; form.action = arguments[0];
+for (const [name, value] of [['csrf_token', document.querySelector('input[name=csrf_token]').value],
+                             ['reason', arguments[1]], ['confirm', 'yes']]) {
+  const input = document.createElement('input'); input.name = name; input.value = value; form.append(input);
+}
+document.body.append(form); form.submit();"""
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +91,7 @@ def test_an_operator_cancels_an_unshipped_order_with_the_reason_they_choose(brid
     console.click("cancel-order")
     reason = console.driver.find_element(By.ID, "reason")
     assert reason.get_attribute("value") == "GeneralAdjustment"  # the store's default: the buyer did not ask
-    assert len(reason.find_elements(By.TAG_NAME, "option")) == 10
+    assert len(reason.find_elements(By.TAG_NAME, "option")) == 9  # BuyerCanceled only when the buyer asked
     console.choose("reason", "CustomerExchange")
     console.driver.find_element(By.ID, "confirm").click()
     console.click("confirm-cancel")
@@ -119,6 +126,15 @@ def test_an_operator_cancels_an_unshipped_order_with_the_reason_they_choose(brid
     console.screenshot("stores")
 
 
+def offers_no_cancel(console: Console, unshipped: str, heading: str) -> None:
+    """An Unshipped order's page without *Cancel order*, and its cancel form, typed by hand, answered ``heading``."""
+    console.open(f"/console/orders/{unshipped}")
+    assert console.driver.find_element(By.ID, "amazon-status").text == "Unshipped"
+    assert not console.has("cancel-order")
+    console.open(f"/console/orders/{unshipped}/cancel")
+    assert console.heading() == heading
+
+
 def test_a_shipped_order_shows_no_cancel_button(bridge, ctx, console, commerce, amazon):
     shipped = amazon_order(commerce, amazon, 30, status="SHIPPED")
     unshipped = amazon_order(commerce, amazon, 31)
@@ -143,21 +159,9 @@ def test_a_viewer_sees_orders_but_cannot_cancel(bridge, ctx, console, commerce, 
     unshipped = amazon_order(commerce, amazon, 40)
     mirrored(bridge, ctx, unshipped)
     console.sign_in("victor", PASSWORD)
-    console.open(f"/console/orders/{unshipped}")
-    assert console.driver.find_element(By.ID, "amazon-status").text == "Unshipped"
-    assert not console.has("cancel-order")
-    console.open(f"/console/orders/{unshipped}/cancel")
-    assert console.heading() == "Not allowed"
+    offers_no_cancel(console, unshipped, "Not allowed")
     # A forged form, with the viewer's own valid CSRF token, is refused too.
-    console.submit_by_script(
-        """const form = document.createElement('form'); form.method = 'post'; form.action = arguments[0];
-        for (const [name, value] of [['csrf_token', document.querySelector('input[name=csrf_token]').value],
-                                     ['reason', 'NoInventory'], ['confirm', 'yes']]) {
-          const input = document.createElement('input'); input.name = name; input.value = value; form.append(input);
-        }
-        document.body.append(form); form.submit();""",
-        f"{bridge.url}/console/orders/{unshipped}/cancel",
-    )
+    console.submit_by_script(FORGED_CANCEL, f"{bridge.url}/console/orders/{unshipped}/cancel", "NoInventory")
     assert console.heading() == "Not allowed"
     assert bridge.cancel_requests() == []
 
@@ -216,3 +220,60 @@ def test_needs_attention_lists_what_needs_a_person_and_operators_retry(bridge, c
     retried = bridge.parts.cancel_requests.get(answer.request.id)
     assert retried.state == RequestState.PENDING  # started at the bridge: no Commerce cancel to wait for
     assert [event.actor for event in bridge.parts.request_queries.timeline(retried.id)][-1] == "olivia"
+
+
+@pytest.mark.parametrize(("state", "words"), [("holded", "is on hold"), ("payment_review", "is in payment review"),
+                                              ("closed", "is closed (refunded)")])  # fmt: skip
+def test_an_order_commerce_would_not_cancel_has_no_cancel_and_a_forged_one_is_refused(
+    bridge, ctx, console, commerce, amazon, state, words
+):
+    held = amazon_order(commerce, amazon, 70)
+    commerce.orders[70]["state"] = commerce.orders[70]["status"] = state
+    mirrored(bridge, ctx, held)
+    console.sign_in("olivia", PASSWORD)
+    offers_no_cancel(console, held, "Not found")
+    console.open(f"/console/orders/{held}")
+    console.submit_by_script(FORGED_CANCEL, f"{bridge.url}/console/orders/{held}/cancel", "NoInventory")
+    assert f"Commerce order #000000070 {words}" in console.text()
+    assert bridge.cancel_requests() == []
+    assert amazon.orders[held].status == "UNSHIPPED" and commerce.orders[70]["state"] == state
+
+
+def test_buyer_canceled_is_offered_only_when_the_buyer_asked(bridge, ctx, console, commerce, amazon):
+    plain = amazon_order(commerce, amazon, 80)
+    asked = amazon_order(commerce, amazon, 81, buyer_requested_cancel=True)
+    mirrored(bridge, ctx, plain, asked)
+    console.sign_in("olivia", PASSWORD)
+
+    console.open(f"/console/orders/{plain}/cancel")
+    options = console.driver.find_elements(By.CSS_SELECTOR, "#reason option")
+    assert len(options) == 9 and "BuyerCanceled" not in [o.get_attribute("value") for o in options]
+    assert console.driver.find_element(By.CSS_SELECTOR, "#reason option:checked").get_attribute("value") == (
+        "GeneralAdjustment"  # the us store's default
+    )
+    meanings = console.driver.find_element(By.ID, "reason-meanings").text
+    assert "such as a pricing error" in meanings and "fraud assessment" in meanings
+    console.submit_by_script(FORGED_CANCEL, f"{bridge.url}/console/orders/{plain}/cancel", "BuyerCanceled")
+    assert "has not asked Amazon to cancel" in console.text() and bridge.cancel_requests() == []
+
+    console.open(f"/console/orders/{asked}/cancel")
+    assert console.driver.find_element(By.CSS_SELECTOR, "#reason option:checked").get_attribute("value") == (
+        "BuyerCanceled"
+    )
+    assert len(console.driver.find_elements(By.CSS_SELECTOR, "#reason option")) == 10
+
+
+def test_a_rejected_cancel_says_what_to_do_instead_of_offering_retry(bridge, ctx, console, commerce, amazon):
+    shipping = amazon_order(commerce, amazon, 90)
+    mirrored(bridge, ctx, shipping)
+    answer = bridge.parts.intake.cancel_at_bridge(
+        OrderRef(amazon_order_id=shipping), None, Source.API, "robot", Deadline(5)
+    )
+    assert answer.request is not None
+    amazon.set_status(shipping, "SHIPPED")  # shipped before the worker's last look
+    drive(ctx, lambda: [r.state for r in bridge.cancel_requests()] == ["rejected"])
+    console.sign_in("olivia", PASSWORD)
+    console.click_link("Needs attention")
+    row = console.driver.find_element(By.ID, f"request-{answer.request.id}")
+    assert not row.find_elements(By.CSS_SELECTOR, "button.retry")
+    assert "handle it in Amazon Seller Central" in row.text

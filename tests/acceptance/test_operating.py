@@ -81,7 +81,7 @@ def test_one_cancel_to_complete_is_counted_logged_and_listed(
         for (name, labels), value in scraped.items()
         if name == "bridge_webhook_requests_total"
     }
-    assert hooks == {("before", "accept", "success"): 1, ("after", "confirmed", "success"): 1}
+    assert hooks == {("before", "accept", "success"): 1, ("after", "read_back", "success"): 1}
     assert scraped[("bridge_webhook_duration_seconds_count", frozenset({("hook", "before")}))] == 1
     assert by_label(scraped, "bridge_spapi_calls_total", "operation") == {
         operation: float(count) for operation, count in amazon.calls.items() if operation not in PRESIGNED_TRANSFERS

@@ -80,17 +80,22 @@ def test_show_is_readable_and_json_is_complete(rejected):
     assert data["state"] == "completed" and data["updated_at"].endswith("Z")
 
 
-def test_retry_starts_over_with_a_fresh_attempt_budget(rejected, amazon):
-    bridge, ctx, amazon_id, env = rejected
+def test_retry_starts_over_what_did_not_go_through_never_what_amazon_refused(rejected, commerce, amazon):
+    bridge, ctx, _, env = rejected
     assert bridge_cli(env, "jobs", "retry", "99").returncode == 1
-    amazon.set_status(amazon_id, "UNSHIPPED")  # the operator sorted it out with Amazon
-    retried = bridge_cli(env, "jobs", "retry", "1")
+    refused = bridge_cli(env, "jobs", "retry", "1")  # Amazon showed the order Pending: the same cancel fails again
+    assert refused.returncode == 1 and "is rejected" in refused.stdout and "Seller Central" in refused.stdout
+    assert [r.state for r in bridge.cancel_requests()] == ["rejected", "completed"]
+    amazon_order(commerce, amazon, 9)
+    assert bridge.hook().post({"id": "9"}).json() == {"op": "success"}
+    assert bridge.hook().post_after(9, canceled=False).json() == {"op": "success"}  # Commerce did not cancel
+    commerce.orders[9]["state"] = commerce.orders[9]["status"] = "canceled"  # ... and canceled it later after all
+    retried = bridge_cli(env, "jobs", "retry", "3")
     assert retried.returncode == 0 and "starts over with a fresh attempt budget" in retried.stdout
-    [first, _] = bridge.cancel_requests()
-    assert (first.state, first.attempts) == ("awaiting_commerce", 0)
-    drive(ctx, lambda: [r.state for r in bridge.cancel_requests()] == ["completed", "completed"])
-    again = bridge_cli(env, "jobs", "retry", "1")
-    assert again.returncode == 1 and "is completed; only failed, not_canceled_in_commerce, rejected" in again.stdout
+    assert [(r.state, r.attempts) for r in bridge.cancel_requests()][2] == ("awaiting_commerce", 0)
+    drive(ctx, lambda: [r.state for r in bridge.cancel_requests()] == ["rejected", "completed", "completed"])
+    again = bridge_cli(env, "jobs", "retry", "3")
+    assert again.returncode == 1 and "is completed; only failed, not_canceled_in_commerce requests" in again.stdout
 
 
 def test_feeds_list_and_show(rejected):

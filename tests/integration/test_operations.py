@@ -1,22 +1,28 @@
-"""What operators use: /healthz, /readyz, ``bridge db upgrade`` and ``bridge doctor``."""
+"""What operators use: /healthz, /readyz, /metrics, ``bridge db upgrade`` and ``bridge doctor``."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import requests
+from prometheus_client import REGISTRY
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from bridge.cli.doctor import Status, render_table, run_checks
+from bridge.metrics import COMMERCE_CALL_OUTCOMES
 from bridge.settings import load_settings
 from bridge.storage.engine import current_revision, head_revision, make_engine, upgrade
 from bridge.web.app import create_app
+from bridge.web.order_cancel_hooks import HOOK_DECISIONS
 from standins.procfile import CHECKOUT, process_env, procfile_command
 from standins.server import BackgroundServer
-from tests.seeds import INTEGRATION, REFRESH_TOKENS
+from tests.seeds import INTEGRATION, REFRESH_TOKENS, amazon_order
 
 
 def test_readyz_reports_missing_migrations_until_upgrade(bridge_env: dict[str, str]) -> None:
@@ -171,3 +177,64 @@ def test_metrics_say_when_the_database_did_not_answer(bridge_env: dict[str, str]
         server.stop()
     assert scrape.status_code == 200
     assert "bridge_database_up 0.0" in scrape.text and "bridge_cancel_requests{" not in scrape.text
+
+
+def _documented_metrics() -> dict[str, set[str]]:
+    """The install guide's metrics table: each metric's name and the labels it names."""
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "install.md").read_text(encoding="utf-8")
+    documented = {}
+    for name, labels in re.findall(r"^\| `(bridge_\w+)(?:\{([a-z_,]+)\})?`", guide, re.MULTILINE):
+        documented[name] = set(labels.split(",")) if labels else set()
+    for name, labels in re.findall(r"`, `(bridge_\w+)(?:\{([a-z_,]+)\})?`", guide):  # a second metric in a row
+        documented[name] = set(labels.split(",")) if labels else set()
+    return documented
+
+
+def _listed(row_start: str, after: str) -> list[str]:
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "install.md").read_text(encoding="utf-8")
+    [row] = [line for line in guide.splitlines() if line.startswith(row_start)]
+    part = row.split(after, 1)[1].split(". ", 1)[0]
+    return re.findall(r"`([a-z_]+)`", part)
+
+
+def test_the_guide_names_the_metrics_and_labels_the_bridge_exports(bridge, commerce, amazon) -> None:
+    """Scraped from a bridge that answered a hook and called Commerce: every metric the guide names exists with the
+    labels it names, and the label values the guide lists are the ones the code can give."""
+    amazon_order(commerce, amazon, 1)
+    bridge.hook().post({"id": "1"})
+    bridge.hook().post_after(1, canceled=True)
+    bridge.hook(private_key=None).post({"id": "1"})
+    scrape = bridge.app.test_client().get("/metrics").get_data(as_text=True)
+    exported: dict[str, set[str]] = {}
+    for family in text_string_to_metric_families(scrape):
+        for sample in family.samples:
+            exported.setdefault(sample.name, set()).update(set(sample.labels) - {"le"})
+        if not family.samples:  # a labelled counter nothing has counted yet: its labels as declared
+            declared = REGISTRY._names_to_collectors[family.name]._labelnames  # type: ignore[attr-defined]
+            exported[f"{family.name}_total" if family.type == "counter" else family.name] = set(declared)
+    for name, labels in _documented_metrics().items():
+        assert name in exported or f"{name}_count" in exported, name
+        assert exported.get(name, exported.get(f"{name}_count")) == labels, name
+    assert len(_documented_metrics()) >= 9
+    decisions = "| `bridge_webhook_requests_total"
+    assert _listed(decisions, "Before: ") == list(HOOK_DECISIONS["before"])
+    assert _listed(decisions, "After: ") == list(HOOK_DECISIONS["after"])
+    assert _listed("| `bridge_commerce_calls_total", "Magento REST calls: ") == list(COMMERCE_CALL_OUTCOMES)
+
+
+def test_the_oldest_open_request_is_one_still_under_way(bridge, commerce, amazon) -> None:
+    """A refused or failed request is over: it does not make the stuck-cancel alert fire for ever."""
+    amazon_order(commerce, amazon, 2)
+    bridge.hook().post({"id": "2"})
+    bridge.hook().post_after(2, canceled=False)  # Commerce did not cancel: the request ends
+    assert [r.state for r in bridge.cancel_requests()] == ["not_canceled_in_commerce"]
+    assert _oldest_open_age(bridge) == 0
+    amazon_order(commerce, amazon, 3)
+    bridge.hook().post({"id": "3"})  # under way
+    assert _oldest_open_age(bridge) > 0
+
+
+def _oldest_open_age(bridge) -> float:
+    scrape = bridge.app.test_client().get("/metrics").get_data(as_text=True)
+    [age] = re.findall(r"^bridge_oldest_open_request_age_seconds (\S+)$", scrape, re.MULTILINE)
+    return float(age)

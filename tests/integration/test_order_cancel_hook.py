@@ -7,7 +7,9 @@ import json
 
 import pytest
 
+from bridge.pipeline.steps.confirm_commerce_cancels import confirm_commerce_cancels
 from tests.conftest import AFTER_WEBHOOK_PATH, HookResponse, RunningBridge
+from tests.pipeline_helpers import FAST_PIPELINE, drive
 from tests.seeds import IMPORT_OFF_STORE, IT_STORE, UNKNOWN_STORE, US_STORE, amazon_order
 
 
@@ -159,14 +161,32 @@ def test_concurrent_duplicates_record_one_request(bridge: RunningBridge, commerc
 # --- the after hook ------------------------------------------------------------------------------------------
 
 
-def test_the_after_hook_moves_a_canceled_order_on_at_once(bridge: RunningBridge, commerce, amazon):
+def test_the_after_hook_s_claim_is_read_back_at_once(bridge: RunningBridge, commerce, amazon):
+    """Commerce's word makes the request due now; the worker's read-back of the order moves it on."""
     amazon_order(commerce, amazon, 45)
-    assert answer_of(bridge.hook().post({"id": "45"})) == {"op": "success"}
-    assert answer_of(bridge.hook().post_after(45, canceled=True)) == {"op": "success"}
+    assert commerce.cancel(45) == (True, None)  # before hook, Commerce's cancel, after hook
     [request] = bridge.cancel_requests()
-    assert (request.state, request.next_attempt_at) == ("pending", 0.0)
+    assert (request.state, request.next_attempt_at) == ("awaiting_commerce", 0.0)
+    searches = commerce.calls["GET /rest/V1/orders"]
+    assert confirm_commerce_cancels(bridge.worker()) == 1
+    assert commerce.calls["GET /rest/V1/orders"] == searches + 1  # one search for the batch
+    assert [r.state for r in bridge.cancel_requests()] == ["pending"]
     assert answer_of(bridge.hook().post_after(45, canceled=True)) == {"op": "success"}  # a repeated hook: no change
     assert [r.state for r in bridge.cancel_requests()] == ["pending"]
+
+
+def test_an_after_hook_claiming_a_cancel_commerce_did_not_make_sends_nothing(start_bridge, commerce, amazon):
+    """A signed claim for an order Commerce never canceled (replayed, or forged by whoever holds the key): the
+    read-back shows the order still processing, so the request waits, then ends with nothing sent anywhere."""
+    bridge = start_bridge(**FAST_PIPELINE, BRIDGE_COMMERCE_CANCEL_WINDOW_SECONDS="1")
+    amazon_id = amazon_order(commerce, amazon, 2020)
+    assert answer_of(bridge.hook().post({"id": "2020"})) == {"op": "success"}
+    assert answer_of(
+        bridge.hook().post_bytes(b'{"subject":[],"result":true,"id":"2020"}', path=AFTER_WEBHOOK_PATH)
+    ) == {"op": "success"}
+    drive(bridge.worker(), lambda: [r.state for r in bridge.cancel_requests()] == ["not_canceled_in_commerce"])
+    assert amazon.calls["createFeed"] == 0 and amazon.orders[amazon_id].status == "UNSHIPPED"
+    assert (commerce.orders[2020]["state"], commerce.orders[2020]["status_histories"]) == ("processing", [])
 
 
 def test_an_order_commerce_refused_to_cancel_ends_without_amazon(bridge: RunningBridge, commerce, amazon):
@@ -183,8 +203,9 @@ def test_the_after_hook_needs_commerces_signature_and_a_boolean_result(bridge: R
     amazon_order(commerce, amazon, 47)
     bridge.hook().post({"id": "47"})
     assert bridge.hook(private_key=None).post_after(47, canceled=True).status_code == 401
-    bad = bridge.hook().post_bytes(b'{"subject":[],"result":"yes","id":"47"}', path=AFTER_WEBHOOK_PATH)
-    assert bad.status_code == 400
+    for result in (b'"yes"', b"1", b'"true"', b"null"):  # only the JSON value true (or false) says anything
+        bad = bridge.hook().post_bytes(b'{"subject":[],"result":%s,"id":"47"}' % result, path=AFTER_WEBHOOK_PATH)
+        assert bad.status_code == 400, result
     assert [r.state for r in bridge.cancel_requests()] == ["awaiting_commerce"]
 
 
@@ -192,6 +213,12 @@ def test_an_after_hook_for_an_order_the_bridge_did_not_accept_changes_nothing(br
     commerce.add_order(48, payment_method="checkmo")
     assert answer_of(bridge.hook().post_after(48, canceled=True)) == {"op": "success"}
     assert bridge.cancel_requests() == []
+
+
+def test_a_hook_called_with_another_method_is_405_with_allow(bridge: RunningBridge):
+    response = bridge.app.test_client().get(AFTER_WEBHOOK_PATH)
+    assert response.status_code == 405 and response.json["error"] == "method_not_allowed"
+    assert {value.strip() for value in response.headers["Allow"].split(",")} == {"POST", "OPTIONS"}
 
 
 def test_commerce_cancel_button_runs_the_hook_and_only_cancels_what_the_bridge_allows(

@@ -7,6 +7,8 @@ import pytest
 from bridge.domain.states import RequestState
 from bridge.pipeline.amazon_view import refresh_store
 from bridge.pipeline.steps.check_pending import check_pending
+from bridge.pipeline.steps.confirm_commerce_cancels import confirm_commerce_cancels
+from bridge.pipeline.worker import run_round
 from bridge.pipeline.worker_context import WorkerContext
 from tests.conftest import RunningBridge
 from tests.pipeline_helpers import FAST_PIPELINE, drive
@@ -60,6 +62,7 @@ def test_a_batch_for_one_marketplace_goes_out_as_one_feed_and_is_written_back(br
 
 def test_a_report_with_errors_rejects_exactly_the_named_orders(bridge, ctx, commerce, amazon):
     ids = accept(bridge, commerce, amazon, range(10, 14))
+    assert confirm_commerce_cancels(ctx) == 4  # the after hooks' claims, read back
     while check_pending(ctx):
         pass
     assert set(states(bridge).values()) == {"ready"}
@@ -131,7 +134,7 @@ def test_fatal_feeds_are_retried_a_bounded_number_of_times(start_bridge, commerc
 
 def test_commerce_down_delays_the_write_back_then_completes_it(bridge, ctx, commerce, amazon):
     accept(bridge, commerce, amazon, [50])
-    commerce.faults.add("GET", status=503, times=1000)
+    commerce.faults.add("GET /rest/V1/orders/<int:entity_id>", status=503, times=1000)  # the order, not the search
     drive(
         ctx,
         lambda: (
@@ -168,11 +171,13 @@ def test_two_stores_two_feeds(bridge, ctx, commerce, amazon):
 def test_two_feed_records_can_never_follow_the_same_amazon_feed(bridge, ctx, commerce, amazon):
     """Two workers recovering at once might both pick the same unknown Amazon feed; only one may keep it."""
     accept(bridge, commerce, amazon, [70])
+    confirm_commerce_cancels(ctx)
     while check_pending(ctx):
         pass
     [group] = ctx.cancel_requests.ready_groups(ctx.clock() + 10)
     first, _ = ctx.feeds.open_batch("worker-a", group.key, ctx.clock(), 60, 100)
     accept(bridge, commerce, amazon, [71])
+    confirm_commerce_cancels(ctx)
     while check_pending(ctx):
         pass
     [group] = ctx.cancel_requests.ready_groups(ctx.clock() + 10)
@@ -240,3 +245,10 @@ def test_two_commerce_orders_of_one_amazon_order_cancel_it_once(bridge, ctx, com
     assert states(bridge) == {93: "completed", 94: "completed"}
     assert amazon.cancel_messages[amazon_id] == 1 and amazon.calls["createFeed"] == 1
     assert all(commerce.orders[e]["state"] == "complete" for e in (93, 94))
+
+
+def test_a_cancel_confirmed_by_its_after_hook_is_sent_in_the_worker_s_next_round(bridge, ctx, commerce, amazon):
+    """The after hook's claim is checked, not waited for: the round that reads the order back also sends it."""
+    accept(bridge, commerce, amazon, [90])
+    run_round(ctx)
+    assert states(bridge)[90] not in (RequestState.AWAITING_COMMERCE, RequestState.PENDING)

@@ -99,14 +99,20 @@ def test_an_operator_retry_starts_a_finished_request_over_at_commerce_s_confirma
     assert retried is not None and (retried.state, retried.attempts) == ("awaiting_commerce", 0)
 
 
-def test_commerce_s_after_hook_moves_only_a_waiting_request(storage: Storage) -> None:
+def test_commerce_s_after_hook_claim_moves_nothing_and_its_refusal_ends_only_a_waiting_request(
+    storage: Storage,
+) -> None:
     record(storage)
+    assert storage.cancel_requests.read_back_now(1)  # a claim: read back at once, still waiting for what it shows
+    [waiting] = storage.request_queries.all()
+    assert (waiting.state, waiting.next_attempt_at) == ("awaiting_commerce", 0.0)
     held = claim(storage, RequestState.AWAITING_COMMERCE)  # the worker is reading Commerce at the same moment
-    assert storage.cancel_requests.confirm_in_commerce(1, canceled=True, refusal="")
-    assert not storage.cancel_requests.confirm_in_commerce(1, canceled=False, refusal="no")  # moved on already
+    assert storage.cancel_requests.not_canceled_in_commerce(1, refusal="no")
+    assert not storage.cancel_requests.not_canceled_in_commerce(1, refusal="no")  # ended already
+    assert not storage.cancel_requests.read_back_now(1)  # nothing waits any more
     with pytest.raises(TransitionRefused):
-        storage.cancel_requests.move(held, "worker-a", RequestState.NOT_CANCELED_IN_COMMERCE)
-    assert [(r.state, r.lease_owner) for r in storage.request_queries.all()] == [("pending", None)]
+        storage.cancel_requests.move(held, "worker-a", RequestState.PENDING)
+    assert [(r.state, r.lease_owner) for r in storage.request_queries.all()] == [("not_canceled_in_commerce", None)]
 
 
 def test_a_feed_cannot_skip_its_upload(storage: Storage) -> None:

@@ -1,10 +1,12 @@
 """Step: nothing goes to Amazon before Commerce has canceled the order itself.
 
-Commerce's ``after`` hook normally confirms at once. Where it never comes (Commerce died between saving and calling,
-the hook is not installed, or the ``before`` answer came after Commerce had given up waiting), the worker reads the
-orders back, one Commerce search per batch. A request whose order reads ``canceled`` moves on; one whose order is
-still not canceled when ``BRIDGE_COMMERCE_CANCEL_WINDOW_SECONDS`` have passed ends as not canceled in Commerce, with
-no Amazon call. While Commerce cannot be read, requests simply wait: an unreadable order is never taken as canceled.
+Commerce's word is never enough: its ``after`` hook's claim (signed, but with no nonce: it could be replayed) only
+makes the request due at once, and the worker reads the orders back, one Commerce search per batch. Where the hook
+never comes (Commerce died between saving and calling, the hook is not installed, or the ``before`` answer came
+after Commerce had given up waiting), the worker reads them back on its own schedule. A request whose order reads
+``canceled`` moves on; one whose order is still not canceled when ``BRIDGE_COMMERCE_CANCEL_WINDOW_SECONDS`` have
+passed ends as not canceled in Commerce, with no Amazon call. While Commerce cannot be read, requests simply wait:
+an unreadable order is never taken as canceled.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ From the two mirrors (the Amazon order mirror and the Commerce link mirror), wit
   ``BRIDGE_AMAZON_CANCELS=comment``, the comment only);
 - a buyer's request to cancel an Unshipped order is flagged once on the Commerce order (the buyer-notes step
   writes the comment), or, with ``BRIDGE_BUYER_CANCEL_REQUESTS=cancel``, canceled at Amazon by the bridge with
-  ``BuyerCanceled`` and then written back Complete.
+  ``BuyerCanceled`` and then written back Complete, where the cancel rule lets the bridge cancel it as it would
+  let any other door (order import on, the Commerce order one Commerce could cancel); else it is flagged.
 Nothing here sends anything to Amazon; the unique request per Commerce order makes every reflection happen once.
 """
 
@@ -16,7 +17,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bridge.domain.amazon_order import AmazonOrder
 from bridge.domain.cancel_reasons import CancelReason
+from bridge.domain.cancel_rule import Outcome, decide
 from bridge.domain.reconciliation import (
     REFLECT_COMMENT_ONLY,
     REFLECT_COMPLETE,
@@ -75,17 +78,28 @@ def _reflect_cancel(ctx: WorkerContext, pair: OrderPair) -> int:
 def _reflect_buyer_request(ctx: WorkerContext, pair: OrderPair) -> int:
     if not flags_buyer_request(pair):
         return 0
-    if ctx.settings.buyer_requests is BuyerCancelRequests.CANCEL:
-        order = ctx.mirror.get_many([pair.amazon_order_id], _marketplace(ctx, pair)).get(pair.amazon_order_id)
+    order = _cancelable_order(ctx, pair) if ctx.settings.buyer_requests is BuyerCancelRequests.CANCEL else None
+    if order is not None:
         request = _new_request(
             ctx, pair, reason=CancelReason.BUYER_CANCELED.value, decision="accept", source=Source.BUYER_REQUEST,
-            amazon_item_ids=order.item_ids if order else (),
+            amazon_item_ids=order.item_ids,
         )  # fmt: skip
         return int(request is not None and ctx.cancel_requests.record(request, entry=RequestState.PENDING))
     noted = ctx.buyer_notes.add(
         pair.amazon_order_id, pair.commerce_entity_id, pair.store_code, pair.buyer_cancel_reason
     )
     return int(noted)
+
+
+def _cancelable_order(ctx: WorkerContext, pair: OrderPair) -> AmazonOrder | None:
+    """The Amazon order, if the cancel rule lets the bridge cancel it (as for every door, on what the two mirrors
+    show; the worker checks again before sending); None: the request is flagged instead."""
+    store = ctx.stores.by_code(pair.store_code)
+    order = ctx.mirror.get_many([pair.amazon_order_id], _marketplace(ctx, pair)).get(pair.amazon_order_id)
+    if order is None:
+        return None
+    decision = decide(store, Source.BUYER_REQUEST, pair.commerce_state, order, CancelReason.BUYER_CANCELED)
+    return order if decision.outcome is Outcome.ACCEPT else None
 
 
 def _marketplace(ctx: WorkerContext, pair: OrderPair) -> str:

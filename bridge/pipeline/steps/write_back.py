@@ -1,7 +1,10 @@
 """Step: write back. Once Amazon confirms, the Commerce order becomes Complete, with an audit comment for admins.
 
-``POST /V1/orders`` sets state and status (comments cannot, on 2.4.7+), always with the increment id; the order is
-read back because Commerce's own state handler can rewrite state on save. A rejected request only gets a comment.
+The order is read first: Complete is never written over a closed (refunded) order, nor, for a cancel the bridge
+started, over an order Commerce could not cancel (put on hold meanwhile): those get the comment only
+(``cancel_rule.may_overwrite_with_complete``). ``POST /V1/orders`` sets state and status (comments cannot, on
+2.4.7+), always with the increment id; the order is read back because Commerce's own state handler can rewrite
+state on save. A rejected request only gets a comment.
 Every step is idempotent (a marker in the comment tells whether it was written), so a worker killed half-way and a
 Commerce outage only delay the write-back: it is retried with back-off, never dropped.
 """
@@ -12,8 +15,9 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from bridge.deadline import Deadline
+from bridge.domain.cancel_rule import may_overwrite_with_complete
 from bridge.domain.commerce_order import CommerceState
-from bridge.domain.messages import STATUS_CHANGED, MessageKey, render
+from bridge.domain.messages import REFUSED_BY_RULE, STATUS_CHANGED, MessageKey, render
 from bridge.domain.reconciliation import REFLECT_COMMENT_ONLY, who_canceled
 from bridge.domain.records import CancelRequest
 from bridge.domain.states import RequestState, Source
@@ -39,8 +43,16 @@ def sets_complete(request: CancelRequest) -> bool:
     return request.state == RequestState.CANCELLED_AT_AMAZON and request.decision != REFLECT_COMMENT_ONLY
 
 
-def audit_comment(request: CancelRequest, locale: str, feeds: FeedRecords, rejection: int = 0) -> str:
-    if request.source == Source.AMAZON:
+def audit_comment(
+    request: CancelRequest, locale: str, feeds: FeedRecords, rejection: int = 0, left_as: str | None = None
+) -> str:
+    """The comment for what became of the request; ``left_as``: the Commerce state Complete was not written over."""
+    if left_as is not None:
+        text = render(
+            MessageKey.AUDIT_CANCELED_LEFT_AS_IS, locale, amazon_order_id=request.amazon_order_id,
+            commerce_state=left_as,
+        )  # fmt: skip
+    elif request.source == Source.AMAZON:
         key = (
             MessageKey.AUDIT_CANCELED_OUTSIDE
             if sets_complete(request)
@@ -55,6 +67,11 @@ def audit_comment(request: CancelRequest, locale: str, feeds: FeedRecords, rejec
         text = render(
             MessageKey.AUDIT_NOT_SENT, locale, amazon_order_id=request.amazon_order_id,
             amazon_status=request.amazon_result_description or "?",
+        )  # fmt: skip
+    elif request.state == RequestState.REJECTING and request.amazon_result_code == REFUSED_BY_RULE:
+        text = render(
+            MessageKey.AUDIT_NOT_SENT_BY_RULE, locale, amazon_order_id=request.amazon_order_id,
+            why=_refusal_words(request, locale),
         )  # fmt: skip
     elif request.state == RequestState.REJECTING:
         answer = request.amazon_result_description or "no reason given"
@@ -82,6 +99,18 @@ def audit_comment(request: CancelRequest, locale: str, feeds: FeedRecords, rejec
             reason=request.reason, feed_id=feed_id,
         )  # fmt: skip
     return f"{text} {marker(request, rejection)}"
+
+
+def _refusal_words(request: CancelRequest, locale: str) -> str:
+    """What the rule's refusal (its message key, kept as the result description) tells the admin."""
+    try:
+        key = MessageKey(request.amazon_result_description or "")
+    except ValueError:
+        return request.amazon_result_description or ""
+    return render(
+        key, locale, amazon_order_id=request.amazon_order_id, amazon_status="?", commerce_state="?",
+        order_ref=f"#{request.increment_id or request.commerce_entity_id}",
+    )  # fmt: skip
 
 
 def write_back(ctx: WorkerContext) -> int:
@@ -115,24 +144,31 @@ def _write_one(ctx: WorkerContext, request: CancelRequest) -> None:
     store = ctx.stores.by_code(request.store_code)
     locale = store.locale if store else ctx.settings.default_locale
     entity_id = request.commerce_entity_id
-    if sets_complete(request):
-        # Setting Complete again is harmless, so write first and read back once (state, status and comments).
-        increment_id = request.increment_id or ctx.commerce.order_state(entity_id, Deadline(STEP_SECONDS)).increment_id
-        ctx.commerce.set_state_and_status(
-            entity_id, increment_id or "", CommerceState.COMPLETE, CommerceState.COMPLETE, Deadline(STEP_SECONDS)
-        )
     current = ctx.commerce.order_state(entity_id, Deadline(STEP_SECONDS))
-    if sets_complete(request) and (current.state, current.status) != (CommerceState.COMPLETE, CommerceState.COMPLETE):
-        raise UpstreamError("Commerce", f"order {entity_id} reads {current.state}/{current.status} after the write")
+    complete = (CommerceState.COMPLETE, CommerceState.COMPLETE)
+    left_as = None
+    if sets_complete(request) and not may_overwrite_with_complete(request.source, current.state):
+        left_as = current.state or "?"
+    elif sets_complete(request) and (current.state, current.status) != complete:
+        increment_id = request.increment_id or current.increment_id or ""
+        ctx.commerce.set_state_and_status(
+            entity_id, increment_id, CommerceState.COMPLETE, CommerceState.COMPLETE, Deadline(STEP_SECONDS)
+        )
+        current = ctx.commerce.order_state(entity_id, Deadline(STEP_SECONDS))
+        if (current.state, current.status) != complete:
+            raise UpstreamError("Commerce", f"order {entity_id} reads {current.state}/{current.status} after the write")
     if current.state:
         ctx.links.note_state(entity_id, current.state)
     rejection = 0 if request.state == RequestState.CANCELLED_AT_AMAZON else _rejections(ctx, request)
     if not any(marker(request, rejection) in comment for comment in current.comments):
-        comment = audit_comment(request, locale, ctx.feeds, rejection)
+        comment = audit_comment(request, locale, ctx.feeds, rejection, left_as)
         ctx.commerce.add_comment(entity_id, comment, Deadline(STEP_SECONDS))
     final = RequestState.COMPLETED if request.state == RequestState.CANCELLED_AT_AMAZON else RequestState.REJECTED
     ctx.cancel_requests.move(request, ctx.owner, final, completed_at=utcnow())
-    log.info("written back", extra={"request": request.id, "commerce_entity_id": entity_id, "state": final.value})
+    log.info(
+        "written back",
+        extra={"request": request.id, "commerce_entity_id": entity_id, "state": final.value, "left_as": left_as},
+    )
 
 
 def _rejections(ctx: WorkerContext, request: CancelRequest) -> int:
