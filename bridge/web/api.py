@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from bridge.deadline import Deadline
+from bridge.domain.cancel_rule import COMMERCE_REFUSALS
 from bridge.domain.records import CancelRequest, RequestSearch
 from bridge.domain.states import Source
 from bridge.errors import UpstreamError
@@ -32,6 +33,7 @@ from bridge.services.cancel_intake import BridgeCancelOutcome, OrderRef
 from bridge.storage.idempotency_keys import StoredAnswer
 from bridge.web.api_schemas import (
     IDEMPOTENCY_KEY_HEADER,
+    IDEMPOTENCY_KEY_PATTERN,
     REPLAYED_HEADER,
     RETRY_AFTER_SECONDS,
     ApiError,
@@ -45,7 +47,7 @@ from bridge.web.api_schemas import (
 )
 from bridge.web.app_services import current_services
 from bridge.web.openapi import openapi_document
-from bridge.web.responses import json_response
+from bridge.web.responses import json_response, kept_headers
 
 PREFIX = "/api/v1"
 blueprint = Blueprint("api", __name__, url_prefix=PREFIX)
@@ -56,9 +58,10 @@ View = TypeVar("View", bound=Callable[..., Response])
 CANCEL_BUDGET_SECONDS = 10.0  # Commerce and Amazon are asked within this, as an operator's console cancel is
 MAX_REQUEST_ID = 2**31 - 1  # the id column's range (a 32-bit integer): a larger number names no request
 _BEARER = re.compile(r"Bearer +([A-Za-z0-9._~+/-]{1,512}=*)", re.IGNORECASE)
-_IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,255}")
+_IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 # The status of a refusal, by the intake's decision; every other refusal is a 409 (the order's state says no).
 _REFUSAL_STATUS = {"order_not_known": 404, "unavailable": 503}
+COMMERCE_WOULD_NOT_CANCEL = "commerce_would_not_cancel"  # the Commerce order is in a state Commerce cannot cancel
 
 # marshmallow schemas are reusable and thread-safe for load and dump: built once, not on every call.
 REQUEST, QUERY = CancellationRequest(), CancellationQuery()
@@ -93,8 +96,11 @@ def _unauthorized() -> Response:
 
 @blueprint.errorhandler(HTTPException)
 def http_error(exc: HTTPException) -> Response:
-    """What Werkzeug raises for the API (a body past the size cap, an unknown address) in the API's own shape."""
-    return _error(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
+    """What Werkzeug raises for the API (a body past the size cap, an unknown address, a method the address does
+    not serve) in the API's own shape, with Werkzeug's headers (a 405's ``Allow``)."""
+    response = _error(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
+    response.headers.update(kept_headers(exc))
+    return response
 
 
 def _with_token(view: View) -> View:
@@ -139,7 +145,8 @@ def create_cancellation() -> Response:
     attempt: the key is claimed first, and the answer kept under it (a 503 gives it up, so the retry runs)."""
     key = request.headers.get(IDEMPOTENCY_KEY_HEADER)
     if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
-        return _error(400, "bad_request", f"{IDEMPOTENCY_KEY_HEADER} must be 1 to 255 printable ASCII characters")
+        message = f"{IDEMPOTENCY_KEY_HEADER} must be 1 to 255 printable ASCII characters, with no space at either end"
+        return _error(400, "bad_request", message)
     body = request.get_data(cache=False)  # 413 past the app's MAX_CONTENT_LENGTH
     if key is None:
         return _cancel(body)
@@ -197,9 +204,13 @@ def _cancel(body: bytes) -> Response:
         response.headers["Location"] = data["links"]["self"]
         return response
     assert answer.message is not None
-    if answer.outcome is BridgeCancelOutcome.UNDER_WAY:
+    if answer.outcome in (BridgeCancelOutcome.UNDER_WAY, BridgeCancelOutcome.ALREADY_COMPLETED):
         assert answer.request is not None
-        conflict = {"error": "under_way", "message": answer.message, "request_id": answer.request.id}
+        conflict = {"error": answer.outcome.value, "message": answer.message, "request_id": answer.request.id}
+        return json_response(CONFLICT.dump(conflict), 409)
+    if answer.decision in COMMERCE_REFUSALS:  # one code for tools; the message says which state and what to do
+        conflict = {"error": COMMERCE_WOULD_NOT_CANCEL, "message": answer.message,
+                    "commerce_state": answer.commerce_state or ""}  # fmt: skip
         return json_response(CONFLICT.dump(conflict), 409)
     status = _REFUSAL_STATUS.get(answer.decision, 409)
     if status == 503:  # Amazon's status could not be confirmed: nothing was decided
@@ -231,9 +242,13 @@ def get_cancellation(request_id: int) -> Response:
 @blueprint.get("/cancellations")
 @_with_token
 def list_cancellations() -> Response:
-    """An empty parameter counts as left out, as an HTML form sends it."""
+    """Every parameter is read as sent: an empty one is refused, not taken as left out (a tool whose ``since=``
+    came out empty must not be handed every request), and so is one sent twice (which of the two would count?)."""
+    repeated = {name: ["give this parameter once"] for name, values in request.args.lists() if len(values) > 1}
+    if repeated:
+        return _invalid(ValidationError(repeated))
     try:
-        query = QUERY.load({name: value for name, value in request.args.items() if value})
+        query = QUERY.load(request.args.to_dict())
     except ValidationError as exc:
         return _invalid(exc)
     search = RequestSearch(

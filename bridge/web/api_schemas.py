@@ -3,22 +3,28 @@ schemas and the OpenAPI document is generated from them, so the two cannot drift
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from bridge.domain.cancel_reasons import CancelReason
+from bridge.domain.cancel_reasons import MEANINGS, CancelReason
 from bridge.domain.records import as_utc
 from bridge.domain.states import RequestState, Source
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"  # "true" on an answer given again for a repeated Idempotency-Key
+# 1 to 255 printable ASCII characters, no space at either end (HTTP strips it from a header's value).
+IDEMPOTENCY_KEY_PATTERN = r"[!-~]([ -~]{0,253}[!-~])?"
 RETRY_AFTER_SECONDS = 30  # with a 503: Commerce, Amazon or the database did not answer
 MAX_LIMIT, DEFAULT_LIMIT = 200, 50
 # The widths of the columns they are looked up in: a longer value cannot name an order the bridge knows.
 INCREMENT_ID_LENGTH, AMAZON_ORDER_ID_LENGTH = 50, 32
+ORDER_FIELDS = ("increment_id", "amazon_order_id")  # a cancel names its order by exactly one of these
+# RFC 3339's date-time, which OpenAPI's `date-time` format names, with the offset optional (without one: UTC).
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?", re.IGNORECASE)
 
 
 def in_utc(moment: datetime) -> datetime:
@@ -36,7 +42,13 @@ class UtcDateTime(fields.DateTime):
         return in_utc(value).isoformat(timespec="seconds").replace("+00:00", "Z")
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
-        return in_utc(super()._deserialize(value, attr, data, **kwargs))
+        """Only the form the document names: a date alone, or ISO 8601's other spellings, is refused, not guessed."""
+        if not isinstance(value, str) or not _DATE_TIME.fullmatch(value):
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
+        try:
+            return in_utc(super()._deserialize(value.upper(), attr, data, **kwargs))
+        except OverflowError as exc:  # a time whose offset carries it past year 1 or 9999 in UTC
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from exc
 
 
 def _described(description: str, **more: Any) -> dict[str, Any]:
@@ -46,6 +58,16 @@ def _described(description: str, **more: Any) -> dict[str, Any]:
 def _one_of(values: type[StrEnum], **options: Any) -> fields.String:
     """An output field for a state or code that is read back from the database as a plain string."""
     return fields.String(validate=validate.OneOf([value.value for value in values]), **options)
+
+
+def _reason_description() -> str:
+    """Each reason with what it tells Amazon, so a tool's author picks one without Amazon's documentation."""
+    meanings = "\n".join(f"- `{reason.value}`: {MEANINGS[reason]}" for reason in CancelReason)
+    return (
+        f"Amazon's cancel reason, one of:\n\n{meanings}\n\n`BuyerCanceled` is accepted only for an order whose "
+        "buyer asked Amazon to cancel; for any other order the cancel is refused with 409 `reason_not_allowed`. "
+        "Left out: `BuyerCanceled` when the buyer asked Amazon to cancel, else the store's default reason."
+    )
 
 
 # --- in ---------------------------------------------------------------------------------------------------------
@@ -69,28 +91,37 @@ class CancellationRequest(Schema):
     reason = fields.Enum(
         CancelReason,
         by_value=fields.String,
-        metadata=_described(
-            "Amazon's cancel reason. Left out: BuyerCanceled when the buyer asked Amazon to cancel, else the "
-            "store's default reason."
-        ),
+        metadata=_described(_reason_description()),
     )
 
     @validates_schema
     def _one_order(self, data: dict[str, Any], **_: Any) -> None:
-        given = [name for name in ("increment_id", "amazon_order_id") if name in data]
+        given = [name for name in ORDER_FIELDS if name in data]
         if len(given) != 1:
             raise ValidationError("give exactly one of increment_id and amazon_order_id")
 
 
 class CancellationQuery(Schema):
-    """The filters of the list; every one given must match. An unknown parameter is refused, not ignored."""
+    """The filters of the list; every one given must match. An unknown or empty parameter is refused, not ignored."""
 
     state = fields.Enum(RequestState, by_value=fields.String, metadata=_described("Only requests in this state."))
-    store = fields.String(metadata=_described("Only requests of this store (its code in the stores file)."))
-    increment_id = fields.String(metadata=_described("Only requests of this Commerce order number."))
-    amazon_order_id = fields.String(metadata=_described("Only requests of this Amazon order."))
+    store = fields.String(
+        validate=validate.Length(min=1),
+        metadata=_described("Only requests of this store (its code in the stores file)."),
+    )
+    increment_id = fields.String(
+        validate=validate.Length(min=1, max=INCREMENT_ID_LENGTH),
+        metadata=_described("Only requests of this Commerce order number."),
+    )
+    amazon_order_id = fields.String(
+        validate=validate.Length(min=1, max=AMAZON_ORDER_ID_LENGTH),
+        metadata=_described("Only requests of this Amazon order."),
+    )
     since = UtcDateTime(
-        metadata=_described("Only requests changed at or after this time (ISO 8601; without an offset, UTC).")
+        metadata=_described(
+            "Only requests changed at or after this time: an RFC 3339 date-time such as `2026-05-01T12:00:00Z` "
+            "(without an offset, UTC)."
+        )
     )
     limit = fields.Integer(
         load_default=DEFAULT_LIMIT,
@@ -170,7 +201,13 @@ class ApiError(Schema):
 
 
 class Conflict(ApiError):
-    request_id = fields.Integer(metadata=_described("With under_way: the request that is canceling the order."))
+    request_id = fields.Integer(
+        metadata=_described(
+            "With under_way: the request that is canceling the order; with already_completed: the request that "
+            "canceled it."
+        )
+    )
+    commerce_state = fields.String(metadata=_described("With commerce_would_not_cancel: the Commerce order's state."))
 
 
 class Invalid(ApiError):

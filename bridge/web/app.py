@@ -7,7 +7,7 @@ import time
 
 from flask import Flask, Response, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from bridge.composition import build_web
 from bridge.settings import Settings, load_settings
@@ -15,7 +15,7 @@ from bridge.storage.engine import webhook_timeouts
 from bridge.web import api, console, health, metrics_endpoint, order_cancel_hooks
 from bridge.web.app_services import install
 from bridge.web.i18n import init_i18n
-from bridge.web.responses import json_error
+from bridge.web.responses import json_error, kept_headers
 from bridge.web.sessions import init_sessions
 from bridge.web.watchdog import Watchdog
 
@@ -43,12 +43,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     _log_every_request(app)
 
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> Response | tuple[str, int]:
+    def _http_error(exc: HTTPException) -> Response | tuple[str, int, dict[str, str]]:
+        """Every page keeps Werkzeug's headers for its status (a 405's ``Allow``) in whichever shape it answers."""
         if _is_console_page():
-            return _console_error(exc), exc.code or 500
+            return _console_error(exc), exc.code or 500, kept_headers(exc)
         if request.path.startswith(api.PREFIX + "/"):  # routing errors never reach the API's own handler
             return api.http_error(exc)
-        return json_error(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
+        response = json_error(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
+        response.headers.update(kept_headers(exc))
+        return response
 
     @app.errorhandler(CSRFError)
     def _csrf_refused(exc: CSRFError) -> tuple[str, int]:
@@ -60,6 +63,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         log.exception("unhandled error")
         if _is_console_page():
             return render_template("console/error.html", code=500, description=None), 500
+        if request.path.startswith(api.PREFIX + "/"):  # the API's own shape, {"error", "message"}
+            return api.http_error(InternalServerError("the bridge failed unexpectedly; see its logs"))
         return json_error(500, "internal_error", "the bridge failed unexpectedly; see its logs")
 
     if settings.allow_unsigned_webhooks and not (settings.webhook_public_keys or settings.webhook_secrets):

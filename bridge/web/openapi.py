@@ -17,6 +17,8 @@ from marshmallow import Schema
 
 from bridge.web.api_schemas import (
     IDEMPOTENCY_KEY_HEADER,
+    IDEMPOTENCY_KEY_PATTERN,
+    ORDER_FIELDS,
     REPLAYED_HEADER,
     ApiError,
     Cancellation,
@@ -42,6 +44,14 @@ INTRO = (
 SCHEMAS: tuple[type[Schema], ...] = (
     CancellationRequest, Cancellation, CancellationDetail, CancellationList, ApiError, Conflict, Invalid,
 )  # fmt: skip
+# What a schema's fields cannot say, in JSON Schema's words, so the document refuses what the schema's load refuses:
+# a cancel's unknown fields (marshmallow's default), and both or neither of its order's names (its _one_order).
+CONSTRAINTS: dict[type[Schema], dict[str, Any]] = {
+    CancellationRequest: {
+        "additionalProperties": False,
+        "oneOf": [{"required": [name]} for name in ORDER_FIELDS],
+    },
+}
 
 
 def openapi_document() -> dict[str, Any]:
@@ -62,7 +72,7 @@ def build_document(app: Flask) -> dict[str, Any]:
         BEARER, {"type": "http", "scheme": "bearer", "description": "An API token from `bridge api-tokens create`."}
     )
     for schema in SCHEMAS:
-        spec.components.schema(schema.__name__, schema=schema)
+        spec.components.schema(schema.__name__, CONSTRAINTS.get(schema), schema=schema)
     operations = _operations()
     rules = sorted(
         (rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith(f"{BLUEPRINT}.")),
@@ -122,6 +132,24 @@ def _unavailable(what: str) -> dict[str, Any]:
     )
 
 
+CONFLICTS = (
+    "Refused: `error` says why for the tool, and `message` is what the Commerce admin would read, in the store's "
+    "language.\n\n"
+    "- The order's state at Amazon: `shipped`, `pending`, `partially_shipped`, `amazon_fulfilled`, "
+    "`not_cancelable`, `not_found_at_amazon`.\n"
+    "- Its store: `store_not_configured` (the bridge has no Amazon store for it), `order_import_off`.\n"
+    "- `not_amazon`: the order did not come from Amazon.\n"
+    "- `order_number_ambiguous`: more than one website has this order number: name it by `amazon_order_id`.\n"
+    "- `commerce_would_not_cancel`: the Commerce order is on hold, in payment review, closed, canceled or "
+    "complete; `commerce_state` gives its state.\n"
+    "- `reason_not_allowed`: `BuyerCanceled` for an order whose buyer did not ask Amazon to cancel.\n"
+    "- `under_way`: a cancel of the order is under way; `request_id` is that request.\n"
+    "- `already_completed`: the order's cancel is done; `request_id` is the request that did it.\n"
+    f"- `idempotency_key_in_use`: the first call with this `{IDEMPOTENCY_KEY_HEADER}` is still being answered: "
+    "retry shortly."
+)
+
+
 def _operations() -> dict[str, dict[str, Any]]:
     """Fresh dicts on every build: apispec rewrites them in place as it resolves the schemas."""
     return {
@@ -140,31 +168,36 @@ def _operations() -> dict[str, dict[str, Any]]:
                     "name": IDEMPOTENCY_KEY_HEADER,
                     "required": False,
                     "description": "Makes a retry safe: the same key and body get the first answer again (a day).",
-                    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+                    "schema": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 255,
+                        "pattern": f"^{IDEMPOTENCY_KEY_PATTERN}$",
+                    },
                 }
             ],
             "requestBody": {"required": True, "content": _json(CancellationRequest)},
             "responses": {
                 "202": _replayable(
-                    _answer(
-                        "Accepted: the cancel request is recorded at `pending`.",
-                        Cancellation,
-                        {"Location": _header("Where the request can be read.")},
-                    )
+                    {
+                        **_answer(
+                            "Accepted: the cancel request is recorded at `pending`.",
+                            Cancellation,
+                            {"Location": _header("Where the request can be read.")},
+                        ),
+                        "links": {
+                            "getCancellation": {
+                                "operationId": "getCancellation",
+                                "parameters": {"request_id": "$response.body#/id"},
+                                "description": "The request just recorded, as it goes on.",
+                            }
+                        },
+                    }
                 ),
                 "400": _replayable(_answer(f"The body is not a JSON object, or the {IDEMPOTENCY_KEY_HEADER} is bad.")),
                 "401": _unauthorized(),
                 "404": _replayable(_answer("`order_not_known`: neither the bridge nor Commerce knows the order.")),
-                "409": _replayable(
-                    _answer(
-                        "Refused, `error` says why: the order's state at Amazon (e.g. `shipped`, `pending`, "
-                        "`amazon_fulfilled`), its store (`order_import_off`), `not_amazon`; `under_way` (a cancel "
-                        "of the order exists, `request_id`); `idempotency_key_in_use` (the first call with the key "
-                        "is still being answered). `message` is what the Commerce admin would read, in the store's "
-                        "language.",
-                        Conflict,
-                    )
-                ),
+                "409": _replayable(_answer(CONFLICTS, Conflict)),
                 "413": _answer("The body is too large."),
                 "422": _replayable(
                     _answer(
@@ -199,12 +232,18 @@ def _operations() -> dict[str, dict[str, Any]]:
         "list_cancellations": {
             "operationId": "listCancellations",
             "summary": "List cancel requests",
-            "description": "Newest first. Every filter given must match; an empty parameter counts as left out.",
+            "description": (
+                "Newest first. Every filter given must match. A parameter sent empty, twice, or unknown is refused "
+                "(422), never taken as left out."
+            ),
             "parameters": [{"in": "query", "schema": CancellationQuery}],
             "responses": {
                 "200": _answer("The requests.", CancellationList),
                 "401": _unauthorized(),
-                "422": _answer("`invalid`: a query parameter is not valid (`fields` says how).", Invalid),
+                "422": _answer(
+                    "`invalid`: a query parameter is empty, malformed, sent twice or unknown (`fields` says how).",
+                    Invalid,
+                ),
                 "503": _unavailable("The bridge's database did not answer."),
             },
         },

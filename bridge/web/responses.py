@@ -6,6 +6,7 @@ import json
 
 from flask import Response
 from marshmallow import Schema, fields
+from werkzeug.exceptions import HTTPException
 
 
 class ErrorBody(Schema):
@@ -19,3 +20,9 @@ def json_response(data: object, status: int) -> Response:
 
 def json_error(status: int, error: str, detail: str) -> Response:
     return json_response(ErrorBody().dump({"error": error, "detail": detail}), status)
+
+
+def kept_headers(exc: HTTPException) -> dict[str, str]:
+    """The headers Werkzeug sends with an HTTP error (``Allow`` with a 405, say), less its HTML ``Content-Type``:
+    an error answered in the bridge's own shape must still carry what its status promises."""
+    return {name: value for name, value in exc.get_headers() if name.lower() != "content-type"}

@@ -150,3 +150,10 @@ def test_passwords_tokens_and_session_cookies_never_reach_the_log(start_bridge, 
     assert '"level": "DEBUG"' in logged and '"signed in"' in logged and "/api/v1/cancellations" in logged
     for secret in (PASSWORD, "a wrong password guess", token, cookie, bridge.app.secret_key):
         assert secret not in logged
+
+
+def test_a_method_a_page_does_not_serve_is_405_with_allow(bridge: RunningBridge):
+    """Before sign-in too: the method is refused by the address, not by the session."""
+    response = bridge.app.test_client().delete("/console/stores")
+    assert response.status_code == 405 and response.mimetype == "text/html"
+    assert {value.strip() for value in response.headers["Allow"].split(",")} == {"GET", "HEAD", "OPTIONS"}

@@ -9,6 +9,7 @@ from flask import Blueprint, Flask
 from marshmallow import ValidationError
 from openapi_spec_validator import validate
 
+from bridge.domain.cancel_reasons import MEANINGS, CancelReason
 from bridge.web import api
 from bridge.web.api_schemas import Cancellation, CancellationQuery, CancellationRequest, UtcDateTime
 from bridge.web.openapi import build_document, openapi_document
@@ -56,6 +57,27 @@ def test_times_go_out_in_utc_with_a_z_and_come_in_as_utc() -> None:
     query = CancellationQuery()
     assert query.load({"since": "2024-05-01T14:00:00+02:00"})["since"] == datetime(2024, 5, 1, 12, tzinfo=UTC)
     assert query.load({"since": "2024-05-01T12:00:00"})["since"] == datetime(2024, 5, 1, 12, tzinfo=UTC)
+    assert query.load({"since": "2024-05-01t12:00:00.5z"})["since"] == datetime(2024, 5, 1, 12, 0, 0, 500_000, UTC)
+
+
+@pytest.mark.parametrize(
+    "since",
+    ["", "2024-05-01", "20240501T120000Z", "2024-05-01T12Z", "2024-05-01 12:00:00Z", "0001-01-01T00:00:00+01:00"],
+)
+def test_a_time_in_any_other_form_than_the_documents_is_refused(since: str) -> None:
+    """The document says RFC 3339 date-time: ISO 8601's other spellings are refused, not guessed at, and so is a
+    time that UTC puts before year 1."""
+    with pytest.raises(ValidationError) as refused:
+        CancellationQuery().load({"since": since})
+    assert set(refused.value.messages) == {"since"}
+
+
+def test_the_document_gives_each_reason_with_its_meaning() -> None:
+    with app_with(api.blueprint).app_context():
+        reason = openapi_document()["components"]["schemas"]["CancellationRequest"]["properties"]["reason"]
+    for value in CancelReason:
+        assert f"`{value.value}`: {MEANINGS[value]}" in reason["description"]
+    assert "`reason_not_allowed`" in reason["description"]
 
 
 def test_every_field_the_api_shows_is_documented_as_required() -> None:
