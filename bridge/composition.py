@@ -24,7 +24,7 @@ from bridge.pipeline.worker_context import WorkerContext, worker_id
 from bridge.services.amazon_status import AmazonStatus
 from bridge.services.cancel_intake import CancelIntake
 from bridge.services.console_reads import ConsoleReads
-from bridge.services.sign_in import Accounts
+from bridge.services.sign_in import Accounts, unknown_names_key
 from bridge.settings import Settings
 from bridge.storage.api_tokens import ApiTokens
 from bridge.storage.buyer_cancel_notes import BuyerCancelNotes
@@ -37,7 +37,8 @@ from bridge.storage.order_mirror import OrderMirror
 from bridge.storage.order_pairs import OrderPairs
 from bridge.storage.rate_limiter import RateLimiter
 from bridge.storage.request_queries import RequestQueries
-from bridge.storage.users import SignInFailures, Users
+from bridge.storage.sign_in_failures import SignInFailures
+from bridge.storage.users import Users
 
 HTTP_POOL_SIZE = 32  # connections kept per host: web threads and write-back workers share one session
 
@@ -107,8 +108,10 @@ def build_storage(database_url: str, timeouts: DatabaseTimeouts = PATIENT) -> St
     )
 
 
-def build_accounts(storage: Storage) -> Accounts:
-    return Accounts(storage.users, storage.sign_in_failures)
+def build_accounts(storage: Storage, secret_key: str | None = None) -> Accounts:
+    """``secret_key``: the web's (``BRIDGE_SECRET_KEY`` or the host's own), which keys what is kept of names no
+    account has, alike in every web process; the commands, which never sign anyone in, need none."""
+    return Accounts(storage.users, storage.sign_in_failures, unknown_names_key(secret_key))
 
 
 def build_clients(settings: Settings, engine: Engine) -> Clients:
@@ -138,7 +141,7 @@ def _amazon_status(settings: Settings, storage: Storage, clients: Clients) -> Am
     return AmazonStatus(clients.orders_api, storage.mirror, settings.pipeline.mirror_max_age_seconds)
 
 
-def build_web(settings: Settings, timeouts: DatabaseTimeouts = PATIENT) -> WebServices:
+def build_web(settings: Settings, secret_key: str, timeouts: DatabaseTimeouts = PATIENT) -> WebServices:
     storage = build_storage(settings.database_url, timeouts)
     clients = build_clients(settings, storage.engine)
     intake = CancelIntake(
@@ -165,7 +168,7 @@ def build_web(settings: Settings, timeouts: DatabaseTimeouts = PATIENT) -> WebSe
         engine=storage.engine,
         intake=intake,
         console=console,
-        accounts=build_accounts(storage),
+        accounts=build_accounts(storage, secret_key),
         users=storage.users,
         api_tokens=storage.api_tokens,
         idempotency_keys=storage.idempotency_keys,

@@ -54,7 +54,7 @@ def users_disable(storage: Storage, args: argparse.Namespace) -> int:
 
 
 def users_enable(storage: Storage, args: argparse.Namespace) -> int:
-    return _set_disabled(storage, args.name, False, "may sign in again")
+    return _set_disabled(storage, args.name, False, "may sign in again (sessions from before stay ended)")
 
 
 def _set_disabled(storage: Storage, name: str, disabled: bool, done: str) -> int:
@@ -67,7 +67,7 @@ def _set_disabled(storage: Storage, name: str, disabled: bool, done: str) -> int
 
 def users_set_password(storage: Storage, args: argparse.Namespace) -> int:
     build_accounts(storage).set_password(args.name, read_password("New password: "))
-    print(f"user {args.name} has a new password (and may sign in at once)")
+    print(f"user {args.name} has a new password (usable at once); their open sessions end at their next click")
     return 0
 
 

@@ -175,3 +175,4 @@ class User:
     locale: str | None
     disabled: bool
     created_at: datetime
+    session_version: int  # a console session opens the console only while it holds this number

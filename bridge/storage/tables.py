@@ -208,6 +208,8 @@ users = Table(
     Column("locale", String(8), nullable=True),  # None: from the browser
     Column("disabled", Boolean, nullable=False, default=False, server_default=false()),
     Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow),
+    # Kept in each console session at sign-in; raised to end them all (sign-out, a new password, disabling).
+    Column("session_version", Integer, nullable=False, default=0, server_default="0"),
     UniqueConstraint("name", name="uq_users_name"),
 )
 

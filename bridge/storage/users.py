@@ -1,19 +1,21 @@
-"""Console accounts (the stored password hash, role, language), and the wrong passwords signed in with per name."""
+"""Console accounts: the stored password hash, role and language (sign-in failures: ``sign_in_failures``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, select, update
 
 from bridge.domain.records import User, as_utc
-from bridge.storage.tables import sign_in_failures, users, utcnow
+from bridge.storage.tables import users, utcnow
 from bridge.storage.upsert import insert_if_absent
 
 
 def user_of(row: Any) -> User:
-    return User(row.id, row.name, row.password_hash, row.role, row.locale, bool(row.disabled), as_utc(row.created_at))
+    return User(
+        row.id, row.name, row.password_hash, row.role, row.locale, bool(row.disabled), as_utc(row.created_at),
+        row.session_version,
+    )  # fmt: skip
 
 
 class Users:
@@ -45,49 +47,24 @@ class Users:
             return [user_of(row) for row in connection.execute(select(users).order_by(users.c.name))]
 
     def set_disabled(self, name: str, disabled: bool) -> bool:
-        """False when there is no such user."""
-        with self._engine.begin() as connection:
-            return connection.execute(update(users).where(users.c.name == name).values(disabled=disabled)).rowcount == 1
+        """False when there is no such user. Every session of the account ends (enabling it again revives none)."""
+        return self._update(users.c.name == name, disabled=disabled, session_version=users.c.session_version + 1)
 
     def set_password_hash(self, name: str, password_hash: str) -> bool:
-        """False when there is no such user."""
+        """The same password, hashed anew (stronger defaults): its sessions stay. False when there is no such user."""
+        return self._update(users.c.name == name, password_hash=password_hash)
+
+    def change_password_hash(self, name: str, password_hash: str) -> bool:
+        """A new password (the old one may have leaked): every session of the account ends. False when there is no
+        such user."""
+        return self._update(
+            users.c.name == name, password_hash=password_hash, session_version=users.c.session_version + 1
+        )
+
+    def end_sessions(self, user_id: int) -> None:
+        """Signing out ends every session of the account, a copy of its cookie taken anywhere included."""
+        self._update(users.c.id == user_id, session_version=users.c.session_version + 1)
+
+    def _update(self, condition: Any, **values: Any) -> bool:
         with self._engine.begin() as connection:
-            changed = connection.execute(update(users).where(users.c.name == name).values(password_hash=password_hash))
-            return changed.rowcount == 1
-
-
-@dataclass(frozen=True)
-class Failures:
-    count: int
-    last_failed_at: float | None
-
-
-class SignInFailures:
-    """Counted in the database, so that every web process agrees on how long a name must wait."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-
-    def of(self, name: str) -> Failures:
-        with self._engine.connect() as connection:
-            row = connection.execute(select(sign_in_failures).where(sign_in_failures.c.name == name)).first()
-        return Failures(row.failures, row.last_failed_at) if row else Failures(0, None)
-
-    def note(self, name: str, now: float) -> None:
-        """One more wrong password in a row for ``name`` (counted before the password is even checked, so that
-        guesses sent side by side all count)."""
-        with self._engine.begin() as connection:
-            if not insert_if_absent(connection, sign_in_failures, {"name": name, "failures": 1, "last_failed_at": now}):
-                connection.execute(
-                    update(sign_in_failures)
-                    .where(sign_in_failures.c.name == name)
-                    .values(failures=sign_in_failures.c.failures + 1, last_failed_at=now)
-                )
-
-    def clear(self, name: str) -> None:
-        with self._engine.begin() as connection:
-            connection.execute(delete(sign_in_failures).where(sign_in_failures.c.name == name))
-
-    def counts(self) -> dict[str, int]:
-        with self._engine.connect() as connection:
-            return dict(connection.execute(select(sign_in_failures.c.name, sign_in_failures.c.failures)).all())
+            return connection.execute(update(users).where(condition).values(**values)).rowcount == 1

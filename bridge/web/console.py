@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import (
     Blueprint,
@@ -32,6 +32,7 @@ from bridge.deadline import Deadline
 from bridge.domain.cancel_reasons import CancelReason
 from bridge.domain.locales import DEFAULT_LOCALE
 from bridge.domain.operators import may_change_orders
+from bridge.domain.sign_in_throttle import client_address
 from bridge.domain.states import RequestState, Source, can_retry
 from bridge.errors import UpstreamError
 from bridge.services.cancel_intake import BridgeCancelOutcome, OrderRef
@@ -109,12 +110,36 @@ class SignInForm(Schema):
     next = fields.String(load_default="")
 
 
-def _safe_next(target: str) -> str:
-    """Only a console page of this site: never an open redirect to another host."""
+MAX_NEXT = 2000  # characters: longer than any console page's address
+
+
+def _plain_console_path(target: str) -> bool:
+    """A console page's address as the console itself writes one: printable ASCII without spaces or backslashes
+    (which browsers read as slashes), no scheme or host (no open redirect), no dot segments out of the console."""
+    if len(target) > MAX_NEXT or not all("!" <= char <= "~" and char != "\\" for char in target):
+        return False
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith(PREFIX + "/"):
-        return url_for("console.stores")
-    return target
+    dot_segments = {".", ".."} & set(unquote(parts.path).split("/"))
+    return not (parts.scheme or parts.netloc or dot_segments) and parts.path.startswith(PREFIX + "/")
+
+
+def _safe_next(target: str) -> str:
+    """Where a sign-in leads: its ``next`` (refused before the password is checked unless a plain console path, see
+    ``_refuse_a_next_off_the_console``), else the stores."""
+    return target if _plain_console_path(target) else url_for("console.stores")
+
+
+@blueprint.before_request
+def _refuse_a_next_off_the_console() -> Response | None:
+    """A sign-in that would lead anywhere but a console page (another site, or a newline that would split the
+    redirect's headers) is refused before its password is checked: nobody is signed in, and the page offered again
+    leads to the stores."""
+    target = request.form.get("next", "") if request.endpoint == "console.sign_in_submit" else ""
+    if not target or _plain_console_path(target):
+        return None
+    log.warning("sign-in refused: its next page is not a console page")
+    problem = _("This sign-in would lead away from the console, so nobody was signed in. Sign in again here.")
+    return Response(render_template("console/sign_in.html", next="", problem=problem), status=400)
 
 
 @blueprint.get("/sign-in")
@@ -128,17 +153,21 @@ def sign_in_submit() -> Any:
         form = SignInForm().load(request.form.to_dict())
     except ValidationError:
         return _sign_in_page(_("Enter your name and password."), 400)
-    attempt = _accounts().sign_in(form["name"], form["password"])
+    forwarded_for = ",".join(request.headers.getlist("X-Forwarded-For"))
+    client = client_address(request.remote_addr or "", forwarded_for, current_services().settings.trusted_proxies)
+    attempt = _accounts().sign_in(form["name"], form["password"], client)
+    # Only an account's own name is logged: a name no account has may be a password typed into the wrong field.
+    who = {"user": attempt.account or "unknown name", "client": client}
     if attempt.outcome is SignInOutcome.MUST_WAIT:
         seconds = int(attempt.wait_seconds) + 1
-        log.warning("sign-in refused: account must wait", extra={"user": form["name"], "wait_seconds": seconds})
+        log.warning("sign-in refused: must wait", extra={**who, "per": attempt.waiting_per, "wait_seconds": seconds})
         response = _sign_in_page(_("Too many failed sign-ins. Try again in %(seconds)d seconds.", seconds=seconds), 429)
         response.headers["Retry-After"] = str(seconds)
         return response
     if attempt.outcome is SignInOutcome.BUSY:
         return _sign_in_page(_("Too many sign-ins at once. Try again in a moment."), 503)
     if attempt.outcome is SignInOutcome.WRONG or attempt.user is None:
-        log.info("sign-in failed", extra={"user": form["name"]})
+        log.info("sign-in failed", extra=who)
         return _sign_in_page(_("Wrong name or password."), 401)
     sign_in_as(attempt.user)
     log.info("signed in", extra={"user": attempt.user.name})
@@ -152,7 +181,11 @@ def _sign_in_page(problem: str, status: int) -> Response:
 
 @blueprint.post("/sign-out")
 def sign_out_submit() -> Any:
-    sign_out()
+    """Ends every session of the account, so that a copy of the cookie (a shared computer, a leaked log) opens
+    nothing afterwards."""
+    user = sign_out()
+    if user is not None:
+        log.info("signed out: every session of the account ended", extra={"user": user.name})
     return redirect(url_for("console.sign_in"))
 
 

@@ -1,9 +1,11 @@
 """Console sessions: who is signed in, and what they may do.
 
 Flask's signed cookie session (itsdangerous, keyed by ``BRIDGE_SECRET_KEY`` or a key kept in the instance folder)
-holds only the user's id. The cookie is ``HttpOnly`` and ``SameSite=Lax``, and ``Secure`` whenever the request
-came over TLS (directly, or through a proxy gunicorn trusts). Every request loads the account again, so a disabled
-account is signed out at its next click.
+holds only the user's id and the account's session version at sign-in. The cookie is ``HttpOnly`` and
+``SameSite=Lax``, and ``Secure`` whenever the request came over TLS (directly, or through a proxy gunicorn trusts).
+A signed cookie cannot be taken back, so every request loads the account again and compares the versions: signing
+out, a new password and disabling raise the account's version, and every cookie issued before (a copy taken from a
+shared computer or a leaked log included) opens nothing from the next click on.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from flask import Flask, abort, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
@@ -74,20 +77,32 @@ def sign_in_as(user: User) -> None:
     session.clear()  # nothing from before the sign-in survives it
     session.permanent = True
     session["user_id"] = user.id
+    session["session_version"] = user.session_version
 
 
-def sign_out() -> None:
-    session.clear()
+def sign_out() -> User | None:
+    """Ends every session of the signed-in account (copies of this cookie included), and returns who that was. This
+    browser's session ends even when the database cannot be told (its error still answers "try again")."""
+    try:
+        user = current_user()
+        if user is not None:
+            current_services().users.end_sessions(user.id)
+        return user
+    finally:
+        session.clear()
+        g.user = None
 
 
 def current_user() -> User | None:
-    """The signed-in account, loaded once per request; None (and the session ended) if it is gone or disabled."""
+    """The signed-in account, loaded once per request; None (and the session ended) if it is gone or disabled, or
+    its sessions were ended since this one began."""
     if "user" not in g:
         user_id = session.get("user_id")
         user = current_services().users.get(user_id) if isinstance(user_id, int) else None
-        if user is not None and user.disabled:
-            session.clear()
+        if user is not None and (user.disabled or session.get("session_version") != user.session_version):
             user = None
+        if user is None and user_id is not None:
+            session.clear()
         g.user = user
     return g.user
 
@@ -98,10 +113,17 @@ def signed_in(view: View) -> View:
     @wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         if current_user() is None:
-            return redirect(url_for("console.sign_in", next=request.full_path.rstrip("?")))
+            return redirect(url_for("console.sign_in", next=_this_page()))
         return view(*args, **kwargs)
 
     return guarded  # type: ignore[return-value]
+
+
+def _this_page() -> str:
+    """This page's address, percent-encoded as a browser sends it: a path with a newline or a space (decoded by the
+    server) comes back as the same page, never as a ``next`` the sign-in must refuse."""
+    query = quote(request.query_string.decode("latin-1"), safe="=&+%;,/?:@!$'()*")
+    return quote(request.path) + (f"?{query}" if query else "")
 
 
 def operator_only(view: View) -> View:

@@ -191,6 +191,21 @@ def test_five_wrong_passwords_slow_the_next_sign_in(bridge, console):
     assert bridge.records.sign_in_failures.of("olivia").count == 5
 
 
+def test_signing_out_ends_the_session_a_copied_cookie_included_under_the_consoles_strict_policy(bridge, console):
+    """The pages keep their look and their forms under the Content-Security-Policy (the console's own stylesheet,
+    forms posted to itself), and a cookie copied before signing out opens nothing afterwards."""
+    console.sign_in("olivia", PASSWORD)
+    assert console.heading() == "Amazon stores"
+    topbar = console.driver.find_element(By.CSS_SELECTOR, "header.topbar")
+    assert topbar.value_of_css_property("background-color") == "rgba(35, 47, 62, 1)"  # the stylesheet applied
+    copied = console.driver.get_cookie("bridge_session")
+    console.follow(console.driver.find_element(By.CSS_SELECTOR, "form.who button"))
+    assert console.heading() == "Sign in"
+    console.driver.add_cookie({"name": "bridge_session", "value": copied["value"], "path": "/"})
+    console.open("/console/stores")
+    assert console.heading() == "Sign in" and "/console/sign-in" in console.driver.current_url
+
+
 def test_needs_attention_lists_what_needs_a_person_and_operators_retry(bridge, ctx, console, commerce, amazon):
     failing = amazon_order(commerce, amazon, 60)
     drifting = amazon_order(commerce, amazon, 61)

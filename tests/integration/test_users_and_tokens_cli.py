@@ -16,6 +16,7 @@ from tests.conftest import BOTH_DATABASES
 from tests.integration.test_jobs_cli import bridge_cli
 
 PASSWORD = "a long enough password"
+CLIENT = "203.0.113.5"  # the address a sign-in came from
 
 
 # Accounts and tokens are inserted where PostgreSQL answers differently (a serial key fetched with RETURNING).
@@ -45,20 +46,35 @@ def test_a_user_created_from_stdin_signs_in_with_that_password_and_nothing_echoe
     user = storage.users.named("olivia")
     assert user.role == "operator" and user.password_hash.startswith("$argon2id$")
     accounts = build_accounts(storage)
-    assert accounts.sign_in("olivia", PASSWORD).outcome is SignInOutcome.SIGNED_IN
-    assert accounts.sign_in("olivia", "another password").outcome is SignInOutcome.WRONG
+    assert accounts.sign_in("olivia", PASSWORD, CLIENT).outcome is SignInOutcome.SIGNED_IN
+    assert accounts.sign_in("olivia", "another password", CLIENT).outcome is SignInOutcome.WRONG
 
     listing = bridge_cli(env, "users", "list")
     assert "olivia" in listing.stdout and "operator" in listing.stdout and "active" in listing.stdout
     assert bridge_cli(env, "users", "disable", "olivia").returncode == 0
     assert "disabled" in bridge_cli(env, "users", "list").stdout
-    assert accounts.sign_in("olivia", PASSWORD).outcome is SignInOutcome.WRONG  # disabled
+    assert accounts.sign_in("olivia", PASSWORD, CLIENT).outcome is SignInOutcome.WRONG  # disabled
     assert bridge_cli(env, "users", "enable", "olivia").returncode == 0
-    assert accounts.sign_in("olivia", PASSWORD).outcome is SignInOutcome.SIGNED_IN
+    assert accounts.sign_in("olivia", PASSWORD, CLIENT).outcome is SignInOutcome.SIGNED_IN
     new = run_with_stdin(env, "a brand new password\n", "users", "set-password", "olivia")
     assert new.returncode == 0, new.stderr
-    assert accounts.sign_in("olivia", PASSWORD).outcome is SignInOutcome.WRONG
-    assert accounts.sign_in("olivia", "a brand new password").outcome is SignInOutcome.SIGNED_IN
+    assert accounts.sign_in("olivia", PASSWORD, CLIENT).outcome is SignInOutcome.WRONG
+    assert accounts.sign_in("olivia", "a brand new password", CLIENT).outcome is SignInOutcome.SIGNED_IN
+
+
+def test_disable_enable_and_set_password_each_end_every_session_of_the_account(env):
+    """The commands themselves end the sessions (the console compares each session's version with the account's),
+    so that a leaked cookie is worthless once an administrator acts."""
+    assert run_with_stdin(env, PASSWORD + "\n", "users", "create", "olivia", "--role", "viewer").returncode == 0
+    users = build_storage(env["DATABASE_URL"]).users
+    versions = [users.named("olivia").session_version]
+    for command in (("users", "disable", "olivia"), ("users", "enable", "olivia")):
+        assert bridge_cli(env, *command).returncode == 0
+        versions.append(users.named("olivia").session_version)
+    new = run_with_stdin(env, "a brand new password\n", "users", "set-password", "olivia")
+    assert new.returncode == 0 and "their open sessions end" in new.stdout
+    versions.append(users.named("olivia").session_version)
+    assert versions == [0, 1, 2, 3]
 
 
 def test_bad_users_are_refused_with_a_reason_and_nothing_is_created(env):

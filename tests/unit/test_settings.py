@@ -224,3 +224,13 @@ def test_the_shipped_stores_example_loads_as_it_stands() -> None:
     tokens = {name: "Atzr|example" for name in re.findall(r'refresh_token_env = "(\w+)"', example.read_text())}
     stores, problems = load_stores(example, tokens)
     assert problems == [] and len(stores) == len(tokens) > 0
+
+
+def test_trusted_proxies_default_to_loopback_and_bad_entries_are_named(valid_env: dict[str, str]) -> None:
+    assert [str(network) for network in load_settings(valid_env).trusted_proxies] == ["127.0.0.1/32", "::1/128"]
+    listed = load_settings({**valid_env, "BRIDGE_TRUSTED_PROXIES": "10.0.0.7, 10.1.0.0/16,fd00::1"}).trusted_proxies
+    assert [str(network) for network in listed] == ["10.0.0.7/32", "10.1.0.0/16", "fd00::1/128"]
+    assert load_settings({**valid_env, "BRIDGE_TRUSTED_PROXIES": ""}).trusted_proxies == ()
+    with pytest.raises(ConfigError) as raised:
+        load_settings({**valid_env, "BRIDGE_TRUSTED_PROXIES": "10.0.0.7,proxy.internal"})
+    assert "BRIDGE_TRUSTED_PROXIES: 'proxy.internal' is not an IP address or network" in str(raised.value)
