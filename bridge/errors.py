@@ -6,6 +6,8 @@ instead of parsing messages. No error message ever carries a secret's value.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class BridgeError(Exception):
     """Base of every error the bridge raises on purpose."""
@@ -60,7 +62,12 @@ class UpstreamUnavailable(UpstreamError):
 
 
 class QuotaExhausted(UpstreamUnavailable):
-    """No request token is available in time (locally, or Amazon answered 429)."""
+    """No request token is available in time (locally, or Amazon answered 429); ``retry_after``: seconds until the
+    next one, where the bridge's own bucket knows it."""
+
+    def __init__(self, service: str, message: str, *, retry_after: float | None = None, **details: Any) -> None:
+        super().__init__(service, message, **details)
+        self.retry_after = retry_after
 
 
 class UpstreamRejected(UpstreamError):

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from ipaddress import ip_network
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -24,6 +25,7 @@ from sqlalchemy.engine import make_url
 from bridge.domain.commerce_order import AMAZON_PAYMENT_METHODS
 from bridge.domain.locales import DEFAULT_LOCALE, LOCALES
 from bridge.domain.reconciliation import AmazonCancels, BuyerCancelRequests
+from bridge.domain.sign_in_throttle import LOOPBACK, IPNetwork
 from bridge.domain.spapi_quotas import PUBLISHED_QUOTAS
 from bridge.domain.stores import StoreDirectory
 from bridge.errors import ConfigError
@@ -146,6 +148,7 @@ class MetricsSettings:
 
     directory: Path  # PROMETHEUS_MULTIPROC_DIR: every gunicorn worker and the pipeline worker write here
     token: str = field(repr=False, default="")  # BRIDGE_METRICS_TOKEN: /metrics wants it as a bearer token
+    readyz_token: str = field(repr=False, default="")  # BRIDGE_READYZ_TOKEN: /readyz wants it as a bearer token
     worker_port: int | None = None  # BRIDGE_WORKER_METRICS_PORT: for a worker on a host of its own
 
 
@@ -169,6 +172,7 @@ class Settings:
     stores: StoreDirectory
     stores_file: Path
     webhook_budget_ms: int
+    request_body_seconds: int  # BRIDGE_REQUEST_BODY_SECONDS: a body not arrived whole by then is refused (408)
     default_locale: str
     log_level: str
     pipeline: PipelineSettings
@@ -179,6 +183,8 @@ class Settings:
     buyer_requests: BuyerCancelRequests = BuyerCancelRequests.FLAG
     # BRIDGE_SECRET_KEY signs the console's session cookies; unset, each host keeps one in its instance folder.
     secret_key: str = field(repr=False, default="")
+    # BRIDGE_TRUSTED_PROXIES: peers whose X-Forwarded-For names the client a sign-in is counted against.
+    trusted_proxies: tuple[IPNetwork, ...] = LOOPBACK
 
     @property
     def secrets(self) -> list[str]:
@@ -304,6 +310,20 @@ def _load_public_keys(env: Mapping[str, str], home: Path, problems: list[str]) -
     return tuple(keys)
 
 
+def _trusted_proxies(env: Mapping[str, str], problems: list[str]) -> tuple[IPNetwork, ...]:
+    """Addresses or networks, comma-separated; unset: loopback (a proxy on the same host); empty: none."""
+    raw = env.get("BRIDGE_TRUSTED_PROXIES")
+    if raw is None:
+        return LOOPBACK
+    networks: list[IPNetwork] = []
+    for part in filter(None, (part.strip() for part in raw.split(","))):
+        try:
+            networks.append(ip_network(part, strict=False))
+        except ValueError:
+            problems.append(f"BRIDGE_TRUSTED_PROXIES: {part!r} is not an IP address or network (10.0.0.7, 10.0.0.0/24)")
+    return tuple(networks)
+
+
 def _metrics_settings(env: Mapping[str, str], home: Path, instance_path: Path, problems: list[str]) -> MetricsSettings:
     raw_port = env.get("BRIDGE_WORKER_METRICS_PORT", "")
     port = int(raw_port) if raw_port.isascii() and raw_port.isdigit() else None
@@ -313,6 +333,7 @@ def _metrics_settings(env: Mapping[str, str], home: Path, instance_path: Path, p
     return MetricsSettings(
         directory=resolve(home, directory) if directory else instance_path / "prometheus",
         token=env.get("BRIDGE_METRICS_TOKEN", ""),
+        readyz_token=env.get("BRIDGE_READYZ_TOKEN", ""),
         worker_port=port,
     )
 
@@ -383,6 +404,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if not 200 <= budget_ms <= 60000:
         problems.append("BRIDGE_WEBHOOK_BUDGET_MS: must be a whole number of milliseconds from 200 to 60000")
 
+    body_raw = env.get("BRIDGE_REQUEST_BODY_SECONDS", "10")
+    body_seconds = int(body_raw) if body_raw.isascii() and body_raw.isdigit() else 0
+    if not 1 <= body_seconds <= 120:
+        problems.append("BRIDGE_REQUEST_BODY_SECONDS: must be a whole number of seconds from 1 to 120")
+
     if env.get("BRIDGE_ON_ACCEPT", "proceed") != "proceed":
         problems.append(
             "BRIDGE_ON_ACCEPT: 'hold' is no longer offered (the bridge would cancel at Amazon an order Commerce never "
@@ -403,6 +429,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     amazon_cancels = _choice(env, "BRIDGE_AMAZON_CANCELS", AmazonCancels, problems)
     buyer_requests = _choice(env, "BRIDGE_BUYER_CANCEL_REQUESTS", BuyerCancelRequests, problems)
     metrics = _metrics_settings(env, home, instance_path, problems)
+    trusted_proxies = _trusted_proxies(env, problems)
     secret_key = env.get("BRIDGE_SECRET_KEY", "")
     if secret_key and len(secret_key) < MIN_SECRET_KEY_LENGTH:
         problems.append(
@@ -429,6 +456,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         stores=StoreDirectory(stores),
         stores_file=stores_file,
         webhook_budget_ms=budget_ms,
+        request_body_seconds=body_seconds,
         default_locale=default_locale,
         log_level=log_level,
         pipeline=pipeline,
@@ -438,4 +466,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         buyer_requests=buyer_requests,
         metrics=metrics,
         secret_key=secret_key,
+        trusted_proxies=trusted_proxies,
     )

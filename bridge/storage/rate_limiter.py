@@ -74,7 +74,9 @@ class RateLimiter:
                 return max(0.0, (floor - row.tokens) / rate)
             tokens = connection.execute(select(available).where(key)).scalar_one()
         wait = (floor + 1 - tokens) / rate
-        raise QuotaExhausted("rate limiter", f"{operation}: next request slot in {wait:.1f}s", code="LocalQuota")
+        raise QuotaExhausted(
+            "rate limiter", f"{operation}: next request slot in {wait:.1f}s", code="LocalQuota", retry_after=wait
+        )
 
     def acquire(self, seller_id: str, operation: str, max_wait: float) -> None:
         """Block until a request slot is ours, or raise QuotaExhausted if it will not come in ``max_wait``."""

@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import re
 import time
 from collections.abc import Callable
@@ -28,10 +29,12 @@ from bridge.deadline import Deadline
 from bridge.domain.cancel_rule import COMMERCE_REFUSALS
 from bridge.domain.records import CancelRequest, RequestSearch
 from bridge.domain.states import Source
-from bridge.errors import UpstreamError
+from bridge.errors import QuotaExhausted, UpstreamError
 from bridge.services.cancel_intake import BridgeCancelOutcome, OrderRef
 from bridge.storage.idempotency_keys import StoredAnswer
+from bridge.storage.rate_limiter import RateLimiter
 from bridge.web.api_schemas import (
+    CANCELS_PER_TOKEN,
     IDEMPOTENCY_KEY_HEADER,
     IDEMPOTENCY_KEY_PATTERN,
     REPLAYED_HEADER,
@@ -45,7 +48,7 @@ from bridge.web.api_schemas import (
     Conflict,
     Invalid,
 )
-from bridge.web.app_services import current_services
+from bridge.web.app_services import built_once, current_services
 from bridge.web.openapi import openapi_document
 from bridge.web.responses import json_response, kept_headers
 
@@ -61,6 +64,7 @@ _BEARER = re.compile(r"Bearer +([A-Za-z0-9._~+/-]{1,512}=*)", re.IGNORECASE)
 _IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 # The status of a refusal, by the intake's decision; every other refusal is a 409 (the order's state says no).
 _REFUSAL_STATUS = {"order_not_known": 404, "unavailable": 503}
+_CANCELS = "api_cancel"  # the ceiling's buckets: one per token name, in the table of Amazon's quotas
 COMMERCE_WOULD_NOT_CANCEL = "commerce_would_not_cancel"  # the Commerce order is in a state Commerce cannot cancel
 
 # marshmallow schemas are reusable and thread-safe for load and dump: built once, not on every call.
@@ -85,6 +89,22 @@ def _unavailable(message: str) -> Response:
     response = _error(503, "unavailable", message)
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+def _too_many(retry_after: float) -> Response:
+    rate, burst = CANCELS_PER_TOKEN
+    message = f"this token may start {rate:g} cancels a second (bursts of {burst}): retry after Retry-After seconds"
+    response = _error(429, "too_many_requests", message)
+    response.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+    return response
+
+
+def _cancel_ceiling() -> RateLimiter:
+    """Every process counts against the same bucket per token (one row in the database, as for Amazon's quotas)."""
+    return built_once(
+        "api_cancel_ceiling",
+        lambda _app: RateLimiter(current_services().engine, {_CANCELS: CANCELS_PER_TOKEN}, latency_allowance=0),
+    )
 
 
 def _unauthorized() -> Response:
@@ -147,6 +167,10 @@ def create_cancellation() -> Response:
     if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
         message = f"{IDEMPOTENCY_KEY_HEADER} must be 1 to 255 printable ASCII characters, with no space at either end"
         return _error(400, "bad_request", message)
+    try:  # counted before anything is read or asked: a runaway tool costs the bridge one row update a call
+        _cancel_ceiling().reserve(g.api_token, _CANCELS, max_wait=0)  # a bucket per token name
+    except QuotaExhausted as exc:
+        return _too_many(exc.retry_after or 1)
     body = request.get_data(cache=False)  # 413 past the app's MAX_CONTENT_LENGTH
     if key is None:
         return _cancel(body)

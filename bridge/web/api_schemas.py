@@ -19,6 +19,9 @@ REPLAYED_HEADER = "Idempotent-Replayed"  # "true" on an answer given again for a
 # 1 to 255 printable ASCII characters, no space at either end (HTTP strips it from a header's value).
 IDEMPOTENCY_KEY_PATTERN = r"[!-~]([ -~]{0,253}[!-~])?"
 RETRY_AFTER_SECONDS = 30  # with a 503: Commerce, Amazon or the database did not answer
+# Each token's ceiling on cancels (per second, burst): well above what a tool canceling a day's orders needs, well
+# below what would let one leaked or runaway token cancel a store's every order in a moment. Past it: 429.
+CANCELS_PER_TOKEN = (2.0, 30)
 MAX_LIMIT, DEFAULT_LIMIT = 200, 50
 # The widths of the columns they are looked up in: a longer value cannot name an order the bridge knows.
 INCREMENT_ID_LENGTH, AMAZON_ORDER_ID_LENGTH = 50, 32

@@ -7,16 +7,20 @@ import time
 
 from flask import Flask, Response, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from bridge.composition import build_web
+from bridge.errors import UpstreamError
 from bridge.settings import Settings, load_settings
 from bridge.storage.engine import webhook_timeouts
 from bridge.web import api, console, health, metrics_endpoint, order_cancel_hooks
+from bridge.web.api_schemas import RETRY_AFTER_SECONDS
 from bridge.web.app_services import install
+from bridge.web.body_deadline import BodyDeadline
 from bridge.web.i18n import init_i18n
 from bridge.web.responses import json_error, kept_headers
-from bridge.web.sessions import init_sessions
+from bridge.web.sessions import current_user, init_sessions, secret_key_of
 from bridge.web.watchdog import Watchdog
 
 WATCHED_THREADS = 16  # hook checks in flight per process; past that, hooks wait for one within their budget
@@ -25,14 +29,30 @@ log = logging.getLogger(__name__)
 access_log = logging.getLogger("bridge.access")
 # Probed every few seconds by platforms and Prometheus: logged at DEBUG, so INFO shows the traffic that matters.
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# On every answer: harmless for machines, and a browser that shows one (a console page, an API answer opened in a
+# tab) never frames it, sniffs another type into it, or tells another site which console page linked there. The
+# console's pages use no script, no inline style and nothing from elsewhere: its own stylesheet only.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; "
+    "object-src 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config["MAX_CONTENT_LENGTH"] = order_cancel_hooks.MAX_BODY_BYTES
+    # Commerce's, the console's and the API's bodies are a few hundred bytes: one that trickles in holds a connection
+    # slot no longer than BRIDGE_REQUEST_BODY_SECONDS, then gets 408.
+    app.wsgi_app = BodyDeadline(  # type: ignore[method-assign]
+        app.wsgi_app, settings.request_body_seconds, order_cancel_hooks.MAX_BODY_BYTES
+    )
     # The web process's database waits fit inside a hook's budget; the worker keeps the patient defaults.
-    install(app, build_web(settings, webhook_timeouts(settings.webhook_budget_ms / 1000)), Watchdog(WATCHED_THREADS))
+    web = build_web(settings, secret_key_of(settings), webhook_timeouts(settings.webhook_budget_ms / 1000))
+    install(app, web, Watchdog(WATCHED_THREADS))
     init_sessions(app, settings)
     init_i18n(app)
     csrf = CSRFProtect(app)  # every console form; the hooks (signed), the API (tokens) and probes carry no cookie
@@ -41,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.register_blueprint(machine_facing)
     app.register_blueprint(console.blueprint)
     _log_every_request(app)
+    _secure_every_answer(app)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response | tuple[str, int, dict[str, str]]:
@@ -62,10 +83,26 @@ def create_app(settings: Settings | None = None) -> Flask:
     def _unexpected(exc: Exception) -> Response | tuple[str, int]:
         log.exception("unhandled error")
         if _is_console_page():
-            return render_template("console/error.html", code=500, description=None), 500
+            return _console_error_page(500, None), 500
         if request.path.startswith(api.PREFIX + "/"):  # the API's own shape, {"error", "message"}
             return api.http_error(InternalServerError("the bridge failed unexpectedly; see its logs"))
         return json_error(500, "internal_error", "the bridge failed unexpectedly; see its logs")
+
+    @app.errorhandler(SQLAlchemyError)
+    @app.errorhandler(UpstreamError)
+    def _cannot_answer_now(exc: Exception) -> Response | tuple[str, int, dict[str, str]]:
+        """A console page fails closed and says so: "try again" (503), and one warning line without a traceback,
+        nor a database error's text (it may carry a statement's parameters). The API and the hooks answer these
+        faults themselves; anywhere else one is unexpected."""
+        if not _is_console_page():
+            return _unexpected(exc)
+        detail = str(exc)[:300] if isinstance(exc, UpstreamError) else None
+        log.warning(
+            "console page could not be answered: %s", exc.__class__.__name__,
+            extra={"path": request.path[:200], "error": detail},
+        )  # fmt: skip
+        g.setdefault("user", None)  # not asked again: the page names who is signed in only if that was read
+        return _console_error_page(503, None), 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
     if settings.allow_unsigned_webhooks and not (settings.webhook_public_keys or settings.webhook_secrets):
         log.warning("WEBHOOK VERIFICATION IS OFF (BRIDGE_ALLOW_UNSIGNED_WEBHOOKS=1): local development only")
@@ -77,7 +114,27 @@ def _is_console_page() -> bool:
 
 
 def _console_error(exc: HTTPException) -> str:
-    return render_template("console/error.html", code=exc.code or 500, description=exc.description)
+    return _console_error_page(exc.code or 500, exc.description)
+
+
+def _console_error_page(code: int, description: str | None) -> str:
+    """The console's error page, which names who is signed in where the database can say: a page that is not found
+    while the database is down is still "not found", never an error of its own."""
+    try:
+        current_user()
+    except SQLAlchemyError:
+        g.user = None
+    return render_template("console/error.html", code=code, description=description)
+
+
+def _secure_every_answer(app: Flask) -> None:
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if _is_console_page() and request.endpoint != "console.static":
+            response.headers["Cache-Control"] = "no-store"  # a shared computer's back button shows no order
+        return response
 
 
 def _log_every_request(app: Flask) -> None:

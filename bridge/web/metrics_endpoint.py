@@ -6,12 +6,11 @@ time, within a bounded wait, so a scrape never hangs on a database that stopped 
 
 from __future__ import annotations
 
-import hmac
 import math
 import time
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -21,6 +20,7 @@ from bridge.composition import WebServices
 from bridge.domain.states import REQUEST_STATES
 from bridge.metrics import scrape_registry
 from bridge.web.app_services import current_services, current_watchdog
+from bridge.web.health import bearer_allowed
 from bridge.web.responses import json_error
 from bridge.web.watchdog import TimedOut, Watchdog
 
@@ -71,17 +71,10 @@ class DatabaseGauges(Collector):
         yield ages
 
 
-def _authorized(token: str) -> bool:
-    if not token:
-        return True
-    offered = request.headers.get("Authorization", "")
-    return hmac.compare_digest(offered.encode(), f"Bearer {token}".encode())
-
-
 @blueprint.get("/metrics")
 def metrics() -> Response:
     bridge = current_services()
-    if not _authorized(bridge.settings.metrics.token):
+    if not bearer_allowed(bridge.settings.metrics.token):
         return json_error(401, "unauthorized", "send the metrics token (BRIDGE_METRICS_TOKEN) as a Bearer token")
     registry = scrape_registry(DatabaseGauges(bridge, current_watchdog()))
     return Response(generate_latest(registry), 200, content_type=CONTENT_TYPE_LATEST)

@@ -16,6 +16,7 @@ from flask import Flask
 from marshmallow import Schema
 
 from bridge.web.api_schemas import (
+    CANCELS_PER_TOKEN,
     IDEMPOTENCY_KEY_HEADER,
     IDEMPOTENCY_KEY_PATTERN,
     ORDER_FIELDS,
@@ -205,6 +206,12 @@ def _operations() -> dict[str, dict[str, Any]]:
                         "`idempotency_key_reused`: the key came with another body first.",
                         Invalid,
                     )
+                ),
+                "429": _answer(
+                    f"`too_many_requests`: the token's ceiling on cancels ({CANCELS_PER_TOKEN[0]:g} a second, in "
+                    f"bursts of {CANCELS_PER_TOKEN[1]}) is reached. Nothing was read or changed: retry after "
+                    "`Retry-After`.",
+                    headers={"Retry-After": _header("Seconds to wait before trying again.", pattern="^[0-9]+$")},
                 ),
                 "503": _unavailable("Commerce, Amazon or the bridge's database did not answer (`unavailable`)."),
             },

@@ -64,7 +64,8 @@ def _commerce_request_id() -> str | None:
 
 
 def _authenticate_header() -> None:
-    """The shared secret, when configured, is checked before a byte of the body is read."""
+    """The shared secret, when configured, is checked before the body is parsed or its signature verified (the body
+    itself has been read already, within ``BRIDGE_REQUEST_BODY_SECONDS``: see ``body_deadline``)."""
     settings = current_services().settings
     if settings.webhook_secrets:
         header = settings.webhook_secret_header

@@ -44,12 +44,12 @@ def public_pem(key: RSAPrivateKey) -> bytes:
 
 
 @pytest.fixture
-def start_web(bridge_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[[Path], WebProcess]]:
+def start_web(bridge_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., WebProcess]]:
     """The Procfile's release, then web, verifying webhooks with the public key in the given file."""
     started: list[WebProcess] = []
 
-    def start(public_key_file: Path) -> WebProcess:
-        env = {k: v for k, v in bridge_env.items() if k != "COMMERCE_WEBHOOK_PUBLIC_KEY"}
+    def start(public_key_file: Path, **more_env: str) -> WebProcess:
+        env = {k: v for k, v in bridge_env.items() if k != "COMMERCE_WEBHOOK_PUBLIC_KEY"} | more_env
         env["COMMERCE_WEBHOOK_PUBLIC_KEY_FILE"] = str(public_key_file)
         env["WEB_CONCURRENCY"] = "2"
         run_release(env)
@@ -64,7 +64,7 @@ def start_web(bridge_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[[
 
 
 @pytest.fixture
-def web(start_web: Callable[[Path], WebProcess], client_key: RSAPrivateKey, tmp_path: Path) -> WebProcess:
+def web(start_web: Callable[..., WebProcess], client_key: RSAPrivateKey, tmp_path: Path) -> WebProcess:
     key_file = tmp_path / "commerce_webhook_public_key.pem"
     key_file.write_bytes(public_pem(client_key))
     return start_web(key_file)
@@ -150,4 +150,27 @@ def test_stalled_connections_do_not_hold_up_commerces_hooks(web: WebProcess, cli
         assert response.status_code == 200 and response.json() == {"op": "success"}
     finally:
         for connection in stalled:
+            connection.close()
+
+
+def test_a_trickled_body_is_cut_off_while_hooks_are_answered(start_web, client_key, commerce, amazon, tmp_path):
+    """Clients that declare a body and send one byte of it: each holds a connection slot only until the body
+    deadline, then gets 408; Commerce's signed hook is answered meanwhile."""
+    key_file = tmp_path / "commerce_webhook_public_key.pem"
+    key_file.write_bytes(public_pem(client_key))
+    web = start_web(key_file, BRIDGE_REQUEST_BODY_SECONDS="1")
+    host, port = web.url.removeprefix("http://").split(":")
+    trickling = []
+    try:
+        for path in ("/console/sign-in", "/webhooks/commerce/order-cancel", "/api/v1/cancellations") * 100:
+            connection = socket.create_connection((host, int(port)), timeout=10)
+            connection.sendall(f"POST {path} HTTP/1.1\r\nHost: bridge\r\nContent-Length: 60000\r\n\r\n{{".encode())
+            trickling.append(connection)
+        amazon_order(commerce, amazon, 402)
+        response = signed_post(f"{web.url}/webhooks/commerce/order-cancel", b'{"subject":[],"id":"402"}', client_key)
+        assert response.status_code == 200 and response.json() == {"op": "success"}
+        for connection in trickling:  # each answered, within the deadline plus the client's patience
+            assert connection.recv(64).startswith(b"HTTP/1.1 408")
+    finally:
+        for connection in trickling:
             connection.close()

@@ -18,6 +18,7 @@ from werkzeug.test import TestResponse
 from bridge.pipeline.steps.refresh_commerce_links import refresh_commerce_links
 from bridge.services.sign_in import issue_api_token
 from bridge.storage.idempotency_keys import ABANDONED_CLAIM_SECONDS, IdempotencyKeys
+from bridge.web.api_schemas import CANCELS_PER_TOKEN
 from bridge.web.openapi import openapi_document
 from tests.conftest import BOTH_DATABASES, RunningBridge
 from tests.seeds import IT_STORE, amazon_order
@@ -215,6 +216,21 @@ def test_without_a_live_token_nothing_is_read(bridge, commerce, amazon, token):
     assert get(bridge, CANCELLATIONS, None).status_code == 401
     assert get(bridge, f"{CANCELLATIONS}/1", token).status_code == 401
     assert bridge.parts.request_queries.all() == []
+
+
+def test_a_token_past_its_ceiling_is_429_and_nothing_is_read(bridge, commerce, amazon, token):
+    """One runaway or leaked token cannot cancel a store's every order in a moment; other tokens are not slowed."""
+    rate, burst = CANCELS_PER_TOKEN
+    amazon_order(commerce, amazon, 31)
+    body = {"increment_id": "000000099"}  # unknown: each call within the ceiling costs a lookup, nothing more
+    answers = [post(bridge, body, token).status_code for _ in range(burst + 5)]
+    assert answers[:burst] == [404] * burst and set(answers[burst:]) == {429}
+    refused = post(bridge, {"increment_id": "000000031"}, token)
+    assert refused.status_code == 429 and refused.json["error"] == "too_many_requests"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 1 + 1 / rate
+    assert bridge.parts.request_queries.all() == []
+    other = issue_api_token(bridge.parts.api_tokens, "another-robot")
+    assert post(bridge, {"increment_id": "000000031"}, other).status_code == 202
 
 
 # --- idempotency --------------------------------------------------------------------------------------------------
@@ -430,7 +446,7 @@ def test_the_document_lists_every_operation_and_answer_the_api_gives(bridge):
     documented = {(path, method) for path, operations in document["paths"].items() for method in operations}
     assert documented == served_operations(bridge)
     statuses = {
-        ("/api/v1/cancellations", "post"): {"202", "400", "401", "404", "409", "413", "422", "503"},
+        ("/api/v1/cancellations", "post"): {"202", "400", "401", "404", "409", "413", "422", "429", "503"},
         ("/api/v1/cancellations", "get"): {"200", "401", "422", "503"},
         ("/api/v1/cancellations/{request_id}", "get"): {"200", "401", "404", "503"},
         ("/api/v1/openapi.json", "get"): {"200"},

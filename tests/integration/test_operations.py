@@ -39,6 +39,37 @@ def test_readyz_reports_missing_migrations_until_upgrade(bridge_env: dict[str, s
         server.stop()
 
 
+def test_readyz_is_not_ready_while_the_database_refuses_writes(bridge_env: dict[str, str], tmp_path) -> None:
+    """A database that answers reads but cannot take a write (here: SQLite locked by another writer) cannot take a
+    cancel either."""
+    settings = load_settings(bridge_env)
+    if not settings.database_url.startswith("sqlite"):
+        return
+    upgrade(make_engine(settings.database_url))
+    server = BackgroundServer(create_app(settings)).start()
+    locker = make_engine(settings.database_url).raw_connection()
+    try:
+        assert requests.get(f"{server.url}/readyz", timeout=5).status_code == 200
+        locker.execute("BEGIN EXCLUSIVE")
+        locked = requests.get(f"{server.url}/readyz", timeout=5)
+        assert locked.status_code == 503 and locked.json()["status"] == "unavailable"
+        locker.rollback()
+        assert requests.get(f"{server.url}/readyz", timeout=5).status_code == 200
+    finally:
+        locker.close()
+        server.stop()
+
+
+def test_readyz_can_be_kept_for_the_monitoring(bridge_env: dict[str, str]) -> None:
+    settings = load_settings({**bridge_env, "BRIDGE_READYZ_TOKEN": "ready-token-secret"})
+    upgrade(make_engine(settings.database_url))
+    client = create_app(settings).test_client()
+    assert client.get("/readyz").status_code == 401
+    assert client.get("/readyz", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert client.get("/readyz", headers={"Authorization": "Bearer ready-token-secret"}).status_code == 200
+    assert client.get("/healthz").status_code == 200  # the load balancer's check stays open
+
+
 def test_upgrade_twice_is_harmless(bridge_env: dict[str, str]) -> None:
     engine = make_engine(load_settings(bridge_env).database_url)
     upgrade(engine)
