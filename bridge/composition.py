@@ -152,7 +152,7 @@ def build_web(settings: Settings, secret_key: str, timeouts: DatabaseTimeouts = 
         stores=settings.stores,
         default_locale=settings.default_locale,
         commerce_confirm_seconds=settings.pipeline.commerce_confirm_seconds,
-        amazon_payment_methods=settings.amazon_payment_methods,
+        order_importers=settings.order_importers,
     )
     console = ConsoleReads(
         stores=settings.stores,

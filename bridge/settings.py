@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from dotenv import load_dotenv
 from sqlalchemy.engine import make_url
 
-from bridge.domain.commerce_order import AMAZON_PAYMENT_METHODS
 from bridge.domain.locales import DEFAULT_LOCALE, LOCALES
+from bridge.domain.order_importers import DEFAULT_IMPORTERS, IdFrom, Importer, parse_id_from
 from bridge.domain.reconciliation import AmazonCancels, BuyerCancelRequests
 from bridge.domain.sign_in_throttle import LOOPBACK, IPNetwork
 from bridge.domain.spapi_quotas import PUBLISHED_QUOTAS
@@ -178,7 +178,9 @@ class Settings:
     pipeline: PipelineSettings
     spapi_quotas: dict[str, tuple[float, int]]
     metrics: MetricsSettings
-    amazon_payment_methods: tuple[str, ...] = AMAZON_PAYMENT_METHODS
+    # Who imports Amazon orders into Commerce, and where each keeps the Amazon order id: Amazon Sales Channel and
+    # M2E Pro, plus BRIDGE_AMAZON_PAYMENT_METHODS with BRIDGE_AMAZON_ORDER_ID_FROM
+    order_importers: tuple[Importer, ...] = DEFAULT_IMPORTERS
     amazon_cancels: AmazonCancels = AmazonCancels.COMPLETE
     buyer_requests: BuyerCancelRequests = BuyerCancelRequests.FLAG
     # BRIDGE_SECRET_KEY signs the console's session cookies; unset, each host keeps one in its instance folder.
@@ -338,6 +340,24 @@ def _metrics_settings(env: Mapping[str, str], home: Path, instance_path: Path, p
     )
 
 
+def _order_importers(env: Mapping[str, str], problems: list[str]) -> tuple[Importer, ...]:
+    """Amazon Sales Channel's and M2E Pro's orders always; another importer's where the settings describe it."""
+    methods = frozenset(m.strip() for m in env.get("BRIDGE_AMAZON_PAYMENT_METHODS", "").split(",") if m.strip())
+    raw_from = env.get("BRIDGE_AMAZON_ORDER_ID_FROM", "")
+    where = parse_id_from(raw_from or IdFrom.PO_NUMBER.value)
+    if where is None:
+        problems.append(
+            "BRIDGE_AMAZON_ORDER_ID_FROM: must be po_number, payment_info:KEY, increment_id, increment_id:PREFIX or "
+            "ext_order_id"
+        )
+        return DEFAULT_IMPORTERS
+    if raw_from and not methods:
+        problems.append("BRIDGE_AMAZON_ORDER_ID_FROM: set BRIDGE_AMAZON_PAYMENT_METHODS too (the orders it applies to)")
+    if not methods:
+        return DEFAULT_IMPORTERS
+    return (*DEFAULT_IMPORTERS, Importer("custom", methods, where[0], key=where[1]))
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and check every setting; raise ConfigError listing all problems at once."""
     env = _environment(environ)
@@ -425,7 +445,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
     pipeline = _pipeline_settings(env, problems)
     spapi_quotas = _quota_overrides(env, problems)
-    payment_methods = tuple(m.strip() for m in env.get("BRIDGE_AMAZON_PAYMENT_METHODS", "").split(",") if m.strip())
+    order_importers = _order_importers(env, problems)
     amazon_cancels = _choice(env, "BRIDGE_AMAZON_CANCELS", AmazonCancels, problems)
     buyer_requests = _choice(env, "BRIDGE_BUYER_CANCEL_REQUESTS", BuyerCancelRequests, problems)
     metrics = _metrics_settings(env, home, instance_path, problems)
@@ -461,7 +481,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_level=log_level,
         pipeline=pipeline,
         spapi_quotas=spapi_quotas,
-        amazon_payment_methods=payment_methods or AMAZON_PAYMENT_METHODS,
+        order_importers=order_importers,
         amazon_cancels=amazon_cancels,
         buyer_requests=buyer_requests,
         metrics=metrics,

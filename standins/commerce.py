@@ -231,10 +231,16 @@ class CommerceStandIn:
         po_number: str | None = None,
         state: str = "processing",
         status: str = "processing",
+        payment_info: dict[str, str] | None = None,
+        increment_id: str | None = None,
     ) -> dict[str, Any]:
+        """An order as Commerce's REST API shows it; ``payment_info``: what an importer keeps in the payment's
+        additional information, shown bare in ``payment.additional_information`` and by key in
+        ``extension_attributes.payment_additional_info`` (Magento's API functional tests assert that shape)."""
+        info = payment_info or {}
         order = {
             "entity_id": entity_id,
-            "increment_id": f"{entity_id:09d}",
+            "increment_id": increment_id or f"{entity_id:09d}",
             "state": state,
             "status": status,
             "store_id": store_id,
@@ -244,7 +250,10 @@ class CommerceStandIn:
             "payment": {
                 "method": payment_method,
                 "po_number": po_number,
-                "additional_information": [],
+                "additional_information": list(info.values()),
+            },
+            "extension_attributes": {
+                "payment_additional_info": [{"key": key, "value": value} for key, value in info.items()]
             },
             "status_histories": [],
             "updated_at": _now(),

@@ -67,11 +67,16 @@ def amazon_order(
     fulfilled_by: str = "MERCHANT",
     buyer_requested_cancel: bool = False,
     seller_id: str | None = None,
+    importer: str = "amazon_sales_channel",
 ) -> str:
-    """Seed one Amazon order on both sides; return its Amazon order id."""
+    """Seed one Amazon order on both sides; return its Amazon order id. ``importer``: how it reached Commerce,
+    Amazon Sales Channel's way (payment ``amazonpayment``, the id in ``po_number``) or M2E Pro's (``m2e_pro``)."""
     amazon_order_id = f"{100 + store_id}-{entity_id:07d}-{entity_id * 7 % 10**7:07d}"
     seller = seller_id or SELLERS.get(store_id, SELLERS[US_STORE])
-    commerce.add_order(entity_id, store_id=store_id, payment_method="amazonpayment", po_number=amazon_order_id)
+    if importer == "m2e_pro":
+        m2e_pro_order(commerce, entity_id, store_id, "amazon", amazon_order_id)
+    else:
+        commerce.add_order(entity_id, store_id=store_id, payment_method="amazonpayment", po_number=amazon_order_id)
     amazon.add_order(
         StandInOrder(
             amazon_order_id,
@@ -83,3 +88,15 @@ def amazon_order(
         )
     )
     return amazon_order_id
+
+
+def m2e_pro_order(
+    commerce: CommerceStandIn, entity_id: int, store_id: int, channel: str, channel_order_id: str
+) -> None:
+    """An order M2E Pro imported from ``channel`` (amazon, ebay, walmart), paid as M2E Pro pays its orders."""
+    commerce.add_order(
+        entity_id, store_id=store_id, payment_method="m2epropayment",
+        payment_info={"method": "m2epropayment", "component_mode": channel, "payment_method": "Standard",
+                      "channel_order_id": channel_order_id, "channel_final_fee": "0", "cash_on_delivery_cost": "0",
+                      "tax_id": ""},
+    )  # fmt: skip

@@ -24,7 +24,12 @@ class OrderState:
     comments: tuple[str, ...]
 
 
-ORDER_FIELDS = "entity_id,increment_id,state,status,store_id,updated_at,payment[method,po_number]"
+# The payment's additional information and the external order id: where importers other than Amazon Sales Channel
+# keep the channel and its order id (``bridge.domain.order_importers``).
+ORDER_FIELDS = (
+    "entity_id,increment_id,state,status,store_id,updated_at,ext_order_id,payment[method,po_number],"
+    "extension_attributes[payment_additional_info]"
+)
 SEARCH_FIELDS = f"items[{ORDER_FIELDS}],total_count"
 COMMERCE_TIME = "%Y-%m-%d %H:%M:%S"  # Commerce's datetimes, in UTC
 WRITE_BACK_FIELDS = "entity_id,increment_id,state,status,status_histories[comment]"
@@ -36,6 +41,23 @@ class _PaymentSchema(Schema):
 
     method = fields.String(load_default=None, allow_none=True)
     po_number = fields.String(load_default=None, allow_none=True)
+
+
+class _PaymentInfoSchema(Schema):
+    """One ``{"key", "value"}`` of ``extension_attributes.payment_additional_info``."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    key = fields.String(required=True)
+    value = fields.Raw(load_default=None, allow_none=True)
+
+
+class _ExtensionAttributesSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    payment_additional_info = fields.List(fields.Nested(_PaymentInfoSchema), load_default=list)
 
 
 class _OrderSchema(Schema):
@@ -50,12 +72,16 @@ class _OrderSchema(Schema):
     status = fields.String(load_default=None, allow_none=True)
     store_id = fields.Integer(load_default=None, allow_none=True)
     updated_at = fields.DateTime(format=COMMERCE_TIME, load_default=None, allow_none=True)
+    ext_order_id = fields.String(load_default=None, allow_none=True)
     payment = fields.Nested(_PaymentSchema, load_default=dict)
+    extension_attributes = fields.Nested(_ExtensionAttributesSchema, load_default=dict)
 
     @pre_load
     def _empty_payment(self, data: Any, **_: Any) -> Any:
-        if isinstance(data, dict) and data.get("payment") in (None, [], ""):
-            data = {**data, "payment": {}}
+        if isinstance(data, dict):
+            for part in ("payment", "extension_attributes"):  # PHP's empty object comes as [] (or not at all)
+                if data.get(part) in (None, [], ""):
+                    data = {**data, part: {}}
         return data
 
 
@@ -74,6 +100,12 @@ def _commerce_order(body: Any, what: str) -> CommerceOrder:
         payment_method=data["payment"].get("method"),
         po_number=data["payment"].get("po_number"),
         updated_at=updated_at.replace(tzinfo=UTC).timestamp() if updated_at else None,
+        payment_info={
+            entry["key"]: str(entry["value"])
+            for entry in data["extension_attributes"].get("payment_additional_info", [])
+            if isinstance(entry["value"], str | int)
+        },
+        ext_order_id=data["ext_order_id"],
     )
 
 

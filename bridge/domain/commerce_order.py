@@ -1,9 +1,9 @@
-"""A Commerce sales order, reduced to what tells whether and where it came from Amazon."""
+"""A Commerce sales order, reduced to what tells whether and where it came from Amazon (``order_importers``)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -29,9 +29,6 @@ OPEN_STATES = frozenset(
 # a fraud review), orders in payment review, and canceled, complete and closed (refunded) ones.
 CANCELABLE_STATES = frozenset({CommerceState.NEW, CommerceState.PENDING_PAYMENT, CommerceState.PROCESSING})
 
-# Adobe's Amazon Sales Channel pays its imported orders with this method; other channel tools use others.
-AMAZON_PAYMENT_METHODS = ("amazonpayment",)
-
 
 @dataclass(frozen=True)
 class CommerceOrder:
@@ -43,9 +40,7 @@ class CommerceOrder:
     payment_method: str | None
     po_number: str | None
     updated_at: float | None = None  # Commerce's updated_at, epoch seconds
-
-    def amazon_order_id(self, amazon_payment_methods: Collection[str]) -> str | None:
-        """An Amazon order pays with one of the channel's payment methods and carries its id in ``po_number``."""
-        if self.payment_method in amazon_payment_methods and self.po_number:
-            return self.po_number
-        return None
+    # The payment's additional information by key (``extension_attributes.payment_additional_info``), and the order's
+    # external id: where importers other than Amazon Sales Channel keep the channel and its order id.
+    payment_info: Mapping[str, str] = field(default_factory=dict)
+    ext_order_id: str | None = None

@@ -6,12 +6,13 @@ the console, the API and the CLI read them without knowing where they were kept.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from bridge.domain.commerce_order import CommerceOrder
+from bridge.domain.order_importers import Importer, amazon_order_id
 from bridge.domain.states import RequestState, Source
 from bridge.domain.stores import Store
 
@@ -153,12 +154,12 @@ class OrderLink:
     commerce_updated_at: float | None = None
 
     @classmethod
-    def of(cls, order: CommerceOrder, amazon_payment_methods: Collection[str]) -> OrderLink:
+    def of(cls, order: CommerceOrder, importers: Iterable[Importer]) -> OrderLink:
         return cls(
             order.entity_id,
             order.increment_id,
             order.store_id,
-            order.amazon_order_id(amazon_payment_methods),
+            amazon_order_id(order, importers),
             order.state,
             order.updated_at,
         )

@@ -36,6 +36,7 @@ from bridge.domain.cancel_rule import (
     decide,
 )
 from bridge.domain.messages import MessageKey, render
+from bridge.domain.order_importers import Importer
 from bridge.domain.records import CancelRequest, NewCancelRequest, OrderLink
 from bridge.domain.states import RequestState, Source, TransitionRefused, can_restart, restart_state
 from bridge.domain.stores import Store, StoreDirectory
@@ -141,7 +142,7 @@ class CancelIntake:
         stores: StoreDirectory,
         default_locale: str,
         commerce_confirm_seconds: float,
-        amazon_payment_methods: tuple[str, ...],
+        order_importers: tuple[Importer, ...],
     ) -> None:
         self._commerce = commerce
         self._amazon_status = amazon_status
@@ -150,7 +151,7 @@ class CancelIntake:
         self._stores = stores
         self._default_locale = default_locale
         self._commerce_confirm_seconds = commerce_confirm_seconds  # when the worker reads the order back itself
-        self._amazon_payment_methods = amazon_payment_methods
+        self._order_importers = order_importers
 
     # --- before ---------------------------------------------------------------------------------------------------
     def before_cancel(self, entity_id: int, commerce_request_id: str | None, deadline: Deadline) -> CancelAnswer:
@@ -172,7 +173,7 @@ class CancelIntake:
     def _link_for(self, entity_id: int, deadline: Deadline) -> OrderLink:
         link = self._links.find(entity_id)
         if link is None:  # not in the link mirror yet: read the order (it never changes its Amazon link)
-            link = OrderLink.of(self._commerce.get_order(entity_id, deadline), self._amazon_payment_methods)
+            link = OrderLink.of(self._commerce.get_order(entity_id, deadline), self._order_importers)
             self._links.remember([link])
         return link
 
@@ -282,7 +283,7 @@ class CancelIntake:
         if recorded is not None and not can_restart(recorded.state):
             return self._under_way(recorded, locale)
         commerce_order = self._commerce.get_order(link.commerce_entity_id, deadline)
-        self._links.remember([OrderLink.of(commerce_order, self._amazon_payment_methods)])  # what was just seen
+        self._links.remember([OrderLink.of(commerce_order, self._order_importers)])  # what was just seen
         judged = self._judge(link, link.amazon_order_id, deadline, source, commerce_order.state or "", reason, locale)
         if judged.refusal is not None:
             return BridgeCancelAnswer.refused(judged.decision, judged.refusal, commerce_order.state)
@@ -317,7 +318,7 @@ class CancelIntake:
         links = self._links.with_number(order_ref.increment_id)
         if not links:  # not in the link mirror yet: ask Commerce
             links = [
-                OrderLink.of(order, self._amazon_payment_methods)
+                OrderLink.of(order, self._order_importers)
                 for order in self._commerce.orders_with_number(order_ref.increment_id, deadline)
             ]
             self._links.remember(links)

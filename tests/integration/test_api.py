@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -222,15 +223,19 @@ def test_a_token_past_its_ceiling_is_429_and_nothing_is_read(bridge, commerce, a
     """One runaway or leaked token cannot cancel a store's every order in a moment; other tokens are not slowed."""
     rate, burst = CANCELS_PER_TOKEN
     amazon_order(commerce, amazon, 31)
-    body = {"increment_id": "000000099"}  # unknown: each call within the ceiling costs a lookup, nothing more
-    answers = [post(bridge, body, token).status_code for _ in range(burst + 5)]
-    assert answers[:burst] == [404] * burst and set(answers[burst:]) == {429}
-    refused = post(bridge, {"increment_id": "000000031"}, token)
-    assert refused.status_code == 429 and refused.json["error"] == "too_many_requests"
+    started = time.monotonic()
+    answers = [post(bridge, {"increment_id": "000000031"}, token) for _ in range(burst + 10)]
+    elapsed = time.monotonic() - started
+    statuses = [answer.status_code for answer in answers]
+    # The first call cancels, the next ones find it under way; past the burst (and what refilled meanwhile): 429.
+    assert statuses[0] == 202 and set(statuses[1:]) == {409, 429}
+    assert burst <= statuses.count(202) + statuses.count(409) <= burst + math.ceil(rate * elapsed)
+    refused = next(answer for answer in answers if answer.status_code == 429)
+    assert refused.json["error"] == "too_many_requests"
     assert 1 <= int(refused.headers["Retry-After"]) <= 1 + 1 / rate
-    assert bridge.parts.request_queries.all() == []
+    assert len(bridge.parts.request_queries.all()) == 1
     other = issue_api_token(bridge.parts.api_tokens, "another-robot")
-    assert post(bridge, {"increment_id": "000000031"}, other).status_code == 202
+    assert post(bridge, {"increment_id": "000000031"}, other).status_code == 409  # not refused: its own ceiling
 
 
 # --- idempotency --------------------------------------------------------------------------------------------------

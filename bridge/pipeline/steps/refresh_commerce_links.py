@@ -39,7 +39,7 @@ def refresh_commerce_links(ctx: WorkerContext) -> int:
     try:
         for _ in range(MAX_PAGES):
             orders, total = ctx.commerce.orders_updated_since(since, page, PAGE_SIZE, Deadline(STEP_SECONDS))
-            changed += ctx.links.remember(OrderLink.of(o, ctx.settings.amazon_payment_methods) for o in orders)
+            changed += ctx.links.remember(OrderLink.of(o, ctx.settings.order_importers) for o in orders)
             newest = max([newest, *(o.updated_at for o in orders if o.updated_at is not None)])
             if len(orders) < PAGE_SIZE or page * PAGE_SIZE >= total:  # past the end, Commerce repeats the last page
                 complete = True
