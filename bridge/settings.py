@@ -169,6 +169,7 @@ class Settings:
     lwa_client_secret: str = field(repr=False)
     lwa_token_url: str
     spapi_endpoint: str | None
+    public_url: str | None  # BRIDGE_PUBLIC_URL: where Commerce reaches the bridge (bridge hooks install)
     stores: StoreDirectory
     stores_file: Path
     webhook_budget_ms: int
@@ -414,6 +415,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     spapi_endpoint = (env.get("SPAPI_ENDPOINT") or "").rstrip("/") or None
     if spapi_endpoint and not _is_http_url(spapi_endpoint):
         problems.append("SPAPI_ENDPOINT: must be an http(s) URL")
+    public_url = (env.get("BRIDGE_PUBLIC_URL") or "").rstrip("/") or None
+    if public_url and not _is_http_url(public_url):
+        problems.append("BRIDGE_PUBLIC_URL: must be an http(s) URL (where Commerce reaches the bridge)")
 
     stores_file = resolve(home, env.get("BRIDGE_STORES_FILE", "config/stores.toml"))
     stores, store_problems = load_stores(stores_file, env)
@@ -473,6 +477,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         lwa_client_secret=lwa_client_secret,
         lwa_token_url=lwa_token_url,
         spapi_endpoint=spapi_endpoint,
+        public_url=public_url,
         stores=StoreDirectory(stores),
         stores_file=stores_file,
         webhook_budget_ms=budget_ms,

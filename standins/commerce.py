@@ -101,6 +101,33 @@ def apply_fields(value: Any, tree: dict[str, Any] | None) -> Any:
     return value
 
 
+_WEBHOOK_NAME = re.compile(r"[A-Za-z0-9_]+")
+
+
+def _webhook_key(hook: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(hook.get(name) for name in ("webhook_method", "webhook_type", "batch_name", "hook_name"))
+
+
+def _webhook_problem(webhook: Any) -> str | None:
+    """What Adobe's subscribe refuses: a missing required field, a hook or batch name other than English letters,
+    digits and _, a negative or non-integer timeout, soft timeout or TTL."""
+    if not isinstance(webhook, dict):
+        return '"webhook" is required. Enter and try again.'
+    for name in ("hook_name", "url", "webhook_method", "webhook_type", "batch_name"):
+        if not webhook.get(name):
+            return f'"{name}" is required. Enter and try again.'
+    for name in ("hook_name", "batch_name"):
+        if not _WEBHOOK_NAME.fullmatch(str(webhook[name])):
+            return f"{name} can contain only alphanumeric characters and underscores."
+    if webhook["webhook_type"] not in ("before", "after"):
+        return "webhook_type must be before or after."
+    for name in ("timeout", "soft_timeout", "ttl"):
+        value = webhook.get(name, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            return f"{name} must be a non-negative integer."
+    return None
+
+
 def magento_error(status: int, message: str, parameters: Any = None) -> Response:
     body: dict[str, Any] = {"message": message}
     if parameters is not None:
@@ -451,6 +478,32 @@ class CommerceStandIn:
         def webhooks_list() -> Response:
             with standin._lock:
                 return jsonify(list(standin.registered_webhooks))
+
+        @app.post("/rest/all/V1/webhooks/subscribe")
+        def webhooks_subscribe() -> Response:
+            """Adobe's subscribe (Magento_AdobeCommerceWebhooksSubscriber): the fields of webhooks.xml in snake_case,
+            validated as its API documentation says; stored like a webhooks.xml hook, in the same list."""
+            webhook = (request.get_json(silent=True) or {}).get("webhook")
+            problem = _webhook_problem(webhook)
+            if problem:
+                return magento_error(400, problem)
+            with standin._lock:
+                standin.registered_webhooks = [
+                    hook for hook in standin.registered_webhooks if _webhook_key(hook) != _webhook_key(webhook)
+                ] + [dict(webhook)]
+            return jsonify(True)
+
+        @app.post("/rest/all/V1/webhooks/unsubscribe")
+        def webhooks_unsubscribe() -> Response:
+            webhook = (request.get_json(silent=True) or {}).get("webhook")
+            if not isinstance(webhook, dict):
+                return magento_error(400, '"webhook" is required. Enter and try again.')
+            with standin._lock:
+                kept = [hook for hook in standin.registered_webhooks if _webhook_key(hook) != _webhook_key(webhook)]
+                if len(kept) == len(standin.registered_webhooks):
+                    return magento_error(404, "The webhook was not found.")
+                standin.registered_webhooks = kept
+            return jsonify(True)
 
         @app.post("/rest/V1/orders/<int:entity_id>/cancel")
         @app.post("/rest/<store_code>/V1/orders/<int:entity_id>/cancel")

@@ -17,15 +17,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from bridge.composition import Clients, build_clients
 from bridge.deadline import Deadline
 from bridge.domain.feed_builder import FEED_TYPE
+from bridge.domain.hook_subscriptions import CANCEL_METHODS, HOOK_PATHS, differences, wanted
 from bridge.domain.stores import Store
 from bridge.errors import ConfigError, UpstreamError, UpstreamRejected
 from bridge.settings import Settings, load_settings
 from bridge.storage.engine import DatabaseUnusable, make_engine, open_existing
 
 CHECK_TIMEOUT = 10.0
-CANCEL_METHODS = ("plugin.magento.sales.api.order_management.cancel", "plugin.sales.api.order_management.cancel")
 NEEDS_DATABASE = "needs the bridge's database (Amazon's quotas are counted there): fix the database first"
-HOOK_PATHS = {"before": "/webhooks/commerce/order-cancel", "after": "/webhooks/commerce/order-cancel-after"}
 
 
 class Status(StrEnum):
@@ -141,6 +140,8 @@ def _check_write_back(setup: Setup) -> list[CheckResult]:
 
 
 def _check_hooks(setup: Setup) -> CheckResult:
+    """Both hooks point at the bridge; with ``BRIDGE_PUBLIC_URL`` set, they are also exactly what ``bridge hooks
+    install`` subscribes (address, budget, secret header)."""
     name = "Commerce hooks"
     try:
         hooks = setup.clients.commerce.registered_webhooks(_deadline())
@@ -161,9 +162,21 @@ def _check_hooks(setup: Setup) -> CheckResult:
             name,
             f"no {' or '.join(missing)} hook on OrderManagementInterface::cancel points at the bridge"
             + (": Commerce cancels Amazon orders unchecked" if "before" in missing else ""),
-            "merge config/webhooks.xml, then bin/magento webhooks:generate:module, module:enable "
-            "Magento_AdobeCommerceWebhookPlugins, setup:upgrade, setup:di:compile, cache:clean config",
+            "bridge hooks install --public-url URL (Adobe Commerce Webhooks 1.13 and later, and Adobe Commerce as a "
+            "Cloud Service); older versions: merge config/webhooks.xml, then bin/magento webhooks:generate:module, "
+            "module:enable Magento_AdobeCommerceWebhookPlugins, setup:upgrade, setup:di:compile, cache:clean config",
         )
+    settings = setup.settings
+    if settings.public_url:
+        secret = (settings.webhook_secret_header, settings.webhook_secrets[0]) if settings.webhook_secrets else None
+        method = str(found["before"][0].get("webhook_method"))
+        gaps = {
+            subscription.kind: differences(subscription, found[subscription.kind][0])
+            for subscription in wanted(settings.public_url, method, settings.webhook_budget_ms, secret)
+        }
+        if any(gaps.values()):
+            detail = "; ".join(f"{kind}: {', '.join(fields)}" for kind, fields in gaps.items() if fields)
+            return fail(name, f"the hooks differ from what the bridge needs ({detail})", "bridge hooks install")
     urls = ", ".join(str(found[kind][0]["url"]) for kind in HOOK_PATHS)
     return ok(name, f"before and after hooks registered ({urls})")
 

@@ -139,6 +139,21 @@ def _api_tokens(args: argparse.Namespace) -> int:
     return command[args.tokens_command](_storage(), args)
 
 
+def _hooks(args: argparse.Namespace) -> int:
+    from bridge.cli import hooks
+    from bridge.composition import build_clients
+    from bridge.settings import load_settings
+    from bridge.storage.engine import make_engine
+
+    settings = load_settings()
+    engine = make_engine(settings.database_url)  # the clients' quota rows: not touched by Commerce's calls
+    try:
+        command = {"install": hooks.hooks_install, "list": hooks.hooks_list, "remove": hooks.hooks_remove}
+        return command[args.hooks_command](settings, build_clients(settings, engine).commerce, args)
+    finally:
+        engine.dispose()
+
+
 def _drift(args: argparse.Namespace) -> int:
     from bridge.cli.drift import run_drift_command
 
@@ -159,6 +174,25 @@ def parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("doctor", help="check settings, database, Commerce and Amazon access").set_defaults(run=_doctor)
     commands.add_parser("worker", help="run the cancellation pipeline (Procfile 'worker')").set_defaults(run=_worker)
+
+    hooks = commands.add_parser("hooks", help="the bridge's two hooks on Commerce's cancel, over Commerce's REST API")
+    hook_commands = hooks.add_subparsers(dest="hooks_command", required=True)
+    for name, help_text in (
+        ("install", "subscribe the before and after hooks (again: changes nothing, or replaces what differs)"),
+        ("list", "what Commerce has of the bridge's hooks, and whether it matches (exit 1 if not)"),
+        ("remove", "unsubscribe exactly the bridge's hooks"),
+    ):
+        command = hook_commands.add_parser(name, help=help_text)
+        if name != "remove":
+            command.add_argument("--public-url", help="where Commerce reaches the bridge (default: BRIDGE_PUBLIC_URL)")
+            command.add_argument("--allow-http", action="store_true", help="accept a plain http URL (a test store)")
+            command.add_argument(
+                "--edition", choices=("auto", "paas", "saas"), default="auto",
+                help="PaaS (on premises, Cloud) or Adobe Commerce as a Cloud Service; auto asks Commerce",
+            )  # fmt: skip
+        if name == "list":
+            command.add_argument("--json", action="store_true", help="one JSON document instead of a table")
+        command.set_defaults(run=_hooks)
 
     jobs = commands.add_parser("jobs", help="list, show and retry cancel requests").add_subparsers(
         dest="jobs_command", required=True

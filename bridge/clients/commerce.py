@@ -4,6 +4,7 @@ write an order back (state and status, an audit comment), and what the doctor ch
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -13,7 +14,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load
 from bridge.clients.commerce_transport import SERVICE, CommerceTransport
 from bridge.deadline import Deadline
 from bridge.domain.commerce_order import CommerceOrder
-from bridge.errors import UpstreamRejected, UpstreamUnavailable
+from bridge.errors import NotFound, UpstreamRejected, UpstreamUnavailable
 
 
 @dataclass(frozen=True)
@@ -242,6 +243,28 @@ class CommerceClient:
         if not isinstance(body, list):
             raise UpstreamUnavailable(SERVICE, "the webhooks list came back malformed")
         return [hook for hook in body if isinstance(hook, dict)]
+
+    def subscribe_webhook(self, webhook: Mapping[str, Any], deadline: Deadline) -> None:
+        """``POST /rest/all/V1/webhooks/subscribe`` (Adobe Commerce Webhooks 1.13.0 and later on PaaS)."""
+        self._transport.request("POST", "/webhooks/subscribe", deadline, json_body={"webhook": dict(webhook)},
+                                all_stores=True)  # fmt: skip
+
+    def unsubscribe_webhook(self, webhook: Mapping[str, Any], deadline: Deadline) -> None:
+        """``POST /rest/all/V1/webhooks/unsubscribe``: the subscription named by method, type, batch and hook."""
+        names = {name: webhook.get(name) for name in ("webhook_method", "webhook_type", "batch_name", "hook_name")}
+        self._transport.request("POST", "/webhooks/unsubscribe", deadline, json_body={"webhook": names},
+                                all_stores=True)  # fmt: skip
+
+    def supported_webhooks(self, deadline: Deadline) -> list[str] | None:
+        """``GET /V1/webhooks/supportedList``: the webhook names Adobe Commerce as a Cloud Service supports; None
+        where Commerce has no such list (PaaS)."""
+        try:
+            body = self._transport.request("GET", "/webhooks/supportedList", deadline)
+        except NotFound:
+            return None
+        if not isinstance(body, list):
+            return None
+        return [str(item.get("name", item)) if isinstance(item, dict) else str(item) for item in body]
 
     def check_access(self, deadline: Deadline) -> None:
         """An authenticated read of one order page: proves URL, credentials and the Sales ACL."""
