@@ -2,12 +2,14 @@
 
 Settings and webhook keys; the database and its schema; Commerce (reachable, orders readable, the write-back's
 permissions, the two hooks registered); and per Amazon store the token exchange, the marketplace, and the app's
-access to orders and feeds. Each failure names the setting to fix. The exit status is 1 when anything failed.
+access to orders and feeds. Each failure names the setting (or step) to fix and how; a check that could not run
+because an earlier one failed is listed as not verified, with the reason. The exit status is 1 when anything failed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import json
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -25,6 +27,14 @@ from bridge.storage.engine import DatabaseUnusable, make_engine, open_existing
 
 CHECK_TIMEOUT = 10.0
 NEEDS_DATABASE = "needs the bridge's database (Amazon's quotas are counted there): fix the database first"
+# The write permissions, probed with empty bodies: check name, method, path, ACL resource, what it allows.
+WRITE_BACK_PROBES = (
+    ("Commerce write-back", "POST", "/orders", "Magento_Sales::api_actions", "set orders Complete"),
+    ("Commerce comments", "POST", "/orders/0/comments", "Magento_Sales::comment", "add audit comments"),
+)
+# What runs only once Commerce REST passed, and what runs only once the settings load.
+COMMERCE_DEPENDENTS = (*(probe[0] for probe in WRITE_BACK_PROBES), "Commerce hooks")
+SETTINGS_DEPENDENTS = ("webhook auth", "database", "Commerce REST", *COMMERCE_DEPENDENTS, "Amazon stores")
 
 
 class Status(StrEnum):
@@ -67,6 +77,11 @@ def not_verified(name: str, detail: str) -> CheckResult:
     return CheckResult(name, Status.NOT_VERIFIED, detail)
 
 
+def not_checked(names: Iterable[str], why: str) -> list[CheckResult]:
+    """The checks an earlier failure kept from running: listed all the same, so that none looks passed by silence."""
+    return [not_verified(name, f"not checked: {why}") for name in names]
+
+
 def _deadline() -> Deadline:
     return Deadline(CHECK_TIMEOUT)
 
@@ -95,7 +110,7 @@ def _check_database(setup: Setup) -> list[CheckResult]:
     try:
         open_existing(setup.settings.database_url).dispose()
     except DatabaseUnusable as exc:
-        return [fail("database", str(exc), "set DATABASE_URL, then run: bridge db upgrade")]
+        return [fail("database", str(exc), "set DATABASE_URL to the bridge's database, then run: bridge db upgrade")]
     return [ok("database", f"{setup.engine.dialect.name}, schema up to date")]
 
 
@@ -104,27 +119,40 @@ def _check_commerce(setup: Setup) -> list[CheckResult]:
     try:
         setup.clients.commerce.check_access(_deadline())
     except UpstreamRejected as exc:
-        fix = (
-            "check the integration's credentials and that it may read Sales > Orders (Magento_Sales::actions_view)"
-            if exc.status in (401, 403)
-            else "check COMMERCE_BASE_URL and COMMERCE_STORE_CODE"
-        )
-        if exc.status == 401 and mode == "Bearer":
-            fix += "; if the store does not allow integration tokens as Bearer, also set the three OAuth variables"
-        return [fail("Commerce REST", str(exc), fix)]
+        why, fix = _commerce_refusal(exc.status, mode)
+        return [fail("Commerce REST", str(exc), fix), *not_checked(COMMERCE_DEPENDENTS, why)]
     except UpstreamError as exc:
-        return [fail("Commerce REST", str(exc), "check COMMERCE_BASE_URL and that Commerce is up")]
+        fix = "set COMMERCE_BASE_URL to the store's address (e.g. https://shop.example.com) and check Commerce is up"
+        why = "Commerce could not be reached"
+        return [fail("Commerce REST", str(exc), fix), *not_checked(COMMERCE_DEPENDENTS, why)]
     return [ok("Commerce REST", f"orders readable ({mode})"), *_check_write_back(setup), _check_hooks(setup)]
+
+
+def _commerce_refusal(status: int | None, mode: str) -> tuple[str, str]:
+    """Why Commerce refused the order read, said for the checks it stops, and the fix."""
+    integration = "in System > Extensions > Integrations"
+    if status == 401:
+        fix = f"set COMMERCE_ACCESS_TOKEN to the integration's access token ({integration}: Activate or Reauthorize)"
+        if mode == "Bearer":
+            fix += "; if the store does not allow integration tokens as Bearer, also set the three OAuth variables"
+        else:
+            fix += ", with COMMERCE_CONSUMER_KEY, COMMERCE_CONSUMER_SECRET and COMMERCE_ACCESS_TOKEN_SECRET from it"
+        return "Commerce refused the credentials", fix
+    if status == 403:
+        return "Commerce refused the integration the order read", (
+            f"grant Sales > Operations > Orders > Actions > View (Magento_Sales::actions_view) to the integration "
+            f"{integration}"
+        )
+    return f"Commerce REST answered HTTP {status}", (
+        "set COMMERCE_BASE_URL to the store's address without /rest (e.g. https://shop.example.com), and "
+        "COMMERCE_STORE_CODE to one of its store view codes, or unset it"
+    )
 
 
 def _check_write_back(setup: Setup) -> list[CheckResult]:
     """Probed with empty bodies, which Commerce refuses (ACL first, then validation): nothing is written."""
-    probes = [
-        ("Commerce write-back", "POST", "/orders", "Magento_Sales::api_actions", "set orders Complete"),
-        ("Commerce comments", "POST", "/orders/0/comments", "Magento_Sales::comment", "add audit comments"),
-    ]
     results = []
-    for name, method, path, resource, purpose in probes:
+    for name, method, path, resource, purpose in WRITE_BACK_PROBES:
         try:
             allowed = setup.clients.commerce.may(method, path, _deadline())
         except UpstreamError as exc:
@@ -133,9 +161,8 @@ def _check_write_back(setup: Setup) -> list[CheckResult]:
         if allowed:
             results.append(ok(name, f"the integration may {purpose} ({resource})"))
         else:
-            results.append(
-                fail(name, f"the integration may not {purpose}", f"grant {resource} to the integration in Commerce")
-            )
+            fix = f"grant {resource} to the integration in System > Extensions > Integrations, then Reauthorize it"
+            results.append(fail(name, f"the integration may not {purpose}", fix))
     return results
 
 
@@ -183,32 +210,45 @@ def _check_hooks(setup: Setup) -> CheckResult:
 
 def _check_store(setup: Setup, store: Store) -> list[CheckResult]:
     name = f"Amazon {store.code}"
+    needs_token = (f"{name} marketplace", f"{name} orders", f"{name} feeds")
+    seller_id = not_verified(
+        f"{name} seller id",
+        f"seller_id {store.seller_id!r} cannot be checked through the API; it must be the Merchant Token of "
+        "Seller Central > Settings > Account Info (a wrong one makes Amazon refuse every cancel feed)",
+    )
     try:
         setup.clients.lwa.access_token(store.refresh_token, _deadline())
     except UpstreamRejected as exc:
-        fix = (
-            f"the refresh token in {store.refresh_token_env} is not valid: authorise the app again in Seller Central"
-            if exc.code == "invalid_grant"
-            else "check LWA_CLIENT_ID and LWA_CLIENT_SECRET"
-        )
-        return [fail(f"{name} token", str(exc), fix)]
+        if exc.code == "invalid_grant":
+            why = f"Login with Amazon refused the refresh token in {store.refresh_token_env}"
+            fix = f"authorise the app again in Seller Central; set the new refresh token in {store.refresh_token_env}"
+        else:
+            why = "Login with Amazon refused the app's credentials"
+            fix = "set LWA_CLIENT_ID and LWA_CLIENT_SECRET to the app's LWA credentials (Seller Central > Develop Apps)"
+        return [fail(f"{name} token", str(exc), fix), *not_checked(needs_token, why), seller_id]
     except UpstreamError as exc:
-        return [fail(f"{name} token", str(exc), "check LWA_TOKEN_URL and the network")]
+        fix = "check that LWA_TOKEN_URL (unset: Amazon's) is reachable from this host"
+        why = "Login with Amazon could not be reached"
+        return [fail(f"{name} token", str(exc), fix), *not_checked(needs_token, why), seller_id]
     results = [ok(f"{name} token", f"refresh token in {store.refresh_token_env} exchanged")]
     results.append(_check_marketplace(setup, store, name))
-    role = "give the app the Inventory and Order Tracking role"
-    results.append(_probe(f"{name} orders", lambda: setup.clients.orders_api.probe_search(store, _deadline()),
-                          "orders readable (searchOrders)", role))  # fmt: skip
-    results.append(_probe(f"{name} feeds", lambda: setup.clients.feeds_api.probe_list(store, FEED_TYPE, _deadline()),
-                          "Feeds API usable (getFeeds)", role))  # fmt: skip
-    results.append(
-        not_verified(
-            f"{name} seller id",
-            f"seller_id {store.seller_id!r} cannot be checked through the API; it must be the Merchant Token of "
-            "Seller Central > Settings > Account Info (a wrong one makes Amazon refuse every cancel feed)",
-        )
+    role = (
+        "give the app the Inventory and Order Tracking role (Solution Provider Portal, or Seller Central > Develop "
+        f"Apps), then authorise it again and set the new refresh token in {store.refresh_token_env}"
     )
+    results.append(_probe(f"{name} orders", lambda: setup.clients.orders_api.probe_search(store, _deadline()),
+                          "orders readable (searchOrders)", role, store))  # fmt: skip
+    results.append(_probe(f"{name} feeds", lambda: setup.clients.feeds_api.probe_list(store, FEED_TYPE, _deadline()),
+                          "Feeds API usable (getFeeds)", role, store))  # fmt: skip
+    results.append(seller_id)
     return results
+
+
+def _region_fix(store: Store) -> str:
+    return (
+        f"correct region ({store.region!r}) and marketplace_id ({store.marketplace_id!r}) of store {store.code!r} in "
+        "the stores file (BRIDGE_STORES_FILE)"
+    )
 
 
 def _check_marketplace(setup: Setup, store: Store, name: str) -> CheckResult:
@@ -220,7 +260,7 @@ def _check_marketplace(setup: Setup, store: Store, name: str) -> CheckResult:
     except UpstreamRejected as exc:
         if exc.status == 403:
             return not_verified(check, "the app's roles do not allow the Sellers API (getMarketplaceParticipations)")
-        return fail(check, str(exc), "check the store's region and the app's roles")
+        return fail(check, str(exc), _region_fix(store))
     except UpstreamError as exc:
         return not_verified(check, f"cannot ask Amazon now: {exc}")
     selling = {p.marketplace_id: p for p in participations if p.participating}
@@ -230,19 +270,19 @@ def _check_marketplace(setup: Setup, store: Store, name: str) -> CheckResult:
             check,
             f"the seller of {store.refresh_token_env} does not sell in marketplace {store.marketplace_id} "
             f"(sells in: {where})",
-            f"fix marketplace_id of store {store.code!r} in the stores file, or the refresh token in "
+            f"correct marketplace_id of store {store.code!r} in the stores file, or the refresh token in "
             f"{store.refresh_token_env}",
         )
     return ok(check, f"sells in {store.marketplace_id} ({selling[store.marketplace_id].marketplace_name})")
 
 
-def _probe(name: str, call: Callable[[], None], done: str, role_fix: str) -> CheckResult:
+def _probe(name: str, call: Callable[[], None], done: str, role_fix: str, store: Store) -> CheckResult:
     try:
         call()
     except SQLAlchemyError:
         return not_verified(name, NEEDS_DATABASE)
     except UpstreamRejected as exc:
-        return fail(name, str(exc), role_fix if exc.status == 403 else "check the store's region and marketplace")
+        return fail(name, str(exc), role_fix if exc.status == 403 else _region_fix(store))
     except UpstreamError as exc:
         return not_verified(name, f"cannot ask Amazon now: {exc}")
     return ok(name, done)
@@ -252,7 +292,8 @@ def run_checks(environ: Mapping[str, str] | None = None) -> list[CheckResult]:
     try:
         settings = load_settings(environ)
     except ConfigError as exc:
-        return [fail("configuration", problem, "fix the setting named") for problem in exc.problems]
+        failures = [fail("configuration", problem, _configuration_fix(problem)) for problem in exc.problems]
+        return [*failures, *not_checked(SETTINGS_DEPENDENTS, "the settings above must be fixed first")]
     engine = make_engine(settings.database_url)
     setup = Setup(settings, engine, build_clients(settings, engine))
     try:
@@ -264,6 +305,33 @@ def run_checks(environ: Mapping[str, str] | None = None) -> list[CheckResult]:
         return results
     finally:
         setup.engine.dispose()
+
+
+def _configuration_fix(problem: str) -> str:
+    """Where to change what one problem of the settings names: each problem starts with its setting."""
+    setting, _, what = problem.partition(": ")
+    if setting.startswith("BRIDGE_STORES_FILE"):
+        return (
+            "edit that file as said (config/stores.example.toml shows every field of a [[stores]] table), or set "
+            "BRIDGE_STORES_FILE to the right file"
+        )
+    how = "" if what.startswith("not set") else " as the problem says"
+    return f"set {setting}{how} in the environment, or in .env in the working directory (.env.example shows each one)"
+
+
+def render_json(results: list[CheckResult]) -> str:
+    """One JSON object for tools: every check (name, status, detail, fix) and the overall result."""
+    words = {Status.OK: "ok", Status.FAIL: "fail", Status.NOT_VERIFIED: "not_verified"}
+    report = {
+        "result": "passed" if all(r.ok for r in results) else "failed",
+        "passed": sum(r.status is Status.OK for r in results),
+        "failed": sum(r.status is Status.FAIL for r in results),
+        "not_verified": sum(r.status is Status.NOT_VERIFIED for r in results),
+        "checks": [
+            {"name": r.name, "status": words[r.status], "detail": r.detail, "fix": r.fix or None} for r in results
+        ],
+    }
+    return json.dumps(report, indent=2, ensure_ascii=False)
 
 
 def render_table(results: list[CheckResult]) -> str:

@@ -1,13 +1,16 @@
 """``bridge drift``: every order on which Commerce and Amazon disagree and nobody is working, in one place.
 
-Read from the bridge's own mirrors (so it needs only ``DATABASE_URL``): as fresh as the worker keeps them.
+Read from the bridge's own mirrors (so it needs only ``DATABASE_URL``): as fresh as the worker keeps them. The exit
+status is 1 when it lists any, so that a scheduled run can alert on it.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections import Counter
 
+from bridge.cli.jobs import store_code
 from bridge.composition import Storage
 from bridge.domain.reconciliation import Drift, DriftKind, drifts_among
 
@@ -68,7 +71,8 @@ def as_table(drifts: list[Drift]) -> str:
     return "\n".join(lines)
 
 
-def run_drift_command(storage: Storage, as_json_output: bool) -> int:
-    drifts = drifts_among(storage.pairs.all())
-    print(as_json(drifts) if as_json_output else as_table(drifts))
-    return 0
+def run_drift_command(storage: Storage, args: argparse.Namespace) -> int:
+    store = store_code(storage, args.store)
+    drifts = [drift for drift in drifts_among(storage.pairs.all()) if store in (None, drift.pair.store_code)]
+    print(as_json(drifts) if args.json else as_table(drifts))
+    return 1 if drifts else 0

@@ -12,10 +12,11 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bridge.cli.output import as_json, fields, table, utc
+from bridge.cli.output import CommandFailed, as_json, fields, table, utc
 from bridge.domain.records import CancelRequest, FeedRecord, RequestSearch, as_utc
 from bridge.domain.states import RETRYABLE_REQUEST_STATES, FeedState, RequestState
 from bridge.errors import UsageError
+from bridge.settings import load_store_codes
 
 if TYPE_CHECKING:
     from bridge.composition import Storage
@@ -33,6 +34,18 @@ def choice(value: str | None, allowed: type[RequestState] | type[FeedState], wha
     if value.lower() not in known:
         raise UsageError(f"--state {value!r} is not a {what} state; one of: {', '.join(sorted(known))}")
     return value.lower()
+
+
+def store_code(storage: Storage, value: str | None) -> str | None:
+    """A code of the stores file or of the bridge's records (a store that left the file keeps its history): an
+    unknown one, a typo say, would list nothing and look like an answer."""
+    if value is None:
+        return None
+    known = load_store_codes() | storage.request_queries.store_codes()
+    if value not in known:
+        listed = ", ".join(sorted(known)) or "none (no stores file could be read, and no record names a store)"
+        raise UsageError(f"--store: unknown store {value!r}; known: {listed}")
+    return value
 
 
 def since(value: str | None, now: datetime) -> datetime | None:
@@ -82,7 +95,7 @@ def _feed_ids(storage: Storage) -> dict[int, str]:
 def jobs_list(storage: Storage, args: argparse.Namespace) -> int:
     search = RequestSearch(
         state=choice(args.state, RequestState, "request"),
-        store_code=args.store,
+        store_code=store_code(storage, args.store),
         increment_id=args.order,
         amazon_order_id=args.amazon_order,
         since=since(args.since, datetime.now(UTC)),
@@ -109,10 +122,7 @@ def _shown(shown: int, total: int) -> str:
 
 
 def jobs_show(storage: Storage, args: argparse.Namespace) -> int:
-    request = storage.cancel_requests.get(args.request_id)
-    if request is None:
-        print(f"no cancel request {args.request_id}")
-        return 1
+    request = _request(storage, args.request_id)
     if args.json:
         print(as_json(_request_json(request)))
         return 0
@@ -132,19 +142,23 @@ REJECTED_GUIDANCE = (
 )
 
 
-def jobs_retry(storage: Storage, args: argparse.Namespace) -> int:
-    request = storage.cancel_requests.get(args.request_id)
+def _request(storage: Storage, request_id: int) -> CancelRequest:
+    request = storage.cancel_requests.get(request_id)
     if request is None:
-        print(f"no cancel request {args.request_id}")
-        return 1
+        raise CommandFailed("not_found", f"no cancel request {request_id}: 'bridge jobs list' shows their ids")
+    return request
+
+
+def jobs_retry(storage: Storage, args: argparse.Namespace) -> int:
+    request = _request(storage, args.request_id)
     retried = storage.cancel_requests.retry(args.request_id, by=f"cli:{getpass.getuser()}")
     if retried is None and request.state == RequestState.REJECTED:
-        print(f"request {request.id} is rejected: {REJECTED_GUIDANCE}")
-        return 1
+        raise CommandFailed("not_retryable", f"request {request.id} is rejected: {REJECTED_GUIDANCE}")
     if retried is None:
         allowed = ", ".join(sorted(RETRYABLE_REQUEST_STATES))
-        print(f"request {request.id} is {request.state}; only {allowed} requests can be retried")
-        return 1
+        raise CommandFailed(
+            "not_retryable", f"request {request.id} is {request.state}; only {allowed} requests can be retried"
+        )
     first = (
         "checks that Commerce canceled the order, re-checks Amazon"
         if retried.state == RequestState.AWAITING_COMMERCE
@@ -182,8 +196,7 @@ def feeds_list(storage: Storage, args: argparse.Namespace) -> int:
 def feeds_show(storage: Storage, args: argparse.Namespace) -> int:
     feed = storage.feeds.get(args.feed_id)
     if feed is None:
-        print(f"no feed {args.feed_id}")
-        return 1
+        raise CommandFailed("not_found", f"no feed {args.feed_id}: 'bridge feeds list' shows their ids")
     requests = storage.feeds.requests_in(feed.id)
     if args.json:
         print(as_json({**_feed_json(feed), "requests": [r.id for r in requests]}))

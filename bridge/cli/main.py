@@ -8,7 +8,7 @@ import signal
 import sys
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from bridge.domain.locales import LOCALES
 from bridge.errors import ConfigError, UsageError
@@ -81,11 +81,11 @@ def _db(args: argparse.Namespace) -> int:
         engine.dispose()
 
 
-def _doctor(_: argparse.Namespace) -> int:
-    from bridge.cli.doctor import render_table, run_checks
+def _doctor(args: argparse.Namespace) -> int:
+    from bridge.cli.doctor import render_json, render_table, run_checks
 
     results = run_checks()
-    print(render_table(results))
+    print(render_json(results) if args.json else render_table(results))
     return 0 if all(r.ok for r in results) else 1
 
 
@@ -157,13 +157,27 @@ def _hooks(args: argparse.Namespace) -> int:
 def _drift(args: argparse.Namespace) -> int:
     from bridge.cli.drift import run_drift_command
 
-    return run_drift_command(_storage(), args.json)
+    return run_drift_command(_storage(), args)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Argument errors said like every other error (one line on stderr, JSON under --json, exit 2), with where to
+    read what the command takes, instead of argparse's usage block and its own prefix."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.partition(" ")[2]
+        raise UsageError(f"{command + ': ' if command else ''}{message}; '{self.prog} --help' says what it takes")
+
+
+def positive_int(value: str) -> int:
+    """``--limit``: 0 or a negative number would not limit anything the way the operator meant."""
+    if not value.isdecimal() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of 1 or more, not {value!r}")
+    return int(value)
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
-        prog="bridge", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    top = _Parser(prog="bridge", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     top.add_argument("--version", action="version", version=f"bridge {_version()}")
     commands = top.add_subparsers(dest="command", required=True, metavar="command")
 
@@ -172,7 +186,9 @@ def parser() -> argparse.ArgumentParser:
     db.add_parser("current", help="say which schema the database is at, and whether it is this version's").set_defaults(
         run=_db
     )
-    commands.add_parser("doctor", help="check settings, database, Commerce and Amazon access").set_defaults(run=_doctor)
+    doctor = commands.add_parser("doctor", help="check settings, database, Commerce and Amazon access")
+    doctor.add_argument("--json", action="store_true", help="one JSON object: every check and the overall result")
+    doctor.set_defaults(run=_doctor)
     commands.add_parser("worker", help="run the cancellation pipeline (Procfile 'worker')").set_defaults(run=_worker)
 
     hooks = commands.add_parser("hooks", help="the bridge's two hooks on Commerce's cancel, over Commerce's REST API")
@@ -199,11 +215,11 @@ def parser() -> argparse.ArgumentParser:
     )
     listing = jobs.add_parser("list", help="cancel requests, newest first")
     listing.add_argument("--state", help="only in this state (e.g. failed, rejected, submitted)")
-    listing.add_argument("--store", help="only of this store (its code in the stores file)")
+    listing.add_argument("--store", help="only of this store (its code in the stores file or the bridge's records)")
     listing.add_argument("--order", metavar="INCREMENT_ID", help="only for this Commerce order number")
     listing.add_argument("--amazon-order", metavar="AMAZON_ORDER_ID", help="only for this Amazon order")
     listing.add_argument("--since", help="only changed since: 30m, 2h, 7d, or a UTC date or time")
-    listing.add_argument("--limit", type=int, default=50, help="show at most this many (default 50)")
+    listing.add_argument("--limit", type=positive_int, default=50, help="show at most this many (default 50)")
     listing.add_argument("--json", action="store_true", help="one JSON document instead of a table")
     listing.set_defaults(run=_jobs)
     show = jobs.add_parser("show", help="one cancel request, every field")
@@ -219,7 +235,7 @@ def parser() -> argparse.ArgumentParser:
     )
     feed_list = feeds.add_parser("list", help="feeds, newest first")
     feed_list.add_argument("--state", help="only in this state (preparing, uploaded, submitted, done, abandoned)")
-    feed_list.add_argument("--limit", type=int, default=50)
+    feed_list.add_argument("--limit", type=positive_int, default=50, help="show at most this many (default 50)")
     feed_list.add_argument("--json", action="store_true")
     feed_list.set_defaults(run=_feeds)
     feed_show = feeds.add_parser("show", help="one feed and the requests in it")
@@ -228,6 +244,7 @@ def parser() -> argparse.ArgumentParser:
     feed_show.set_defaults(run=_feeds)
 
     drift = commands.add_parser("drift", help="orders on which Commerce and Amazon disagree, with counts")
+    drift.add_argument("--store", help="only of this store (its code in the stores file or the bridge's records)")
     drift.add_argument("--json", action="store_true", help="one JSON document instead of a table")
     drift.set_defaults(run=_drift)
 
@@ -265,28 +282,36 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Every failure the operator can act on is one line on stderr and an exit code, never a traceback."""
+    """Every failure the operator can act on is one line on stderr and an exit code, never a traceback; under --json
+    that line is a JSON object, so that a tool reads an error as it reads a result."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from bridge.cli.output import CommandFailed, print_error
     from bridge.settings import load_dotenv_file
     from bridge.storage.engine import DatabaseUnusable, reason_of
 
     load_dotenv_file()
-    args = parser().parse_args(argv)
-    run: Callable[[argparse.Namespace], int] = args.run
+    json_output = "--json" in (sys.argv[1:] if argv is None else argv)  # for the errors in the arguments themselves
     try:
+        args = parser().parse_args(argv)
+        json_output = getattr(args, "json", False)
+        run: Callable[[argparse.Namespace], int] = args.run
         return run(args)
     except ConfigError as exc:
-        print(f"bridge: {exc}", file=sys.stderr)
+        print_error("configuration", str(exc), json_output, problems=exc.problems)
         return 2
     except UsageError as exc:
-        print(f"bridge: {exc}", file=sys.stderr)
+        print_error("usage", str(exc), json_output)
         return 2
+    except CommandFailed as exc:
+        print_error(exc.error, str(exc), json_output)
+        return 1
     except DatabaseUnusable as exc:
-        print(f"bridge: {exc}", file=sys.stderr)
+        print_error("database", str(exc), json_output)
         return 3
     except SQLAlchemyError as exc:  # the database failed mid-command (it went away, a table is missing, ...)
-        print(f"bridge: the database failed: {reason_of(exc)}; check it with 'bridge db current'", file=sys.stderr)
+        message = f"the database failed: {reason_of(exc)}; check it with 'bridge db current'"
+        print_error("database", message, json_output)
         return 3
     except BrokenPipeError:  # `bridge doctor | head`: the reader has all it wanted
         devnull = os.open(os.devnull, os.O_WRONLY)

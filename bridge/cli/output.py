@@ -3,9 +3,30 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+
+class CommandFailed(Exception):
+    """What was asked names nothing, or is not allowed now (no such request, a retry its state rules out): exit 1.
+
+    ``error`` is the stable word a tool reads under ``--json``; the message says what to do, for people.
+    """
+
+    def __init__(self, error: str, message: str) -> None:
+        super().__init__(message)
+        self.error = error
+
+
+def print_error(error: str, message: str, json_output: bool, **details: object) -> None:
+    """Every error goes to stderr, so that stdout holds only results: ``bridge: message`` for people, and under
+    ``--json`` one JSON object ``{"error": ..., "message": ...}`` (with ``details``, e.g. every setting's problem)."""
+    if json_output:
+        print(json.dumps({"error": error, "message": message, **details}, ensure_ascii=False), file=sys.stderr)
+    else:
+        print(f"bridge: {message}", file=sys.stderr)
 
 
 def utc(moment: datetime | float | None) -> str:

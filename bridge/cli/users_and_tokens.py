@@ -11,7 +11,7 @@ import argparse
 import getpass
 import sys
 
-from bridge.cli.output import table, utc
+from bridge.cli.output import CommandFailed, table, utc
 from bridge.composition import Storage, build_accounts
 from bridge.errors import UsageError
 from bridge.services.sign_in import issue_api_token
@@ -57,15 +57,20 @@ def users_enable(storage: Storage, args: argparse.Namespace) -> int:
     return _set_disabled(storage, args.name, False, "may sign in again (sessions from before stay ended)")
 
 
+def _no_user(name: str) -> CommandFailed:
+    return CommandFailed("not_found", f"no user named {name}: 'bridge users list' shows every account")
+
+
 def _set_disabled(storage: Storage, name: str, disabled: bool, done: str) -> int:
     if not storage.users.set_disabled(name, disabled):
-        print(f"no user named {name}")
-        return 1
+        raise _no_user(name)
     print(f"user {name} {done}")
     return 0
 
 
 def users_set_password(storage: Storage, args: argparse.Namespace) -> int:
+    if storage.users.named(args.name) is None:  # said before a password is asked for nothing
+        raise _no_user(args.name)
     build_accounts(storage).set_password(args.name, read_password("New password: "))
     print(f"user {args.name} has a new password (usable at once); their open sessions end at their next click")
     return 0
@@ -94,7 +99,8 @@ def tokens_list(storage: Storage, _: argparse.Namespace) -> int:
 
 def tokens_revoke(storage: Storage, args: argparse.Namespace) -> int:
     if not storage.api_tokens.revoke(args.name):
-        print(f"no live API token named {args.name}")
-        return 1
+        raise CommandFailed(
+            "not_found", f"no live API token named {args.name}: 'bridge api-tokens list' shows every token"
+        )
     print(f"API token {args.name} revoked: it is refused from now on")
     return 0

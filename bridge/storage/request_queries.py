@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Engine, func, select
+from sqlalchemy import ColumnElement, Engine, func, select, union
 
 from bridge.domain.records import CancelRequest, RequestSearch, TimelineEvent, as_utc
 from bridge.domain.states import REQUEST_STATES
 from bridge.storage.cancel_requests import request_of
 from bridge.storage.tables import cancel_requests as table
-from bridge.storage.tables import epoch, request_events
+from bridge.storage.tables import epoch, feeds, mirror_cursors, order_mirror, request_events
 
 
 def _conditions(search: RequestSearch) -> list[ColumnElement[bool]]:
@@ -79,6 +79,14 @@ class RequestQueries:
             total = connection.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
             rows = connection.execute(select(table).where(*where).order_by(table.c.id.desc()).limit(limit))
             return [request_of(row) for row in rows], total
+
+    def store_codes(self) -> frozenset[str]:
+        """Every store code the bridge's records name (requests, feeds, the Amazon mirror): a store that left the
+        stores file keeps its history, and the CLI knows the stores without reading that file."""
+        named_in = (table, feeds, order_mirror, mirror_cursors)
+        query = union(*(select(records.c.store_code) for records in named_in))
+        with self._engine.connect() as connection:
+            return frozenset(connection.execute(query).scalars())
 
     def all(self, state: str | None = None, limit: int | None = None) -> list[CancelRequest]:
         query = select(table).order_by(table.c.id)

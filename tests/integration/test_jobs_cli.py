@@ -71,6 +71,56 @@ def test_a_filter_the_command_cannot_use_is_said_not_ignored(rejected, filters):
     assert result.returncode == 2 and "bridge: --" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_an_error_is_one_prefixed_line_on_stderr_and_json_under_json(rejected):
+    """stdout holds results only, so a tool piping it gets no error text for data; under --json the error is JSON too,
+    and the exit status says it failed."""
+    env = rejected[3]
+    for command in (["jobs", "show", "999"], ["jobs", "retry", "999"], ["feeds", "show", "999"]):
+        said = bridge_cli(env, *command)
+        assert said.returncode == 1 and said.stdout == "", command
+        assert said.stderr.startswith("bridge: no ") and len(said.stderr.splitlines()) == 1, command
+    for command, error, status in [
+        (["jobs", "show", "999"], "not_found", 1),
+        (["feeds", "show", "999"], "not_found", 1),
+        (["jobs", "list", "--state", "bogus"], "usage", 2),
+        (["jobs", "list", "--limit", "-3"], "usage", 2),
+        (["drift", "--store", "nope"], "usage", 2),
+    ]:
+        said = bridge_cli(env, *command, "--json")
+        assert said.returncode == status and said.stdout == "", command
+        answer = json.loads(said.stderr)
+        assert answer["error"] == error and answer["message"] and "bridge:" not in answer["message"], command
+
+
+def test_an_unknown_store_is_refused_with_the_known_ones(rejected, stores_file: Path):
+    """A typo in --store would list nothing, which reads like an answer. Without a stores file the known stores are
+    those the bridge's records name; with one, its stores too (a store nothing happened in yet lists nothing)."""
+    env = rejected[3]
+    for command in (["jobs", "list"], ["drift"]):
+        refused = bridge_cli(env, *command, "--store", "nope")
+        assert refused.returncode == 2 and refused.stdout == "", command
+        assert refused.stderr.startswith("bridge: --store: unknown store 'nope'; known: "), command
+        assert "us" in refused.stderr.strip().rsplit("known: ", 1)[1].split(", "), command
+    with_file = {**env, "BRIDGE_STORES_FILE": str(stores_file)}
+    refused = bridge_cli(with_file, "jobs", "list", "--store", "nope")
+    assert refused.stderr.strip().endswith("known: de-import-off, it, us")
+    quiet = bridge_cli(with_file, "jobs", "list", "--json", "--store", "de-import-off")
+    assert quiet.returncode == 0 and json.loads(quiet.stdout)["requests"] == []
+
+
+@pytest.mark.parametrize("limit", ["-3", "0", "ten"])
+def test_limit_is_a_whole_number_of_one_or_more(tmp_path: Path, limit: str):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'bridge.sqlite'}"}
+    for command in (["jobs", "list"], ["feeds", "list"]):
+        refused = bridge_cli(env, *command, "--limit", limit)
+        assert refused.returncode == 2 and refused.stdout == "", command
+        assert refused.stderr == (
+            f"bridge: {' '.join(command)}: argument --limit: must be a whole number of 1 or more, not '{limit}'; "
+            f"'bridge {' '.join(command)} --help' says what it takes\n"
+        )
+    assert not (tmp_path / "bridge.sqlite").exists()  # refused before the database is opened
+
+
 def test_show_is_readable_and_json_is_complete(rejected):
     env = rejected[3]
     shown = bridge_cli(env, "jobs", "show", "2").stdout
@@ -84,7 +134,8 @@ def test_retry_starts_over_what_did_not_go_through_never_what_amazon_refused(rej
     bridge, ctx, _, env = rejected
     assert bridge_cli(env, "jobs", "retry", "99").returncode == 1
     refused = bridge_cli(env, "jobs", "retry", "1")  # Amazon showed the order Pending: the same cancel fails again
-    assert refused.returncode == 1 and "is rejected" in refused.stdout and "Seller Central" in refused.stdout
+    assert refused.returncode == 1 and refused.stderr.startswith("bridge: request 1 is rejected")
+    assert "Seller Central" in refused.stderr and refused.stdout == ""
     assert [r.state for r in bridge.cancel_requests()] == ["rejected", "completed"]
     amazon_order(commerce, amazon, 9)
     assert bridge.hook().post({"id": "9"}).json() == {"op": "success"}
@@ -95,7 +146,7 @@ def test_retry_starts_over_what_did_not_go_through_never_what_amazon_refused(rej
     assert [(r.state, r.attempts) for r in bridge.cancel_requests()][2] == ("awaiting_commerce", 0)
     drive(ctx, lambda: [r.state for r in bridge.cancel_requests()] == ["rejected", "completed", "completed"])
     again = bridge_cli(env, "jobs", "retry", "3")
-    assert again.returncode == 1 and "is completed; only failed, not_canceled_in_commerce requests" in again.stdout
+    assert again.returncode == 1 and "is completed; only failed, not_canceled_in_commerce requests" in again.stderr
 
 
 def test_feeds_list_and_show(rejected):

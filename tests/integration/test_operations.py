@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 import subprocess
@@ -141,6 +142,67 @@ def test_doctor_names_each_failure_with_a_fix_and_no_secrets(bridge_env: dict[st
     assert not results["Commerce REST"].ok and "OAuth" in results["Commerce REST"].fix
     assert not results["Amazon us token"].ok and "LWA_CLIENT_ID" in results["Amazon us token"].fix
     assert "wrong-SECRET-value" not in table and "stale-SECRET" not in table
+
+
+def test_doctor_lists_what_a_refused_commerce_token_kept_it_from_checking(bridge_env, commerce) -> None:
+    """Nothing vanishes: the checks that need Commerce say they were not verified, and why."""
+    upgrade(make_engine(load_settings(bridge_env).database_url))
+    commerce.register_cancel_hooks("https://bridge.example.com")
+    results = doctor({**bridge_env, "COMMERCE_ACCESS_TOKEN": "wrong-SECRET-token"})["results"]
+    assert results["Commerce REST"].status is Status.FAIL and "COMMERCE_ACCESS_TOKEN" in results["Commerce REST"].fix
+    for name in ("Commerce write-back", "Commerce comments", "Commerce hooks"):
+        assert results[name].status is Status.NOT_VERIFIED, name
+        assert results[name].detail == "not checked: Commerce refused the credentials", name
+    unreachable = doctor({**bridge_env, "COMMERCE_BASE_URL": "http://127.0.0.1:9"})["results"]
+    assert unreachable["Commerce hooks"].detail == "not checked: Commerce could not be reached"
+
+
+def test_doctor_lists_what_a_refused_amazon_token_kept_it_from_checking(bridge_env, commerce) -> None:
+    upgrade(make_engine(load_settings(bridge_env).database_url))
+    results = doctor({**bridge_env, "SPAPI_REFRESH_TOKEN_US": "Atzr|revoked"})["results"]
+    token = results["Amazon us token"]
+    assert token.status is Status.FAIL and "SPAPI_REFRESH_TOKEN_US" in token.fix
+    for check in ("marketplace", "orders", "feeds", "seller id"):
+        assert results[f"Amazon us {check}"].status is Status.NOT_VERIFIED, check
+    assert "Login with Amazon refused the refresh token in SPAPI_REFRESH_TOKEN_US" in results["Amazon us orders"].detail
+    assert results["Amazon it orders"].status is Status.OK
+
+
+def test_every_doctor_failure_names_the_setting_and_the_fix(bridge_env: dict[str, str]) -> None:
+    """Settings that do not load: each problem gets the fix for its own setting, and every later check is listed as
+    not verified instead of left out."""
+    env = {name: value for name, value in bridge_env.items() if name not in ("COMMERCE_BASE_URL", "LWA_CLIENT_ID")}
+    results = run_checks({**env, "BRIDGE_LOG_LEVEL": "chatty"})
+    failed = {r.detail.split(":")[0]: r.fix for r in results if r.status is Status.FAIL}
+    assert set(failed) == {"COMMERCE_BASE_URL", "LWA_CLIENT_ID", "BRIDGE_LOG_LEVEL"}
+    for setting, fix in failed.items():
+        assert fix.startswith(f"set {setting} ") and ".env" in fix, fix
+    assert "as the problem says" in failed["BRIDGE_LOG_LEVEL"]
+    skipped = {r.name for r in results if r.status is Status.NOT_VERIFIED}
+    assert skipped == {"webhook auth", "database", "Commerce REST", "Commerce write-back", "Commerce comments",
+                       "Commerce hooks", "Amazon stores"}  # fmt: skip
+    assert all("the settings above must be fixed first" in r.detail for r in results if r.name in skipped)
+
+
+def test_doctor_json_is_one_object_with_every_check_and_the_result(bridge_env: dict[str, str], commerce) -> None:
+    commerce.register_cancel_hooks("https://bridge.example.com")
+    env = {**os.environ, **bridge_env}
+    command = [sys.executable, "-m", "bridge.cli"]
+    assert subprocess.run([*command, "db", "upgrade"], env=env, capture_output=True, timeout=60).returncode == 0
+    run = subprocess.run([*command, "doctor", "--json"], env=env, capture_output=True, text=True, timeout=60)
+    report = json.loads(run.stdout)
+    assert run.returncode == 0 and report["result"] == "passed" and report["failed"] == 0, run.stdout
+    assert report["passed"] + report["not_verified"] == len(report["checks"])
+    hooks = next(check for check in report["checks"] if check["name"] == "Commerce hooks")
+    assert hooks["status"] == "ok" and hooks["detail"] and hooks["fix"] is None
+    broken = subprocess.run(
+        [*command, "doctor", "--json"], env={**env, "COMMERCE_BASE_URL": "http://127.0.0.1:9"}, capture_output=True,
+        text=True, timeout=60,
+    )  # fmt: skip
+    report = json.loads(broken.stdout)
+    assert broken.returncode == 1 and report["result"] == "failed"
+    statuses = {check["name"]: check["status"] for check in report["checks"]}
+    assert statuses["Commerce REST"] == "fail" and statuses["Commerce hooks"] == "not_verified"
 
 
 def test_doctor_command_exit_codes(bridge_env: dict[str, str], commerce) -> None:

@@ -149,16 +149,22 @@ def test_the_bridge_may_cancel_a_buyers_request_itself_when_the_merchant_says_so
     assert "at the buyer's request" in comment and amazon_id in comment
 
 
-def drift(env: dict[str, str]) -> dict:
-    result = subprocess.run(
-        [sys.executable, "-m", "bridge.cli", "drift", "--json"],
+def run_drift(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bridge.cli", "drift", *args],
         env={"PATH": os.environ["PATH"], "DATABASE_URL": env["DATABASE_URL"]},
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+
+
+def drift(env: dict[str, str]) -> dict:
+    """``bridge drift --json``; its exit status is 1 when it lists any disagreement, 0 when none (checked here)."""
+    result = run_drift(env, "--json")
+    listed = json.loads(result.stdout)
+    assert result.returncode == (1 if listed["orders"] else 0), result.stderr
+    return listed
 
 
 def test_drift_lists_each_kind_of_disagreement_and_nothing_else(start, commerce, amazon, bridge_env):
@@ -169,6 +175,7 @@ def test_drift_lists_each_kind_of_disagreement_and_nothing_else(start, commerce,
     agree_open, agree_shipped = amazon_order(commerce, amazon, 33), amazon_order(commerce, amazon, 34)
     both_canceled = amazon_order(commerce, amazon, 35)
     warm_mirrors(ctx)
+    assert drift(bridge_env)["orders"] == [] and run_drift(bridge_env).returncode == 0  # nothing to say yet
     assert commerce.cancel(30) == (True, None)
     amazon.set_status(ships, "SHIPPED")  # shipped before the feed went out: the bridge's cancel is rejected
     hooks, commerce.cancel_hook = commerce.cancel_hook, None  # canceled where the bridge's hooks are not installed
@@ -190,6 +197,10 @@ def test_drift_lists_each_kind_of_disagreement_and_nothing_else(start, commerce,
     }
     assert listed["counts"] == {"canceled_in_commerce_only": 2, "canceled_at_amazon_only": 1}
     assert {agree_open, agree_shipped, both_canceled}.isdisjoint(o["amazon_order_id"] for o in listed["orders"])
+    shown = run_drift(bridge_env)  # the table for people fails the same way, for a scheduled run to alert on
+    assert shown.returncode == 1 and "canceled_in_commerce_only: 2" in shown.stdout
+    only_it = json.loads(run_drift(bridge_env, "--json", "--store", "it").stdout)
+    assert [o["amazon_order_id"] for o in only_it["orders"]] == [stays_open]
 
 
 def test_a_full_page_of_orders_saved_in_one_second_ends_the_round(start, commerce):

@@ -89,6 +89,17 @@ def test_bad_users_are_refused_with_a_reason_and_nothing_is_created(env):
     assert bridge_cli(env, "users", "disable", "nobody").returncode == 1
 
 
+def test_an_account_or_token_that_does_not_exist_is_an_error_on_stderr(env):
+    """Said as every error is (exit 1, stdout empty), and before a password is asked for an account that is not."""
+    for command in (("users", "disable", "nobody"), ("users", "enable", "nobody"), ("api-tokens", "revoke", "none")):
+        said = bridge_cli(env, *command)
+        assert said.returncode == 1 and said.stdout == "", command
+        assert said.stderr.startswith("bridge: no ") and len(said.stderr.splitlines()) == 1, command
+    asked = run_with_stdin(env, PASSWORD + "\n", "users", "set-password", "nobody")
+    assert asked.returncode == 1 and asked.stdout == ""
+    assert asked.stderr.startswith("bridge: no user named nobody")
+
+
 def test_an_api_token_is_printed_once_kept_hashed_and_revocable(env):
     created = bridge_cli(env, "api-tokens", "create", "fraud-check")
     assert created.returncode == 0, created.stderr
