@@ -36,6 +36,7 @@ SECRET_HEADER_DEFAULT = "X-Bridge-Webhook-Secret"
 Choice = TypeVar("Choice", bound=StrEnum)
 TRUTHY = {"1", "true", "yes", "on"}
 MIN_SECRET_KEY_LENGTH = 32
+INSTALLED_HOME = "~/.bridge"  # an installed bridge (pip install ., not -e) without BRIDGE_HOME: of its user
 
 
 @dataclass(frozen=True)
@@ -225,12 +226,14 @@ def load_dotenv_file(directory: Path | None = None) -> Path | None:
 
 
 def home_of(env: Mapping[str, str]) -> Path:
-    """Where relative paths of the settings start, whatever the working directory: ``BRIDGE_HOME``, else the source
-    checkout the bridge runs from (the folder of its ``pyproject.toml``), else the working directory."""
+    """Where relative paths of the settings start: ``BRIDGE_HOME``; else the source checkout the bridge runs from (the
+    folder of its ``pyproject.toml``, which keeps ``config/`` and ``instance/`` beside the code); else, for an
+    installed package, ``INSTALLED_HOME``. Never the working directory: every command, from wherever it is started,
+    must find the same stores file and the same database."""
     if env.get("BRIDGE_HOME"):
         return Path(env["BRIDGE_HOME"]).expanduser().resolve()
     checkout = Path(__file__).resolve().parents[1]
-    return checkout if (checkout / "pyproject.toml").is_file() else Path.cwd()
+    return checkout if (checkout / "pyproject.toml").is_file() else Path(INSTALLED_HOME).expanduser().resolve()
 
 
 def resolve(home: Path, path: str | Path) -> Path:
@@ -266,6 +269,18 @@ def load_database_url(environ: Mapping[str, str] | None = None) -> str:
     if problems:
         raise ConfigError(problems)
     return database_url
+
+
+def _stores_file(env: Mapping[str, str], home: Path) -> Path:
+    return resolve(home, env.get("BRIDGE_STORES_FILE", "config/stores.toml"))
+
+
+def load_store_codes(environ: Mapping[str, str] | None = None) -> frozenset[str]:
+    """The store codes of the stores file, for commands that otherwise need only ``DATABASE_URL`` (they check a
+    ``--store`` against them); none when no stores file can be read, which such commands do not need."""
+    env = _environment(environ)
+    stores, _ = load_stores(_stores_file(env, home_of(env)), env)  # a refresh token not set here does not matter
+    return frozenset(store.code for store in stores)
 
 
 def _is_http_url(value: str) -> bool:
@@ -419,7 +434,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if public_url and not _is_http_url(public_url):
         problems.append("BRIDGE_PUBLIC_URL: must be an http(s) URL (where Commerce reaches the bridge)")
 
-    stores_file = resolve(home, env.get("BRIDGE_STORES_FILE", "config/stores.toml"))
+    stores_file = _stores_file(env, home)
     stores, store_problems = load_stores(stores_file, env)
     problems.extend(store_problems)
 

@@ -18,6 +18,7 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import unquote
 
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from flask import Flask, Response, jsonify, request
 from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
@@ -41,6 +42,8 @@ NOT_FOUND = "The entity that was requested doesn't exist. Verify the entity and 
 # Order states whose orders Commerce's canCancel() refuses (Magento\Sales\Model\Order::canCancel).
 NOT_CANCELABLE_STATES = {"holded", "payment_review", "canceled", "complete", "closed"}
 NOT_CANCELED_MESSAGE = "You have not canceled the item."
+# OrderManagementInterface::cancel as a hook's webhook_method: on PaaS, and on Adobe Commerce as a Cloud Service.
+CANCEL_METHODS = ("plugin.magento.sales.api.order_management.cancel", "plugin.sales.api.order_management.cancel")
 # Which statuses belong to which state (Magento's defaults): a comment may only carry a status of the current state.
 STATUSES_BY_STATE = {
     "new": {"pending"},
@@ -232,9 +235,15 @@ class SearchCriteria:
 
 
 class CommerceStandIn:
-    def __init__(self, integration: Integration, accept_bearer: bool = True) -> None:
+    def __init__(
+        self, integration: Integration, accept_bearer: bool = True, signing_key: RSAPrivateKey | None = None
+    ) -> None:
         self.integration = integration
         self.accept_bearer = accept_bearer
+        # Commerce's webhook signing key (Adobe Services > Webhooks > Digital Signature). With one, the hooks
+        # registered on the cancel (subscribed over REST, or webhooks.xml) become ``cancel_hook``, as Commerce calls
+        # what it has registered; without one, tests set ``cancel_hook`` themselves.
+        self.signing_key = signing_key
         self.orders: dict[int, dict[str, Any]] = {}
         self.cancel_hook: CommerceWebhook | None = None
         self.registered_webhooks: list[dict[str, Any]] = []  # what GET /V1/webhooks/list answers
@@ -308,7 +317,7 @@ class CommerceStandIn:
 
     def register_cancel_hooks(self, bridge_url: str) -> None:
         """What installing config/webhooks.xml (and generating the plugin module) leaves in Commerce's list."""
-        common = {"webhook_method": "plugin.magento.sales.api.order_management.cancel", "method": "POST"}
+        common = {"webhook_method": CANCEL_METHODS[0], "method": "POST"}
         with self._lock:
             self.registered_webhooks = [
                 {**common, "webhook_type": "before", "batch_name": "amazon_cancel_bridge",
@@ -318,6 +327,28 @@ class CommerceStandIn:
                  "hook_name": "amazon_order_canceled", "url": f"{bridge_url}/webhooks/commerce/order-cancel-after",
                  "required": False, "timeout": 3000},
             ]  # fmt: skip
+            self._registered_changed()
+
+    def _registered_changed(self) -> None:
+        """With a signing key, the registered cancel hooks are the ones ``cancel()`` calls, signed (lock held)."""
+        if self.signing_key is None:
+            return
+        on_cancel = {hook["webhook_type"]: hook for hook in self.registered_webhooks
+                     if hook.get("webhook_method") in CANCEL_METHODS}  # fmt: skip
+        before, after = on_cancel.get("before"), on_cancel.get("after")
+        if before is None:
+            self.cancel_hook = None
+            return
+        options: dict[str, Any] = {"after_url": after["url"] if after else None, "private_key": self.signing_key,
+                                   "required": str(before.get("required")).lower() in ("1", "true")}  # fmt: skip
+        if int(before.get("timeout") or 0) > 0:  # 0: no limit in Commerce; the stand-in's default then
+            options["timeout"] = int(before["timeout"]) / 1000
+        if before.get("fallback_error_message"):
+            options["fallback_error_message"] = before["fallback_error_message"]
+        headers = [(str(h.get("name")), str(h.get("value"))) for h in before.get("headers") or []]
+        if headers:
+            options["secret_header"] = headers[0]
+        self.cancel_hook = CommerceWebhook(before["url"], **options)
 
     def wait_for_calls(self, operation: str, count: int, timeout: float = 30.0) -> bool:
         """Block until ``operation`` (e.g. "POST /rest/V1/orders") has been called ``count`` times."""
@@ -491,6 +522,7 @@ class CommerceStandIn:
                 standin.registered_webhooks = [
                     hook for hook in standin.registered_webhooks if _webhook_key(hook) != _webhook_key(webhook)
                 ] + [dict(webhook)]
+                standin._registered_changed()
             return jsonify(True)
 
         @app.post("/rest/all/V1/webhooks/unsubscribe")
@@ -503,6 +535,7 @@ class CommerceStandIn:
                 if len(kept) == len(standin.registered_webhooks):
                     return magento_error(404, "The webhook was not found.")
                 standin.registered_webhooks = kept
+                standin._registered_changed()
             return jsonify(True)
 
         @app.post("/rest/V1/orders/<int:entity_id>/cancel")

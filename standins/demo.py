@@ -9,7 +9,9 @@ then lets the worker carry the accepted cancels through an Amazon feed and back 
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
+import shlex
 import shutil
 import signal
 import sys
@@ -17,6 +19,7 @@ import textwrap
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Engine, Row, create_engine, text
 
@@ -137,9 +140,11 @@ def _run(world: LocalWorld, console_open: threading.Event | None = None) -> int:
         world.amazon.feed_processing_delay = FEED_PROCESSING_DELAY
         env = world.bridge_env(**FAST_PIPELINE)
         bridge_url = world.start_bridge(env, log_file=DEMO_DIR / "web.log").url
-        world.commerce.cancel_hook = world.hook(bridge_url)
+        # As on a real store: the bridge subscribes its hooks through Commerce's REST API, and Commerce calls them.
+        run_bridge_command(env, "hooks", "install", "--public-url", bridge_url, "--allow-http")
         print(f"bridge: gunicorn from the Procfile at {bridge_url}, SQLite in {DEMO_DIR}/")
-        print("Commerce and Amazon: local stand-ins; each order below is canceled the way an admin would.\n")
+        print("Commerce and Amazon: local stand-ins; Commerce's hooks subscribed by 'bridge hooks install'.")
+        print("Each order below is canceled the way an admin would.\n")
         rows = []
         for scenario in SCENARIOS:
             amazon_order_id = _seed(world, scenario)
@@ -155,6 +160,8 @@ def _run(world: LocalWorld, console_open: threading.Event | None = None) -> int:
             f"\nThe worker (Procfile 'worker') now sends the accepted cancels; Amazon's stand-in processes each feed "
             f"after {FEED_PROCESSING_DELAY:.0f} s.\n"
         )
+        # Seeded before the worker starts, so that its first round (the mirrors' backfill) brings them to the console.
+        console_orders = [_seed(world, scenario) for scenario in CONSOLE_SCENARIOS] if console_open is not None else []
         started = time.monotonic()
         world.start_worker(env, log_file=DEMO_DIR / "worker.log")
         finished = _wait_until_final(engine, limit=120)
@@ -166,8 +173,9 @@ def _run(world: LocalWorld, console_open: threading.Event | None = None) -> int:
             f"{sum(world.amazon.throttled.values())}; LWA token exchanges: {world.amazon.token_exchanges}"
         )
         print(f"The bridge's JSON logs: {DEMO_DIR / 'web.log'}, {DEMO_DIR / 'worker.log'}")
+        print(f"Its records, which stay after the demo: {_records_command(env, 'jobs', 'list')}")
         if console_open is not None:
-            _open_console(world, env, bridge_url, console_open)
+            _open_console(env, bridge_url, [order for order in console_orders if order], console_open)
         return 0 if finished else 1
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):  # a second Ctrl-C must not cut the clean-up short
@@ -179,26 +187,53 @@ def _run(world: LocalWorld, console_open: threading.Event | None = None) -> int:
 CONSOLE_SCENARIOS = (
     Scenario(1101, "for the console", 2),
     Scenario(1102, "for the console: the buyer asked", 2, buyer_requested_cancel=True),
-    Scenario(1103, "for the console: shipped", 2, amazon_status="SHIPPED"),
+    Scenario(1103, "for the console: partly shipped", 2, amazon_status="PARTIALLY_SHIPPED"),  # open: backfilled
     Scenario(1104, "for the console: Italian store", 1),
 )
 
 
-def _open_console(world: LocalWorld, env: dict[str, str], bridge_url: str, console_open: threading.Event) -> None:
-    """An operator account and an API token, a few orders to cancel, and the bridge left running until a signal."""
+def _open_console(env: dict[str, str], bridge_url: str, orders: list[str], console_open: threading.Event) -> None:
+    """An operator account and an API token, a few orders to cancel, the CLI's settings, and the bridge left running
+    until a signal."""
     password = secrets.token_urlsafe(12)
     run_bridge_command(env, "users", "create", "operator", "--role", "operator", stdin=password + "\n")
     token = run_bridge_command(env, "api-tokens", "create", "demo-tool").strip().splitlines()[-1]
-    orders = [_seed(world, scenario) for scenario in CONSOLE_SCENARIOS]
+    settings = _write_cli_settings({**env, "BRIDGE_PUBLIC_URL": bridge_url})
     print(
         f"\nThe console: {bridge_url}/console/ (sign in as 'operator', password {password}).\n"
-        f"Orders to try it on (the worker reads them within a minute): {', '.join(filter(None, orders))}.\n"
+        f"Orders to try it on, in the console now: {', '.join(orders)}.\n"
         f"The API: curl -H 'Authorization: Bearer {token}' {bridge_url}/api/v1/cancellations\n"
+        f"The CLI: every bridge command run in {shlex.quote(str(DEMO_DIR))} reads the demo's settings (stand-in "
+        f"values) from its {settings.name} file, e.g.\n"
+        f"  cd {shlex.quote(str(DEMO_DIR))} && {_bridge_script()} doctor\n"
+        f"and the commands on the bridge's records need only its database, from anywhere, e.g.\n"
+        f"  {_records_command(env, 'api-tokens', 'create', 'NAME')}\n"
         "Ctrl-C stops the demo.",
         flush=True,
     )
     console_open.set()
     threading.Event().wait()  # until SIGINT or SIGTERM raises Stopped
+
+
+def _bridge_script() -> str:
+    """The ``bridge`` command of the interpreter running the demo (the checkout's .venv), as a person types it."""
+    script = Path(sys.executable).parent / "bridge"
+    return shlex.quote(str(script)) if script.is_file() else "bridge"
+
+
+def _records_command(env: dict[str, str], *args: str) -> str:
+    return f"DATABASE_URL={shlex.quote(env['DATABASE_URL'])} {_bridge_script()} {shlex.join(args)}"
+
+
+def _write_cli_settings(env: dict[str, str]) -> Path:
+    """The demo's settings as a ``.env`` in its folder, which every ``bridge`` command started there reads: the
+    stand-ins' addresses and credentials stay in a file (mode 0600, like any .env) instead of on the screen."""
+    path = DEMO_DIR / ".env"
+    lines = [f"{name}={shlex.quote(value)}" for name, value in sorted(env.items())]
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write("# The demo's settings: stand-ins on loopback, no real credential\n" + "\n".join(lines) + "\n")
+    return path
 
 
 def _wait_until_final(engine: Engine, limit: float) -> bool:

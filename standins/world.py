@@ -87,7 +87,7 @@ class LocalWorld:
     private_key: RSAPrivateKey = field(default_factory=lambda: rsa.generate_private_key(65537, 2048))
 
     def __post_init__(self) -> None:
-        self.commerce = CommerceStandIn(self.integration)
+        self.commerce = CommerceStandIn(self.integration, signing_key=self.private_key)  # calls what is subscribed
         self._servers: list[BackgroundServer] = []
         self._processes: list[ProcfileProcess] = []
 

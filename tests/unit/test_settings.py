@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bridge.errors import ConfigError
-from bridge.settings import load_settings, normalize_database_url
+from bridge.settings import home_of, load_settings, normalize_database_url
 from bridge.stores_file import load_stores
 from tests.seeds import STORES_TOML
 
@@ -187,6 +188,25 @@ def test_relative_paths_resolve_from_the_home_not_the_working_directory(valid_en
     assert settings.stores_file == home / "config" / "stores.toml"
     assert settings.database_url == f"sqlite:///{home / 'data' / 'bridge.sqlite'}"
     assert settings.instance_path == home / "instance"
+
+
+def test_the_home_is_the_checkout_or_for_an_installed_bridge_its_users_folder_never_the_working_directory(
+    tmp_path: Path,
+) -> None:
+    """Installed (no pyproject.toml beside the package, as ``pip install .`` leaves it), the bridge keeps its stores
+    file and instance folder in ``~/.bridge``, from whichever directory a command starts."""
+    checkout = Path(__file__).resolve().parents[2]
+    assert home_of({}) == checkout
+    site, elsewhere, user = tmp_path / "site", tmp_path / "elsewhere", tmp_path / "user"
+    shutil.copytree(checkout / "bridge", site / "bridge", ignore=shutil.ignore_patterns("__pycache__"))
+    elsewhere.mkdir()
+    (elsewhere / "pyproject.toml").write_text("")  # not even a project folder one happens to be in
+    code = "import bridge, bridge.settings as s; print(bridge.__file__); print(s.home_of({}))"
+    shown = subprocess.run(
+        [sys.executable, "-c", code], cwd=elsewhere, capture_output=True, text=True, check=True,
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(site), "HOME": str(user)},
+    )  # fmt: skip
+    assert shown.stdout.splitlines() == [str(site / "bridge" / "__init__.py"), str(user / ".bridge")]
 
 
 def test_a_dot_env_file_in_the_working_directory_is_read_and_the_environment_wins(tmp_path: Path, monkeypatch) -> None:
