@@ -31,7 +31,8 @@ from bridge.settings import Settings
 CALL_SECONDS = 15.0
 REDEPLOY = (
     "on PaaS, a hook on a plugin needs its plugin classes generated once after its first subscription: "
-    "bin/magento setup:upgrade && bin/magento setup:di:compile && bin/magento cache:clean config"
+    "bin/magento webhooks:generate:module && bin/magento setup:upgrade && bin/magento setup:di:compile && "
+    "bin/magento cache:clean config (on cloud infrastructure: redeploy); see docs/install.md, step 16"
 )
 
 

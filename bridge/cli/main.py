@@ -199,9 +199,9 @@ def parser() -> argparse.ArgumentParser:
         ("remove", "unsubscribe exactly the bridge's hooks"),
     ):
         command = hook_commands.add_parser(name, help=help_text)
+        command.add_argument("--allow-http", action="store_true", help="accept a plain http URL (a test store)")
         if name != "remove":
             command.add_argument("--public-url", help="where Commerce reaches the bridge (default: BRIDGE_PUBLIC_URL)")
-            command.add_argument("--allow-http", action="store_true", help="accept a plain http URL (a test store)")
             command.add_argument(
                 "--edition", choices=("auto", "paas", "saas"), default="auto",
                 help="PaaS (on premises, Cloud) or Adobe Commerce as a Cloud Service; auto asks Commerce",

@@ -39,7 +39,7 @@ def utc(moment: datetime | float | None) -> str:
 
 
 def table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(columns[i]), *(len(row[i]) for row in rows)) for i in range(len(columns))]
+    widths = [max([len(columns[i]), *(len(row[i]) for row in rows)]) for i in range(len(columns))]  # rows may be none
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
     lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     return "\n".join(lines)

@@ -65,6 +65,9 @@ def test_install_subscribes_one_before_and_one_after_hook_and_again_changes_noth
     removed = bridge_cli(env, "hooks", "remove")
     assert removed.returncode == 0 and "2 hook(s)" in removed.stdout
     assert commerce.registered_webhooks == [FOREIGN]
+    none_left = bridge_cli(env, "hooks", "list", "--public-url", PUBLIC_URL)  # a new store's state: no traceback
+    assert none_left.returncode == 1 and "Traceback" not in none_left.stderr
+    assert "no before hook: run 'bridge hooks install'" in none_left.stdout
 
 
 def test_list_says_what_is_missing_or_differs(bridge_env, commerce):
