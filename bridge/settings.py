@@ -195,6 +195,11 @@ class Settings:
         """Every secret value the settings hold, so that logs can redact them wherever they appear."""
         return _secrets_of(self)
 
+    @property
+    def hook_secret_header(self) -> tuple[str, str] | None:
+        """The header a subscribed hook carries: the first of the shared secrets (put the one to send first)."""
+        return (self.webhook_secret_header, self.webhook_secrets[0]) if self.webhook_secrets else None
+
 
 def _secrets_of(settings: Settings) -> list[str]:
     auth = settings.commerce_auth

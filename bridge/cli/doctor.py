@@ -195,12 +195,9 @@ def _check_hooks(setup: Setup) -> CheckResult:
         )
     settings = setup.settings
     if settings.public_url:
-        secret = (settings.webhook_secret_header, settings.webhook_secrets[0]) if settings.webhook_secrets else None
         method = str(found["before"][0].get("webhook_method"))
-        gaps = {
-            subscription.kind: differences(subscription, found[subscription.kind][0])
-            for subscription in wanted(settings.public_url, method, settings.webhook_budget_ms, secret)
-        }
+        needed = wanted(settings.public_url, method, settings.webhook_budget_ms, settings.hook_secret_header)
+        gaps = {subscription.kind: differences(subscription, found[subscription.kind][0]) for subscription in needed}
         if any(gaps.values()):
             detail = "; ".join(f"{kind}: {', '.join(fields)}" for kind, fields in gaps.items() if fields)
             return fail(name, f"the hooks differ from what the bridge needs ({detail})", "bridge hooks install")

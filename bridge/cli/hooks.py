@@ -56,8 +56,7 @@ def _wanted(settings: Settings, commerce: CommerceClient, args: argparse.Namespa
         raise UsageError("say where Commerce reaches the bridge: --public-url URL, or BRIDGE_PUBLIC_URL")
     if not public_url.startswith("https://") and not args.allow_http:
         raise UsageError(f"{public_url}: Commerce should reach the bridge over https (--allow-http for a test store)")
-    secret = (settings.webhook_secret_header, settings.webhook_secrets[0]) if settings.webhook_secrets else None
-    return wanted(public_url, _method(commerce, args.edition), settings.webhook_budget_ms, secret)
+    return wanted(public_url, _method(commerce, args.edition), settings.webhook_budget_ms, settings.hook_secret_header)
 
 
 def _commerce_failed(exc: UpstreamError, what: str) -> UsageError:

@@ -79,6 +79,7 @@ def parse_id_from(spec: str) -> tuple[IdFrom, str] | None:
         id_from = IdFrom(where)
     except ValueError:
         return None
-    if (id_from is IdFrom.PAYMENT_INFO) != bool(key) and id_from is not IdFrom.INCREMENT_ID:
+    needs_key = id_from is IdFrom.PAYMENT_INFO  # which key; a prefix is optional; the others take none
+    if (needs_key and not key) or (key and id_from in (IdFrom.PO_NUMBER, IdFrom.EXT_ORDER_ID)):
         return None
     return id_from, key
