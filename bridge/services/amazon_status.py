@@ -15,7 +15,7 @@ from bridge.clients.orders_api import OrdersApi
 from bridge.deadline import Deadline
 from bridge.domain.amazon_order import AmazonOrder
 from bridge.domain.stores import Store
-from bridge.storage.order_mirror import OrderMirror
+from bridge.storage.order_mirror import MirrorLookup, OrderMirror
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +33,17 @@ class AmazonStatus:
     def mirror_enabled(self) -> bool:
         return self._max_age > 0
 
-    def fresh_or_live(self, store: Store, amazon_order_id: str, deadline: Deadline) -> AmazonOrder:
-        """From the mirror while it holds every change of the store up to ``max_age`` ago (no quota spent)."""
+    def fresh_or_live(
+        self, store: Store, amazon_order_id: str, deadline: Deadline, seen: MirrorLookup | None = None
+    ) -> AmazonOrder:
+        """From the mirror while it holds every change of the store up to ``max_age`` ago (no quota spent).
+
+        ``seen``: what the caller read of the mirror already, for this store and order (the before hook reads it
+        together with the order's request and link), so that the mirror is not asked again."""
         if self.mirror_enabled:
-            mirrored = self._mirror.fresh(
-                store.code, store.marketplace_id, amazon_order_id, self._clock(), self._max_age
-            )
+            if seen is None or not seen.is_of(store.code, store.marketplace_id, amazon_order_id):
+                seen = self._mirror.lookup(store.code, store.marketplace_id, amazon_order_id)
+            mirrored = seen.fresh(self._clock(), self._max_age)
             if mirrored is not None:
                 return mirrored
         return self.live(store, amazon_order_id, deadline)

@@ -35,7 +35,7 @@ from bridge.domain.cancel_rule import (
     before_amazon,
     decide,
 )
-from bridge.domain.messages import MessageKey, render
+from bridge.domain.messages import MessageKey, problem, render
 from bridge.domain.order_importers import Importer
 from bridge.domain.records import CancelRequest, NewCancelRequest, OrderLink
 from bridge.domain.states import RequestState, Source, TransitionRefused, can_restart, restart_state
@@ -44,6 +44,7 @@ from bridge.errors import NotFound, UpstreamError
 from bridge.services.amazon_status import AmazonStatus
 from bridge.storage.cancel_requests import CancelRequests
 from bridge.storage.order_links import OrderLinks
+from bridge.storage.order_mirror import MirrorLookup
 from bridge.storage.tables import COMMERCE_REQUEST_ID_LENGTH
 
 log = logging.getLogger(__name__)
@@ -155,26 +156,29 @@ class CancelIntake:
 
     # --- before ---------------------------------------------------------------------------------------------------
     def before_cancel(self, entity_id: int, commerce_request_id: str | None, deadline: Deadline) -> CancelAnswer:
-        """Decide whether Commerce may go on with the cancel of order ``entity_id``."""
+        """Decide whether Commerce may go on with the cancel of order ``entity_id``.
+
+        What the bridge's records say of the order (its request, its link, the mirror's entry) is read in one
+        statement, and an accepted cancel is recorded in one write (on PostgreSQL: two round trips in all)."""
         try:
-            recorded = self._requests.for_commerce_order(entity_id)
+            view = self._requests.before_hook_view(entity_id, self._stores)
+            recorded = view.request
             if recorded is not None and not can_restart(recorded.state):
                 # A retry, double click or replay of a cancel under way: it goes on as it is.
                 return CancelAnswer.proceed("under_way", **_context_of(recorded))
-            link = self._link_for(entity_id, deadline)
+            link = view.link or self._read_link(entity_id, deadline)
             if link.amazon_order_id is None:
                 return CancelAnswer.proceed("not_amazon", increment_id=link.increment_id)
-            return self._decide(link, link.amazon_order_id, recorded, commerce_request_id, deadline)
+            return self._decide(link, link.amazon_order_id, recorded, commerce_request_id, deadline, view.mirrored)
         except (UpstreamError, SQLAlchemyError) as exc:
             # Commerce or the bridge's own database: nothing was decided, nothing recorded.
             log.warning("cancel could not be checked: %s", exc.__class__.__name__, extra={"error": str(exc)[:300]})
             return self._unavailable(entity_id)
 
-    def _link_for(self, entity_id: int, deadline: Deadline) -> OrderLink:
-        link = self._links.find(entity_id)
-        if link is None:  # not in the link mirror yet: read the order (it never changes its Amazon link)
-            link = OrderLink.of(self._commerce.get_order(entity_id, deadline), self._order_importers)
-            self._links.remember([link])
+    def _read_link(self, entity_id: int, deadline: Deadline) -> OrderLink:
+        """An order not in the link mirror yet: read from Commerce (an order never changes its Amazon link)."""
+        link = OrderLink.of(self._commerce.get_order(entity_id, deadline), self._order_importers)
+        self._links.remember([link])
         return link
 
     def _decide(
@@ -184,8 +188,11 @@ class CancelIntake:
         recorded: CancelRequest | None,
         commerce_request_id: str | None,
         deadline: Deadline,
+        seen: MirrorLookup | None,
     ) -> CancelAnswer:
-        judged = self._judge(link, amazon_order_id, deadline, Source.COMMERCE, commerce_state=None, reason=None)
+        judged = self._judge(
+            link, amazon_order_id, deadline, Source.COMMERCE, commerce_state=None, reason=None, seen=seen
+        )
         context = judged.context(link, amazon_order_id)
         if judged.refusal is not None:
             return CancelAnswer.stop(judged.decision, judged.refusal, **context)
@@ -213,9 +220,11 @@ class CancelIntake:
         commerce_state: str | None,
         reason: CancelReason | None,
         locale: str | None = None,
+        seen: MirrorLookup | None = None,
     ) -> _Judged:
         """The cancel rule, for every door: the checks that need no Amazon call, then Amazon's view (from the
-        mirror while fresh), then the whole rule with the reason (``reason`` None: the one the order calls for)."""
+        mirror while fresh: ``seen``, when the caller read it already), then the whole rule with the reason
+        (``reason`` None: the one the order calls for)."""
         store = self._stores.for_commerce_store(link.commerce_store_id)
         locale = locale or (store.locale if store else self._default_locale)
         words = {
@@ -234,7 +243,7 @@ class CancelIntake:
             return refuse(early.code, early.message_key)
         assert store is not None  # before_amazon refuses a missing store
         try:
-            order = self._amazon_status.fresh_or_live(store, amazon_order_id, deadline)
+            order = self._amazon_status.fresh_or_live(store, amazon_order_id, deadline, seen)
         except NotFound:
             return refuse("not_found_at_amazon", MessageKey.NOT_FOUND_AT_AMAZON)
         except UpstreamError as exc:
@@ -347,7 +356,7 @@ class CancelIntake:
         can only stop a cancel, never send one."""
         if canceled:
             return "read_back" if self._requests.read_back_now(entity_id) else "nothing_waiting"
-        if self._requests.not_canceled_in_commerce(entity_id, "Commerce did not cancel the order"):
+        if self._requests.not_canceled_in_commerce(entity_id, problem(MessageKey.PROBLEM_COMMERCE_REFUSED)):
             return "not_canceled"
         return "nothing_waiting"  # not an Amazon order, refused, or already confirmed (a repeated hook)
 

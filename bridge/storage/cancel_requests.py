@@ -8,12 +8,31 @@ Reads for people (the console, the API, the CLI) are in ``request_queries.py``.
 from __future__ import annotations
 
 import json
-from dataclasses import fields
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from functools import cache
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, case, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    Engine,
+    Row,
+    Select,
+    String,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 
-from bridge.domain.records import CancelRequest, NewCancelRequest, ReadyGroup, as_utc
+from bridge.domain.records import CancelRequest, NewCancelRequest, OrderLink, ReadyGroup, as_utc
 from bridge.domain.states import (
     REQUEST_STATES,
     SENDS_THE_AMAZON_CANCEL,
@@ -22,11 +41,14 @@ from bridge.domain.states import (
     can_retry,
     restart_state,
 )
-from bridge.storage.engine import advisory_write
+from bridge.domain.stores import Store
+from bridge.storage.engine import advisory_write, commit_without_waiting, one_statement
 from bridge.storage.leases import claim_rows, lease_is_free
+from bridge.storage.order_links import link_of
+from bridge.storage.order_mirror import MirrorLookup, order_of
 from bridge.storage.tables import cancel_requests as table
-from bridge.storage.tables import epoch, utcnow
-from bridge.storage.transitions import guarded_update, move, record_events
+from bridge.storage.tables import epoch, mirror_cursors, order_links, order_mirror, utcnow
+from bridge.storage.transitions import guarded_update, move, record_events, refusal_of, with_events
 from bridge.storage.upsert import insert_id_if_absent
 
 
@@ -63,11 +85,72 @@ _READ_BACK_NOW = update(table).where(*_WAITING).values(next_attempt_at=0.0).retu
 _NOT_CANCELED = guarded_update(table, REQUEST_STATES, RequestState.NOT_CANCELED_IN_COMMERCE, _WAITING).values(
     last_error=bindparam("refusal"), **_RELEASED
 )
+# On PostgreSQL each hook write is one statement in autocommit (one round trip): the after hook's two commit without
+# waiting for the disk, as advisory_write does; a new request goes in with its first event, or not at all.
+_READ_BACK_NOW_PG = _READ_BACK_NOW.where(commit_without_waiting())
+_NOT_CANCELED_PG = with_events(_NOT_CANCELED.where(commit_without_waiting()))
+_RECORDED = [*(f.name for f in fields(NewCancelRequest)), "state", "next_attempt_at", "created_at", "updated_at"]
+_RECORD_PG = with_events(
+    postgresql.insert(table)
+    .values({name: bindparam(name) for name in _RECORDED})
+    .on_conflict_do_nothing()
+    .returning(table.c.id)
+)
+
+
+@dataclass(frozen=True)
+class BeforeHookView:
+    """What the before hook needs of the bridge's records about one Commerce order, read in one statement."""
+
+    request: CancelRequest | None
+    link: OrderLink | None  # None: not in the link mirror yet
+    mirrored: MirrorLookup | None  # the mirror's entry for the link's store (None: no link, or no store of it)
+
+
+@cache
+def _before_hook_view(stores: tuple[tuple[int, str, str], ...]) -> Select:
+    """The order's request, its link and, for the link's store (``stores``: each Commerce store id with its store
+    code and marketplace, the stores file in SQL), the mirror's entry and how complete that store's mirror is."""
+    asked = select(bindparam("entity_id", type_=BigInteger).label("entity_id")).subquery("asked")
+    store_id = order_links.c.commerce_store_id
+    nowhere = literal(None, String)
+    code = case({sid: code for sid, code, _ in stores}, value=store_id) if stores else nowhere
+    marketplace = case({sid: marketplace for sid, _, marketplace in stores}, value=store_id) if stores else nowhere
+    same_order = and_(
+        order_mirror.c.amazon_order_id == order_links.c.amazon_order_id, order_mirror.c.marketplace_id == marketplace
+    )
+    return (
+        select(table, order_links, code.label("store_asked"), marketplace.label("marketplace_asked"))
+        .add_columns(mirror_cursors.c.complete_as_of, order_mirror)
+        .select_from(asked)
+        .outerjoin(table, table.c.commerce_entity_id == asked.c.entity_id)
+        .outerjoin(order_links, order_links.c.commerce_entity_id == asked.c.entity_id)
+        .outerjoin(mirror_cursors, mirror_cursors.c.store_code == code)
+        .outerjoin(order_mirror, same_order)
+    )
+
+
+def _part(row: Row[Any], of: Table) -> Any:
+    """The columns of one table out of a joined row, by name."""
+    return SimpleNamespace(**{column.name: row._mapping[column] for column in of.c})
+
+
+def _view_of(row: Row[Any]) -> BeforeHookView:
+    request = request_of(_part(row, table)) if row._mapping[table.c.id] is not None else None
+    link = link_of(_part(row, order_links)) if row._mapping[order_links.c.commerce_entity_id] is not None else None
+    if link is None or link.amazon_order_id is None or row.store_asked is None:
+        return BeforeHookView(request, link, None)
+    mirrored = _part(row, order_mirror)
+    order = order_of(mirrored) if mirrored.amazon_order_id is not None else None
+    complete_as_of = row._mapping[mirror_cursors.c.complete_as_of]
+    lookup = MirrorLookup(row.store_asked, row.marketplace_asked, link.amazon_order_id, complete_as_of, order)
+    return BeforeHookView(request, link, lookup)
 
 
 class CancelRequests:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._postgres = engine.dialect.name == "postgresql"
 
     def record(
         self,
@@ -83,18 +166,14 @@ class CancelRequests:
         if entry not in REQUEST_STATES.entries:
             raise ValueError(f"a cancel request cannot start at {entry}")
         now = utcnow()
+        values = {**_columns(request), "state": entry, "created_at": now, "updated_at": now}
+        values["next_attempt_at"] = now.timestamp() + confirm_after
+        if self._postgres:  # one statement: the request with its first event, or (recorded first) neither
+            event = {"event_state": entry, "event_at": now, "event_actor": request.actor}
+            with one_statement(self._engine) as connection:
+                return connection.execute(_RECORD_PG, {**values, **event}).first() is not None
         with self._engine.begin() as connection:
-            request_id = insert_id_if_absent(
-                connection,
-                table,
-                {
-                    **_columns(request),
-                    "state": entry,
-                    "next_attempt_at": now.timestamp() + confirm_after,
-                    "created_at": now,
-                    "updated_at": now,
-                },
-            )
+            request_id = insert_id_if_absent(connection, table, values)
             if request_id is not None:
                 record_events(connection, [request_id], entry, now, request.actor)
         return request_id is not None
@@ -124,18 +203,27 @@ class CancelRequests:
         TransitionRefused when it moved meanwhile (a concurrent call started it over first, or it went through
         other states and came back to this one while the caller was deciding).
         """
+        target, actor = restart_state(decided.source), by or decided.actor
+        where = [table.c.state == request.state, table.c.updated_at == request.updated_at]
+        values = {**_columns(decided), **_FRESH_ATTEMPT, "next_attempt_at": utcnow().timestamp() + confirm_after}
+        if self._postgres:  # one statement: the move and its event
+            now = utcnow()
+            moved = guarded_update(table, REQUEST_STATES, target, [table.c.id == request.id, *where])
+            event = {"event_state": target, "event_at": now, "event_actor": actor}
+            with one_statement(self._engine) as connection:
+                if connection.execute(with_events(moved.values(updated_at=now, **values)), event).first() is None:
+                    raise refusal_of(connection, table, REQUEST_STATES, [request.id], target)
+            return
         with self._engine.begin() as connection:
-            move(
-                connection, table, REQUEST_STATES, [request.id], restart_state(decided.source),
-                where=[table.c.state == request.state, table.c.updated_at == request.updated_at],
-                by=by or decided.actor,
-                **_columns(decided), **_FRESH_ATTEMPT, next_attempt_at=utcnow().timestamp() + confirm_after,
-            )  # fmt: skip
+            move(connection, table, REQUEST_STATES, [request.id], target, where=where, by=actor, **values)
 
     def read_back_now(self, commerce_entity_id: int) -> bool:
         """Commerce's after hook says it canceled: the worker reads the order back on its next round instead of
         waiting for its own look. The hook's word alone moves nothing (its body has no nonce: a replayed or forged
         claim must not send a cancel). False if no request waits for this order."""
+        if self._postgres:
+            with one_statement(self._engine) as connection:
+                return bool(connection.execute(_READ_BACK_NOW_PG, {"entity_id": commerce_entity_id}).all())
         with advisory_write(self._engine) as connection:
             return bool(connection.execute(_READ_BACK_NOW, {"entity_id": commerce_entity_id}).all())
 
@@ -144,12 +232,27 @@ class CancelRequests:
         with ``refusal``, and nothing goes to Amazon. Leases do not matter here: whoever else holds the request finds
         it moved. False if none waited."""
         now = utcnow()
-        with advisory_write(self._engine) as connection:  # the worker reads the order back where this is lost
+        # Committed without waiting for the disk: the worker reads the order back where this is lost.
+        if self._postgres:  # one statement: the move with its event
+            event = {"event_state": RequestState.NOT_CANCELED_IN_COMMERCE, "event_at": now, "event_actor": None}
+            with one_statement(self._engine) as connection:
+                moved = connection.execute(
+                    _NOT_CANCELED_PG, {"entity_id": commerce_entity_id, "now": now, "refusal": refusal, **event}
+                )
+                return bool(moved.all())
+        with advisory_write(self._engine) as connection:
             moved = connection.execute(_NOT_CANCELED, {"entity_id": commerce_entity_id, "now": now, "refusal": refusal})
             moved_ids = [row.id for row in moved]
             if moved_ids:
                 record_events(connection, moved_ids, RequestState.NOT_CANCELED_IN_COMMERCE, now)
         return bool(moved_ids)
+
+    def before_hook_view(self, commerce_entity_id: int, stores: Iterable[Store]) -> BeforeHookView:
+        """The order's request, its link and the mirror's entry for it, in one statement (one round trip)."""
+        by_store = tuple(sorted((sid, s.code, s.marketplace_id) for s in stores for sid in s.commerce_store_ids))
+        with one_statement(self._engine) as connection:
+            row = connection.execute(_before_hook_view(by_store), {"entity_id": commerce_entity_id}).one()
+        return _view_of(row)
 
     def for_commerce_order(self, commerce_entity_id: int) -> CancelRequest | None:
         with self._engine.connect() as connection:
@@ -178,6 +281,18 @@ class CancelRequests:
                 lease_owner=None, lease_expires_at=None, **values,
             )  # fmt: skip
 
+    def release_all(self, requests: list[CancelRequest], owner: str, retry_at: float) -> None:
+        """Give these requests back untouched, last error included, to be tried again at ``retry_at``: one statement
+        for a whole batch (a thousand confirmations waiting for Amazon's answers must not take a round each)."""
+        if not requests:
+            return
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(table)
+                .where(table.c.id.in_([request.id for request in requests]), table.c.lease_owner == owner)
+                .values(lease_owner=None, lease_expires_at=None, next_attempt_at=retry_at)
+            )
+
     def release(self, request: CancelRequest, owner: str, retry_at: float, error: str) -> None:
         """Give the request back untouched, to be tried again at ``retry_at`` (a transient fault)."""
         with self._engine.begin() as connection:
@@ -200,6 +315,26 @@ class CancelRequests:
         except TransitionRefused:
             return None
         return self.get(request_id)
+
+    def next_attempt_at(self, states: set[RequestState], now: float) -> float | None:
+        """When the first request in these states that no worker holds falls due (None: there is none)."""
+        query = select(func.min(table.c.next_attempt_at)).where(
+            table.c.state.in_(sorted(states)), lease_is_free(table, now)
+        )
+        with self._engine.connect() as connection:
+            return connection.execute(query).scalar_one()
+
+    def arrivals(self, key: tuple[str, str, str], since: float) -> int:
+        """Requests of this (store, seller, marketplace) recorded since then, whatever became of them."""
+        store_code, seller_id, marketplace_id = key
+        query = select(func.count()).where(
+            table.c.store_code == store_code,
+            table.c.seller_id == seller_id,
+            table.c.marketplace_id == marketplace_id,
+            table.c.created_at >= datetime.fromtimestamp(since, UTC),
+        )
+        with self._engine.connect() as connection:
+            return connection.execute(query).scalar_one()
 
     def ready_groups(self, now: float) -> list[ReadyGroup]:
         """Every batch of requests waiting for a feed, per (store, seller, marketplace).

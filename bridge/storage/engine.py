@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import ColumnElement, Connection, Engine, create_engine, event, func
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -26,8 +26,8 @@ class DatabaseTimeouts:
     connect_seconds: int  # PostgreSQL: libpq counts whole seconds, and at least 2
     statement_ms: int | None  # PostgreSQL: the server cancels a statement running longer (None: no limit)
     pool_wait_seconds: float  # every pooled connection is busy
-    # PostgreSQL: test each connection before use. A hook skips it (four round trips per hook): a connection that
-    # died with a database restart fails one hook with "try again" and is dropped from the pool.
+    # PostgreSQL: test each connection before use. A hook skips it (a round trip per checkout, as many as the hook's
+    # own): a connection that died with a database restart fails one hook with "try again" and is dropped from the pool.
     ping_on_checkout: bool = True
 
 
@@ -91,6 +91,22 @@ def advisory_write(engine: Engine) -> Iterator[Connection]:
             if sqlite:
                 connection.exec_driver_sql("PRAGMA synchronous=FULL")
                 connection.commit()
+
+
+@contextmanager
+def one_statement(engine: Engine) -> Iterator[Connection]:
+    """A connection on which every statement commits on its own (autocommit): on PostgreSQL no BEGIN before it and
+    no COMMIT or ROLLBACK after it, so a unit of work that is one statement (a hook's read, or its write) costs one
+    round trip. Never for statements that must stand or fall together: each is a transaction of its own."""
+    with engine.connect() as connection:
+        yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def commit_without_waiting() -> ColumnElement[bool]:
+    """PostgreSQL: a condition, always true, that turns ``synchronous_commit`` off for the transaction of the
+    statement it is in: ``advisory_write``'s promise for a single statement run through ``one_statement``, where a
+    ``SET LOCAL`` would need its own round trip and a BEGIN and COMMIT around it."""
+    return func.set_config("synchronous_commit", "off", True) == "off"
 
 
 def _sqlite_pragmas(timeouts: DatabaseTimeouts, dbapi_connection: Any, _record: Any) -> None:

@@ -25,7 +25,7 @@ class LinkCursor:
     backfilled_at: float | None
 
 
-def _link_of(row: Any) -> OrderLink:
+def link_of(row: Any) -> OrderLink:
     return OrderLink(
         row.commerce_entity_id, row.increment_id, row.commerce_store_id, row.amazon_order_id,
         row.commerce_state, row.commerce_updated_at,
@@ -44,7 +44,7 @@ class OrderLinks:
     def find(self, commerce_entity_id: int) -> OrderLink | None:
         with self._engine.connect() as connection:
             row = connection.execute(_BY_ENTITY_ID, {"entity_id": commerce_entity_id}).first()
-        return _link_of(row) if row is not None else None
+        return link_of(row) if row is not None else None
 
     def with_number(self, increment_id: str) -> list[OrderLink]:
         """The Commerce orders with this number: one, except where two websites number their orders alike."""
@@ -55,7 +55,7 @@ class OrderLinks:
             .limit(2)
         )
         with self._engine.connect() as connection:
-            return [_link_of(row) for row in connection.execute(query)]
+            return [link_of(row) for row in connection.execute(query)]
 
     def of_amazon_orders(self, amazon_order_ids: Collection[str]) -> dict[str, list[OrderLink]]:
         """The Commerce orders imported from each of these Amazon orders (usually one), oldest first."""
@@ -67,7 +67,7 @@ class OrderLinks:
         )
         with self._engine.connect() as connection:
             for row in connection.execute(query):
-                found.setdefault(row.amazon_order_id, []).append(_link_of(row))
+                found.setdefault(row.amazon_order_id, []).append(link_of(row))
         return found
 
     def note_state(self, commerce_entity_id: int, commerce_state: str) -> None:

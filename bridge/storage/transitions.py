@@ -14,7 +14,19 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, Update, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    DateTime,
+    Insert,
+    String,
+    Table,
+    Update,
+    bindparam,
+    insert,
+    select,
+    update,
+)
 
 from bridge.domain.states import StateMachine, TransitionRefused
 from bridge.storage.tables import cancel_requests, request_events, utcnow
@@ -39,10 +51,17 @@ def move(
         return
     moved = move_selected(connection, table, machine, target, [table.c.id.in_(ids), *where], by=by, **values)
     if len(moved) != len(ids):
-        rows = connection.execute(
-            select(table.c.id, table.c.state, table.c.lease_owner).where(table.c.id.in_(ids))
-        ).all()
-        raise TransitionRefused(machine, target, {row.id: (row.state, row.lease_owner) for row in rows})
+        raise refusal_of(connection, table, machine, ids, target)
+
+
+def refusal_of(
+    connection: Connection, table: Table, machine: StateMachine, row_ids: Sequence[int], target: StrEnum
+) -> TransitionRefused:
+    """What refuses a move of these rows to ``target``: where each of them stands now, and who holds it."""
+    query = select(table.c.id, table.c.state, table.c.lease_owner).where(table.c.id.in_(list(row_ids)))
+    return TransitionRefused(
+        machine, target, {row.id: (row.state, row.lease_owner) for row in connection.execute(query)}
+    )
 
 
 def move_selected(
@@ -69,6 +88,23 @@ def record_events(
     """What the timeline shows: these requests entered ``target`` at ``at``."""
     rows = [{"request_id": request_id, "state": target, "at": at, "actor": by} for request_id in request_ids]
     connection.execute(insert(request_events), rows)
+
+
+def with_events(written: Insert | Update) -> Insert:
+    """PostgreSQL: ``written`` (an INSERT or a guarded UPDATE of cancel requests, returning their ids) and the
+    timeline events of the requests it wrote, as one statement (a data-modifying CTE), so that it is one transaction
+    and one round trip even in autocommit; returns the ids written. The events' values are bound as ``event_state``,
+    ``event_at`` and ``event_actor``. (SQLite allows no INSERT or UPDATE inside WITH: there, ``record_events`` in the
+    same transaction.)"""
+    rows = written.cte("written")
+    event = select(
+        rows.c.id,
+        bindparam("event_state", type_=String),
+        bindparam("event_at", type_=DateTime(timezone=True)),
+        bindparam("event_actor", type_=String),
+    )
+    columns = ["request_id", "state", "at", "actor"]
+    return insert(request_events).from_select(columns, event).returning(request_events.c.request_id)
 
 
 def guarded_update(

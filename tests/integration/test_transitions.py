@@ -99,6 +99,24 @@ def test_an_operator_retry_starts_a_finished_request_over_at_commerce_s_confirma
     assert retried is not None and (retried.state, retried.attempts) == ("awaiting_commerce", 0)
 
 
+def test_a_request_is_recorded_once_and_started_over_only_from_what_was_read(storage: Storage) -> None:
+    """A new cancel decided on a read of the request that another call has since started over changes nothing;
+    every move that happens leaves its event, written with it."""
+    record(storage)
+    record(storage)  # the same cancel recorded a moment later (a concurrent call): nothing more
+    storage.cancel_requests.move(
+        claim(storage, RequestState.AWAITING_COMMERCE), "worker-a", RequestState.NOT_CANCELED_IN_COMMERCE
+    )
+    [ended] = storage.request_queries.all()
+    storage.cancel_requests.start_over(ended, ended, confirm_after=0.0)  # a new cancel: waiting for Commerce again
+    with pytest.raises(TransitionRefused, match="#1 is awaiting_commerce"):
+        storage.cancel_requests.start_over(ended, ended, confirm_after=0.0)  # decided on the stale read
+    [request] = storage.request_queries.all()
+    assert [event.state for event in storage.request_queries.timeline(request.id)] == [
+        "awaiting_commerce", "not_canceled_in_commerce", "awaiting_commerce",
+    ]  # fmt: skip
+
+
 def test_commerce_s_after_hook_claim_moves_nothing_and_its_refusal_ends_only_a_waiting_request(
     storage: Storage,
 ) -> None:
