@@ -73,6 +73,6 @@ def as_table(drifts: list[Drift]) -> str:
 
 def run_drift_command(storage: Storage, args: argparse.Namespace) -> int:
     store = store_code(storage, args.store)
-    drifts = [drift for drift in drifts_among(storage.pairs.all()) if store in (None, drift.pair.store_code)]
+    drifts = [drift for drift in drifts_among(storage.pairs.maybe_drifting()) if store in (None, drift.pair.store_code)]
     print(as_json(drifts) if args.json else as_table(drifts))
     return 1 if drifts else 0

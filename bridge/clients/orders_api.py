@@ -85,11 +85,13 @@ class _SearchOrdersResponseSchema(_Lenient):
 
 @dataclass(frozen=True)
 class OrderSearch:
-    """Every order one search returned (all pages), and the time up to which Amazon says it is complete."""
+    """Every order one search returned, and the time up to which Amazon says it is complete. ``complete`` is False
+    when pages were left unread (``max_pages`` reached): the orders read are true, but not all there is."""
 
     orders: list[AmazonOrder]
     complete_until: datetime | None
     pages: int
+    complete: bool = True
 
 
 def _first(items: list[dict[str, Any]], part: str, key: str) -> str | None:
@@ -154,11 +156,13 @@ class OrdersApi:
         deadline: Deadline,
         *,
         created_after: datetime | None = None,
+        created_before: datetime | None = None,
         updated_after: datetime | None = None,
-        statuses: tuple[str, ...] = (),
         max_pages: int = 50,
     ) -> OrderSearch:
-        """Seller-fulfilled orders of the store's marketplace created or updated since then, all pages.
+        """Every order of the store's marketplace created (up to ``created_before``) or updated since then, whoever
+        fulfills it and whatever its status: the mirror keeps them all (the console lists them; the cancel rule
+        refuses what the bridge may not cancel). Up to ``max_pages`` pages.
 
         Exactly one of ``created_after`` / ``updated_after``, as Amazon requires.
         """
@@ -167,16 +171,13 @@ class OrdersApi:
         since = created_after or updated_after
         assert since is not None
         params = {
-            "createdAfter" if created_after else "lastUpdatedAfter": since.astimezone(UTC).strftime(
-                "%Y-%m-%dT%H:%M:%SZ"
-            ),
+            "createdAfter" if created_after else "lastUpdatedAfter": _iso(since),
             "marketplaceIds": store.marketplace_id,
-            "fulfilledBy": "MERCHANT",
             "maxResultsPerPage": "100",
             "includedData": INCLUDED_DATA,
         }
-        if statuses:
-            params["fulfillmentStatuses"] = ",".join(statuses)
+        if created_before is not None:
+            params["createdBefore"] = _iso(created_before)
         orders: list[AmazonOrder] = []
         complete_until: datetime | None = None
         for page in range(1, max_pages + 1):
@@ -192,4 +193,8 @@ class OrdersApi:
             if not token:
                 return OrderSearch(orders, complete_until, page)
             params = {**params, "paginationToken": token}
-        raise UpstreamUnavailable(SERVICE, f"searchOrders: more than {max_pages} pages; narrow the window")
+        return OrderSearch(orders, complete_until, max_pages, complete=False)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

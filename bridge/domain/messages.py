@@ -6,6 +6,7 @@ Amazon Sales Channel guide ("Annullare un ordine non spedito").
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 # Result codes the bridge records itself for a request it did not send (Amazon's own codes are numbers).
@@ -52,6 +53,23 @@ class MessageKey(StrEnum):
     ALREADY_COMPLETED = "already_completed"
     AUDIT_NOT_SENT_BY_RULE = "audit_not_sent_by_rule"
     AUDIT_CANCELED_LEFT_AS_IS = "audit_canceled_left_as_is"
+    # What stopped or delays a request, as recorded in its last_error (in en_US; the console shows it translated)
+    PROBLEM_COMMERCE_REFUSED = "problem_commerce_refused"
+    PROBLEM_COMMERCE_NEVER_CANCELED = "problem_commerce_never_canceled"
+    PROBLEM_COMMERCE_NOT_YET = "problem_commerce_not_yet"
+    PROBLEM_COMMERCE_READ = "problem_commerce_read"
+    PROBLEM_COMMERCE_WRITE_BACK = "problem_commerce_write_back"
+    PROBLEM_NEVER_READ_CANCELLED = "problem_never_read_cancelled"
+    PROBLEM_STORE_GONE = "problem_store_gone"
+    PROBLEM_CANCELED_BY_ANOTHER = "problem_canceled_by_another"
+    PROBLEM_DUPLICATE_REQUEST = "problem_duplicate_request"
+    PROBLEM_MESSAGE_NOT_BUILT = "problem_message_not_built"
+    PROBLEM_FEED_DOCUMENT = "problem_feed_document"
+    PROBLEM_CREATE_FEED = "problem_create_feed"
+    PROBLEM_STOPPED_BEFORE_SENDING = "problem_stopped_before_sending"
+    PROBLEM_FEED_NOT_CREATED = "problem_feed_not_created"
+    PROBLEM_FEED_ENDED = "problem_feed_ended"
+    PROBLEM_REPORT_UNREADABLE = "problem_report_unreadable"
 
 
 _CATALOG: dict[str, dict[MessageKey, str]] = {
@@ -193,6 +211,26 @@ _CATALOG: dict[str, dict[MessageKey, str]] = {
             "Amazon order {amazon_order_id} is canceled at Amazon. This order is {commerce_state} in Commerce, which "
             "the cancel bridge does not overwrite: it left the order as it is. Check it in Commerce."
         ),
+        MessageKey.PROBLEM_COMMERCE_REFUSED: "Commerce did not cancel the order",
+        MessageKey.PROBLEM_COMMERCE_NEVER_CANCELED: (
+            "Commerce did not cancel the order: it still reads {commerce_state} after {seconds} s"
+        ),
+        MessageKey.PROBLEM_COMMERCE_NOT_YET: "Commerce order reads {commerce_state}; looking again",
+        MessageKey.PROBLEM_COMMERCE_READ: "Commerce read: {error}",
+        MessageKey.PROBLEM_COMMERCE_WRITE_BACK: "Commerce write-back: {error}",
+        MessageKey.PROBLEM_NEVER_READ_CANCELLED: "Amazon accepted the cancel but the order still reads {amazon_status}",
+        MessageKey.PROBLEM_STORE_GONE: "store '{store_code}' is no longer in the stores file",
+        MessageKey.PROBLEM_CANCELED_BY_ANOTHER: (
+            "Amazon order {amazon_order_id} is being canceled by another request; waiting for it"
+        ),
+        MessageKey.PROBLEM_DUPLICATE_REQUEST: "Amazon order {amazon_order_id} is also cancel request {request_id}",
+        MessageKey.PROBLEM_MESSAGE_NOT_BUILT: "the cancel message cannot be built: {error}",
+        MessageKey.PROBLEM_FEED_DOCUMENT: "feed document: {error}",
+        MessageKey.PROBLEM_CREATE_FEED: "createFeed: {error}",
+        MessageKey.PROBLEM_STOPPED_BEFORE_SENDING: "the worker stopped before createFeed; nothing was sent",
+        MessageKey.PROBLEM_FEED_NOT_CREATED: "createFeed did not reach Amazon; the requests are checked and sent again",
+        MessageKey.PROBLEM_FEED_ENDED: "feed {feed_id} ended {processing_status}",
+        MessageKey.PROBLEM_REPORT_UNREADABLE: "report unreadable",
     },
     "it_IT": {
         MessageKey.STORE_NOT_CONFIGURED: (
@@ -342,11 +380,74 @@ _CATALOG: dict[str, dict[MessageKey, str]] = {
             "Commerce, che il bridge di annullamento non sovrascrive: ha lasciato l'ordine com'è. Verificalo in "
             "Commerce."
         ),
+        MessageKey.PROBLEM_COMMERCE_REFUSED: "Commerce non ha annullato l'ordine",
+        MessageKey.PROBLEM_COMMERCE_NEVER_CANCELED: (
+            "Commerce non ha annullato l'ordine: dopo {seconds} s è ancora nello stato {commerce_state}"
+        ),
+        MessageKey.PROBLEM_COMMERCE_NOT_YET: "L'ordine Commerce è nello stato {commerce_state}; nuova verifica a breve",
+        MessageKey.PROBLEM_COMMERCE_READ: "Lettura da Commerce non riuscita: {error}",
+        MessageKey.PROBLEM_COMMERCE_WRITE_BACK: "Aggiornamento dell'ordine Commerce non riuscito: {error}",
+        MessageKey.PROBLEM_NEVER_READ_CANCELLED: (
+            "Amazon ha accettato l'annullamento, ma l'ordine è ancora nello stato {amazon_status}"
+        ),
+        MessageKey.PROBLEM_STORE_GONE: "il negozio '{store_code}' non è più nel file dei negozi",
+        MessageKey.PROBLEM_CANCELED_BY_ANOTHER: (
+            "l'ordine Amazon {amazon_order_id} è in corso di annullamento con un'altra richiesta; si attende quella"
+        ),
+        MessageKey.PROBLEM_DUPLICATE_REQUEST: (
+            "l'ordine Amazon {amazon_order_id} è anche nella richiesta di annullamento {request_id}"
+        ),
+        MessageKey.PROBLEM_MESSAGE_NOT_BUILT: "non è possibile comporre il messaggio di annullamento: {error}",
+        MessageKey.PROBLEM_FEED_DOCUMENT: "documento del feed non riuscito: {error}",
+        MessageKey.PROBLEM_CREATE_FEED: "createFeed non riuscito: {error}",
+        MessageKey.PROBLEM_STOPPED_BEFORE_SENDING: (
+            "il worker si è fermato prima di createFeed; non è stato inviato nulla"
+        ),
+        MessageKey.PROBLEM_FEED_NOT_CREATED: (
+            "createFeed non ha raggiunto Amazon; le richieste vengono verificate e inviate di nuovo"
+        ),
+        MessageKey.PROBLEM_FEED_ENDED: "il feed {feed_id} è terminato con lo stato {processing_status}",
+        MessageKey.PROBLEM_REPORT_UNREADABLE: "report di elaborazione illeggibile",
     },
 }
+
+
+RECORD_LOCALE = "en_US"  # what the records keep
 
 
 def render(key: MessageKey, locale: str, **values: str) -> str:
     """The message in the store's locale, falling back to en_US for a locale the catalog lacks."""
     template = _CATALOG.get(locale, _CATALOG["en_US"])[key]
     return template.format(**values)
+
+
+def problem(key: MessageKey, **values: str) -> str:
+    """What stopped or delays a request, as its record keeps it: in en_US, the language of the logs, the API and the
+    CLI (``recognise`` finds the key again, for the console to say it in its user's language)."""
+    return render(key, RECORD_LOCALE, **values)
+
+
+_FIELD = re.compile(r"\{(\w+)\}")
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    parts = _FIELD.split(template)  # literal, name, literal, name, ..., literal
+    return re.compile(
+        "".join(re.escape(part) if index % 2 == 0 else f"(?P<{part}>.*?)" for index, part in enumerate(parts)),
+        re.DOTALL,
+    )
+
+
+_PATTERNS = {key: _pattern(template) for key, template in _CATALOG[RECORD_LOCALE].items()}
+# Every value a message may name.
+VALUE_NAMES = frozenset(name for template in _CATALOG[RECORD_LOCALE].values() for name in _FIELD.findall(template))
+
+
+def recognise(text: str) -> tuple[MessageKey, dict[str, str]] | None:
+    """The message ``text`` is, and its values, when the bridge wrote it in en_US from this catalog; None otherwise
+    (an error text of a library, Amazon's own words)."""
+    for key, pattern in _PATTERNS.items():
+        found = pattern.fullmatch(text)
+        if found is not None:
+            return key, found.groupdict()
+    return None

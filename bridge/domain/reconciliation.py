@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bridge.domain.amazon_order import CancelledBy, FulfillmentStatus
+from bridge.domain.amazon_order import CancelledBy, FulfilledBy, FulfillmentStatus
 from bridge.domain.commerce_order import OPEN_STATES, CommerceState
 from bridge.domain.messages import MessageKey
 from bridge.domain.states import FINAL_REQUEST_STATES, RequestState
@@ -53,6 +53,7 @@ class OrderPair:
     store_code: str
     amazon_order_id: str
     amazon_status: str
+    fulfilled_by: str | None  # MERCHANT or AMAZON (FBA)
     buyer_requested_cancel: bool
     buyer_cancel_reason: str | None
     cancelled_by: str | None
@@ -93,7 +94,9 @@ def drifts_among(pairs: Iterable[OrderPair]) -> list[Drift]:
 
 def reflects_amazon_cancel(pair: OrderPair) -> bool:
     """Canceled at Amazon outside the bridge (the seller in Seller Central, the buyer, Amazon) while the Commerce
-    order is still open, and no cancel of the bridge's own stands for it: Commerce must learn of it."""
+    order is still open, and no cancel of the bridge's own stands for it: Commerce must learn of it. Whoever
+    fulfills it: an order Amazon fulfills (FBA) and then cancels will not ship either, and its Commerce copy left
+    open would count as a sale to be fulfilled; nothing goes to Amazon, only Commerce follows."""
     no_request_of_its_own = pair.request_state in (None, RequestState.NOT_CANCELED_IN_COMMERCE)
     return (
         pair.amazon_status == FulfillmentStatus.CANCELLED
@@ -103,10 +106,12 @@ def reflects_amazon_cancel(pair: OrderPair) -> bool:
 
 
 def flags_buyer_request(pair: OrderPair) -> bool:
-    """A buyer asked Amazon to cancel an order still Unshipped and open in Commerce, which the bridge is not
-    canceling already: the admin should know, and that canceling now reports ``BuyerCanceled``."""
+    """A buyer asked Amazon to cancel a seller-fulfilled order still Unshipped and open in Commerce, which the
+    bridge is not canceling already: the admin should know, and that canceling now reports ``BuyerCanceled``. Not
+    an order Amazon fulfills (FBA): Amazon handles that request itself, and the bridge could not cancel it."""
     return (
         pair.buyer_requested_cancel
+        and pair.fulfilled_by == FulfilledBy.MERCHANT
         and pair.amazon_status == FulfillmentStatus.UNSHIPPED
         and pair.commerce_state in OPEN_STATES
         and pair.request_state is None

@@ -41,6 +41,18 @@ class FeedState(StrEnum):
     ABANDONED = "abandoned"  # FATAL/CANCELLED at Amazon, or never created: its requests went back
 
 
+class FeedProcessingStatus(StrEnum):
+    """Amazon's ``processingStatus`` of a feed, as a feed record keeps it; NOT_FOUND is the bridge's own, for a feed
+    Amazon no longer knows."""
+
+    IN_QUEUE = "IN_QUEUE"
+    IN_PROGRESS = "IN_PROGRESS"
+    DONE = "DONE"
+    CANCELLED = "CANCELLED"
+    FATAL = "FATAL"
+    NOT_FOUND = "NOT_FOUND"
+
+
 @dataclass(frozen=True)
 class StateMachine:
     """Allowed moves as data: ``moves[source]`` is every state a row may go to from ``source``.
@@ -184,3 +196,22 @@ FEED_STATES = _machine(
     },
     final={F.DONE, F.ABANDONED},
 )
+
+
+class CancelStanding(StrEnum):
+    """Where an order's cancel stands, in the few words a seller filters a list of orders by: each request state
+    belongs to exactly one, and an order without a request to ``NONE``."""
+
+    NONE = "none"  # the bridge has no cancel of this order
+    UNDER_WAY = "under_way"  # not in a final state yet: the bridge is working on it
+    COMPLETED = "completed"  # canceled at Amazon and written back to Commerce
+    NEEDS_ATTENTION = "needs_attention"  # ended without a cancel: the console's Needs attention lists it
+
+
+# The request states of each standing (an order's newest request counts); NONE is the order with no request at all.
+STANDING_STATES: Mapping[CancelStanding, frozenset[StrEnum]] = {
+    CancelStanding.NONE: frozenset(),
+    CancelStanding.UNDER_WAY: REQUEST_STATES.states - REQUEST_STATES.final,
+    CancelStanding.COMPLETED: frozenset({R.COMPLETED}),
+    CancelStanding.NEEDS_ATTENTION: REQUEST_STATES.final - {R.COMPLETED},
+}

@@ -8,33 +8,6 @@ from dataclasses import dataclass, field
 from bridge.domain.cancel_reasons import CancelReason
 
 REGIONS = ("na", "eu", "fe")
-# Amazon's marketplace ids and the names sellers know them by (Seller Central's list).
-MARKETPLACE_NAMES = {
-    "ATVPDKIKX0DER": "Amazon.com",
-    "A2EUQ1WTGCTBG2": "Amazon.ca",
-    "A1AM78C64UM0Y8": "Amazon.com.mx",
-    "A2Q3Y263D00KWC": "Amazon.com.br",
-    "A1F83G8C2ARO7P": "Amazon.co.uk",
-    "A1PA6795UKMFR9": "Amazon.de",
-    "A13V1IB3VIYZZH": "Amazon.fr",
-    "APJ6JRA9NG5V4": "Amazon.it",
-    "A1RKKUPIHCS9HS": "Amazon.es",
-    "A1805IZSGTT6HS": "Amazon.nl",
-    "A2NODRKZP88ZB9": "Amazon.se",
-    "A1C3SOZRARQ6R3": "Amazon.pl",
-    "AMEN7PMS3EDWL": "Amazon.com.be",
-    "A33AVAJ2PDY3EV": "Amazon.com.tr",
-    "A21TJRUUN4KGV": "Amazon.in",
-    "A1VC38T7YXB528": "Amazon.co.jp",
-    "A39IBJ37TRP1C6": "Amazon.com.au",
-    "A19VAU5U5O7RUS": "Amazon.sg",
-    "A2VIGQ35RCS4UG": "Amazon.ae",
-    "A17E79C6D8DWNP": "Amazon.sa",
-}
-
-
-def marketplace_name(marketplace_id: str) -> str:
-    return MARKETPLACE_NAMES.get(marketplace_id, marketplace_id)
 
 
 @dataclass(frozen=True)

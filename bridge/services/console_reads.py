@@ -16,18 +16,20 @@ from bridge.deadline import Deadline
 from bridge.domain.amazon_order import AmazonOrder
 from bridge.domain.cancel_reasons import CancelReason, allowed_reasons, choose_reason
 from bridge.domain.cancel_rule import Outcome, before_amazon, check_store, judge_amazon_order
+from bridge.domain.marketplaces import marketplace_name
+from bridge.domain.messages import MessageKey
 from bridge.domain.reconciliation import Drift, drifts_among
 from bridge.domain.records import CancelRequest, FeedRecord, OrderLink, RequestSearch, TimelineEvent
-from bridge.domain.states import RequestState, Source, can_restart
-from bridge.domain.stores import Store, StoreDirectory, marketplace_name
+from bridge.domain.states import FINAL_REQUEST_STATES, RequestState, Source, can_restart
+from bridge.domain.stores import Store, StoreDirectory
 from bridge.errors import UpstreamError
 from bridge.storage.feed_records import FeedRecords
 from bridge.storage.order_links import LINK_CURSOR, OrderLinks
+from bridge.storage.order_list import OrderFilter, OrderList
 from bridge.storage.order_mirror import OrderMirror
 from bridge.storage.order_pairs import OrderPairs
 from bridge.storage.request_queries import RequestQueries
 
-RECENT_ORDERS = 50
 ATTENTION_LIMIT = 200
 COMMENTS_SECONDS = 3.0  # the details page waits this long for Commerce's comments, then shows the page without
 # Requests an operator must look at: they ended without a cancel, or Commerce never confirmed its own.
@@ -52,6 +54,18 @@ class OrderRow:
 
 
 @dataclass(frozen=True)
+class StoreOrders:
+    """One page of a store's order list, how many orders match in all, and how far the mirror has read the store."""
+
+    rows: list[OrderRow]
+    total: int
+    page: int  # 1-based, within the pages there are
+    pages: int
+    read: bool  # the worker has read the store's orders from Amazon at least once
+    backfilling: bool  # ... and is still reading its past orders
+
+
+@dataclass(frozen=True)
 class CommerceComments:
     comments: tuple[str, ...]
     unavailable: str | None = None  # why they could not be read
@@ -67,9 +81,20 @@ class OrderDetails:
     request: CancelRequest | None
     timeline: list[TimelineEvent]
     feed: FeedRecord | None
-    may_cancel: bool  # the rule allows it and no cancel of this order is under way
+    # Why the order may not be canceled now, None when it may: the rule's refusal (its message key, the admin's
+    # words in Commerce), a cancel of it under way or done, or Outcome.ALREADY_CANCELLED (Amazon shows it canceled).
+    why_not: MessageKey | Outcome | None
     suggested_reason: CancelReason | None
     reasons: tuple[CancelReason, ...]  # the reasons this order's cancel may carry
+
+    @property
+    def may_cancel(self) -> bool:
+        return self.why_not is None
+
+    @property
+    def cancel_under_way(self) -> bool:
+        """A cancel of the order has not reached a final state: the page follows it."""
+        return self.request is not None and self.request.state not in FINAL_REQUEST_STATES
 
 
 @dataclass(frozen=True)
@@ -84,6 +109,7 @@ class ConsoleReads:
         *,
         stores: StoreDirectory,
         mirror: OrderMirror,
+        order_list: OrderList,
         links: OrderLinks,
         request_queries: RequestQueries,
         feeds: FeedRecords,
@@ -93,6 +119,7 @@ class ConsoleReads:
     ) -> None:
         self._stores = stores
         self._mirror = mirror
+        self._order_list = order_list
         self._links = links
         self._queries = request_queries
         self._feeds = feeds
@@ -118,20 +145,22 @@ class ConsoleReads:
     def store(self, code: str) -> Store | None:
         return self._stores.by_code(code)
 
-    def store_orders(self, store: Store, search: str = "") -> list[OrderRow]:
-        """The store's most recent orders, or those matching ``search`` (an Amazon order id or Commerce number)."""
-        wanted: list[str] | None = None
-        search = search.strip()
-        if search:
-            numbered = self._links.with_number(search)
-            wanted = [link.amazon_order_id for link in numbered if link.amazon_order_id] or [search]
-        orders = self._mirror.recent(store.code, RECENT_ORDERS, wanted)
+    def store_orders(self, found: OrderFilter, page: int, size: int) -> StoreOrders:
+        """The store's orders matching ``found``, newest first: page ``page`` of ``size`` (the last page when
+        ``page`` is past it), with each order's Commerce order and newest cancel request."""
+        total = self._order_list.count(found)
+        pages = max(1, -(-total // size))
+        page = min(page, pages)
+        orders = self._order_list.orders(found, (page - 1) * size, size) if total else []
         ids = [order.order_id for order in orders]
         links = self._links.of_amazon_orders(ids)
         requests = self._queries.for_amazon_orders(ids)
-        return [
+        rows = [
             OrderRow(order, (links.get(order.order_id) or [None])[0], requests.get(order.order_id)) for order in orders
         ]
+        cursor = self._mirror.cursor(found.store_code)
+        read = cursor is not None and cursor.complete_as_of is not None
+        return StoreOrders(rows, total, page, pages, read, read and cursor is not None and cursor.backfilled_at is None)
 
     def order(self, amazon_order_id: str) -> OrderDetails | None:
         mirrored = self._mirror.find(amazon_order_id)
@@ -142,16 +171,11 @@ class ConsoleReads:
         request = self._queries.for_amazon_orders([amazon_order_id]).get(amazon_order_id)
         feed = self._feeds.get(request.feed_id) if request and request.feed_id else None
         timeline = self._queries.timeline(request.id) if request else []
-        may_cancel = (
-            bool(links)
-            and _rule_lets_through(store, links[0])
-            and judge_amazon_order(mirrored.order).outcome is Outcome.ACCEPT
-            and (request is None or can_restart(request.state))
-        )
+        why_not = _why_not(store, links, mirrored.order, request)
         buyer_asked = mirrored.order.buyer_requested_cancel
         suggested = choose_reason(buyer_asked, store.default_cancel_reason) if store else None
         return OrderDetails(
-            store, mirrored.store_code, mirrored.order, mirrored.seen_at, links, request, timeline, feed, may_cancel,
+            store, mirrored.store_code, mirrored.order, mirrored.seen_at, links, request, timeline, feed, why_not,
             suggested, allowed_reasons(buyer_asked),
         )  # fmt: skip
 
@@ -168,12 +192,23 @@ class ConsoleReads:
             found, _ = self._queries.search(RequestSearch(state=state), ATTENTION_LIMIT)
             requests.extend(found)
         requests.sort(key=lambda request: request.updated_at, reverse=True)
-        return Attention(requests, drifts_among(self._pairs.all()))
+        return Attention(requests, drifts_among(self._pairs.maybe_drifting()))
 
 
-def _rule_lets_through(store: Store | None, link: OrderLink) -> bool:
-    """The rule's checks before Amazon, on the link mirror's Commerce state (the cancel itself reads it live); an
-    order whose state the mirror has not seen yet is offered, and decided on that live read."""
-    if link.commerce_state is None:
-        return check_store(store) is None
-    return before_amazon(store, Source.CONSOLE, link.commerce_state) is None
+def _why_not(
+    store: Store | None, links: list[OrderLink], order: AmazonOrder, request: CancelRequest | None
+) -> MessageKey | Outcome | None:
+    """What the console's cancel would answer now, as the rule every door shares decides it: a cancel under way (or
+    done) first, then the rule's checks before Amazon on the link mirror's Commerce state (the cancel itself reads it
+    live; an order whose state the mirror has not seen yet is offered, and decided on that live read), then Amazon's
+    view of the order."""
+    if request is not None and not can_restart(request.state):
+        return MessageKey.ALREADY_COMPLETED if request.state == RequestState.COMPLETED else MessageKey.CANCEL_UNDER_WAY
+    if not links:
+        return MessageKey.ORDER_NOT_KNOWN
+    state = links[0].commerce_state
+    early = check_store(store) if state is None else before_amazon(store, Source.CONSOLE, state)
+    verdict = early or judge_amazon_order(order)
+    if verdict.outcome is Outcome.ACCEPT:
+        return None
+    return verdict.message_key or verdict.outcome

@@ -10,13 +10,14 @@ message, never a wrong Complete.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, delete, func, or_, select, true, update
+from sqlalchemy import Engine, and_, bindparam, or_, select, true, update
 
 from bridge.domain.amazon_order import AmazonOrder, OrderLine
+from bridge.storage.engine import one_statement
 from bridge.storage.tables import mirror_cursors, order_mirror
 from bridge.storage.upsert import insert_if_absent
 
@@ -26,7 +27,8 @@ class MirrorCursor:
     store_code: str
     updated_after: float | None  # the next searchOrders' lastUpdatedAfter
     complete_as_of: float | None  # every change up to this time is in the mirror
-    backfilled_at: float | None
+    backfilled_at: float | None  # when the backfill was done (None: under way)
+    backfill_before: float | None  # the backfill has read every order created from then to the refreshes' start
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,29 @@ def _values(store_code: str, order: AmazonOrder, seen_at: float) -> dict[str, ob
         "lines": json.dumps([asdict(line) for line in order.lines]),
         "created_time": order.created,
     }
+
+
+@dataclass(frozen=True)
+class MirrorLookup:
+    """What the mirror holds of one order in one store's marketplace, and up to when that store's mirror is complete
+    (an entry is trusted only while that is recent)."""
+
+    store_code: str
+    marketplace_id: str
+    amazon_order_id: str
+    complete_as_of: float | None  # None: the store's mirror was never complete
+    order: AmazonOrder | None  # None: the mirror does not hold the order
+
+    def is_of(self, store_code: str, marketplace_id: str, amazon_order_id: str) -> bool:
+        return (self.store_code, self.marketplace_id, self.amazon_order_id) == (
+            store_code, marketplace_id, amazon_order_id,
+        )  # fmt: skip
+
+    def fresh(self, now: float, max_age: float) -> AmazonOrder | None:
+        """The mirrored order, if the store's mirror is complete as of at most ``max_age`` seconds ago."""
+        if self.complete_as_of is None or self.complete_as_of < now - max_age:
+            return None
+        return self.order
 
 
 def order_of(row: Any) -> AmazonOrder:
@@ -92,6 +117,11 @@ class OrderMirror:
         self._engine = engine
         # How far behind "now" Amazon's last answer was complete, per store (about two minutes on SP-API).
         self.lag: dict[str, float] = {}
+        # The backfill's next window, per store (seconds): halved when a window held more orders than it could read.
+        self.backfill_window: dict[str, float] = {}
+        # Pages the store's last refresh found more changes in than it had calls for: the next one waits for that
+        # many calls and one more, instead of spending each call as it comes and never reading to the end.
+        self.refresh_pages_wanted: dict[str, int] = {}
 
     def record(self, store_code: str, orders: Iterable[AmazonOrder], seen_at: float) -> int:
         """Upsert what Amazon said, never letting an older view of an order replace a newer one."""
@@ -112,14 +142,6 @@ class OrderMirror:
                 ).rowcount
         return count
 
-    def replace_store(self, store_code: str, orders: list[AmazonOrder], seen_at: float) -> None:
-        """A backfill: what it did not return (no longer open) must not linger as if it were."""
-        with self._engine.begin() as connection:
-            connection.execute(
-                delete(order_mirror).where(order_mirror.c.store_code == store_code, order_mirror.c.seen_at < seen_at)
-            )
-        self.record(store_code, orders, seen_at)
-
     def get_many(self, amazon_order_ids: Iterable[str], marketplace_id: str) -> dict[str, AmazonOrder]:
         """Entries of the store's marketplace only: the store's searches keep no other marketplace current."""
         ids = list(amazon_order_ids)
@@ -136,16 +158,6 @@ class OrderMirror:
                     found[row.amazon_order_id] = order_of(row)
         return found
 
-    def recent(self, store_code: str, limit: int, amazon_order_ids: Collection[str] | None = None) -> list[AmazonOrder]:
-        """The store's mirrored orders, newest first (only these orders, when ``amazon_order_ids`` is given)."""
-        query = select(order_mirror).where(order_mirror.c.store_code == store_code)
-        if amazon_order_ids is not None:
-            query = query.where(order_mirror.c.amazon_order_id.in_(sorted(amazon_order_ids)))
-        newest_first = func.coalesce(order_mirror.c.created_time, order_mirror.c.last_updated, order_mirror.c.seen_at)
-        query = query.order_by(newest_first.desc(), order_mirror.c.amazon_order_id).limit(limit)
-        with self._engine.connect() as connection:
-            return [order_of(row) for row in connection.execute(query)]
-
     def find(self, amazon_order_id: str) -> MirroredOrder | None:
         """What the mirror holds of one order, whichever store it came from, and when it was last seen."""
         with self._engine.connect() as connection:
@@ -157,7 +169,36 @@ class OrderMirror:
     def cursor(self, store_code: str) -> MirrorCursor | None:
         with self._engine.connect() as connection:
             row = connection.execute(select(mirror_cursors).where(mirror_cursors.c.store_code == store_code)).first()
-        return MirrorCursor(row.store_code, row.updated_after, row.complete_as_of, row.backfilled_at) if row else None
+        if row is None:
+            return None
+        return MirrorCursor(
+            row.store_code, row.updated_after, row.complete_as_of, row.backfilled_at, row.backfill_before
+        )
+
+    def begin(self, store_code: str, updated_after: float) -> None:
+        """A new store's cursor: refreshes take every change from ``updated_after`` on, the backfill what was before."""
+        with self._engine.begin() as connection:
+            insert_if_absent(connection, mirror_cursors, {"store_code": store_code})
+            connection.execute(
+                update(mirror_cursors)
+                .where(mirror_cursors.c.store_code == store_code, mirror_cursors.c.updated_after.is_(None))
+                .values(updated_after=updated_after)
+            )
+
+    def backfilled_down_to(self, store_code: str, before: float, backfilled_at: float | None) -> None:
+        """The backfill has read every order created from ``before`` on (never moved back up by a slower worker)."""
+        values: dict[str, float] = {"backfill_before": before}
+        if backfilled_at is not None:
+            values["backfilled_at"] = backfilled_at
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(mirror_cursors)
+                .where(
+                    mirror_cursors.c.store_code == store_code,
+                    or_(mirror_cursors.c.backfill_before.is_(None), mirror_cursors.c.backfill_before >= before),
+                )
+                .values(**values)
+            )
 
     def complete_as_of(self) -> dict[str, float | None]:
         """Per store, up to when its mirror holds every change (None: never refreshed to the end yet)."""
@@ -165,15 +206,11 @@ class OrderMirror:
         with self._engine.connect() as connection:
             return {row.store_code: row.complete_as_of for row in connection.execute(query)}
 
-    def advance(
-        self, store_code: str, updated_after: float, complete_as_of: float, backfilled_at: float | None = None
-    ) -> None:
+    def advance(self, store_code: str, updated_after: float, complete_as_of: float) -> None:
         """Move the store's cursor forward (never back: a slower concurrent refresh must not undo a faster one)."""
         with self._engine.begin() as connection:
             insert_if_absent(connection, mirror_cursors, {"store_code": store_code})
             values: dict[str, float] = {"updated_after": updated_after, "complete_as_of": complete_as_of}
-            if backfilled_at is not None:
-                values["backfilled_at"] = backfilled_at
             connection.execute(
                 update(mirror_cursors)
                 .where(
@@ -183,14 +220,12 @@ class OrderMirror:
                 .values(**values)
             )
 
-    def fresh(
-        self, store_code: str, marketplace_id: str, amazon_order_id: str, now: float, max_age: float
-    ) -> AmazonOrder | None:
-        """The mirrored order, if the store's mirror is complete as of at most ``max_age`` seconds ago."""
-        with self._engine.connect() as connection:
+    def lookup(self, store_code: str, marketplace_id: str, amazon_order_id: str) -> MirrorLookup:
+        """What the store's mirror holds of the order, and how complete it is, in one statement."""
+        with one_statement(self._engine) as connection:
             row = connection.execute(
                 _FRESH, {"store": store_code, "order": amazon_order_id, "marketplace": marketplace_id}
             ).first()
-        if row is None or row.complete_as_of is None or row.complete_as_of < now - max_age:
-            return None
-        return order_of(row) if row.amazon_order_id is not None else None
+        complete_as_of = row.complete_as_of if row is not None else None
+        order = order_of(row) if row is not None and row.amazon_order_id is not None else None
+        return MirrorLookup(store_code, marketplace_id, amazon_order_id, complete_as_of, order)

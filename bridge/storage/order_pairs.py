@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Select, and_, select
+from sqlalchemy import ColumnElement, Engine, Select, and_, or_, select
 
-from bridge.domain.amazon_order import FulfillmentStatus
-from bridge.domain.commerce_order import OPEN_STATES
+from bridge.domain.amazon_order import FulfilledBy, FulfillmentStatus
+from bridge.domain.commerce_order import OPEN_STATES, CommerceState
 from bridge.domain.reconciliation import OrderPair
 from bridge.domain.states import RequestState
 from bridge.storage.tables import buyer_cancel_notes, cancel_requests, order_links, order_mirror
@@ -24,6 +24,7 @@ def _pairs() -> Select[Any]:
             order_mirror.c.store_code,
             order_mirror.c.amazon_order_id,
             order_mirror.c.status.label("amazon_status"),
+            order_mirror.c.fulfilled_by,
             order_mirror.c.buyer_requested_cancel,
             order_mirror.c.buyer_cancel_reason,
             order_mirror.c.cancelled_by,
@@ -45,6 +46,7 @@ def _pair(row: Any) -> OrderPair:
         store_code=row.store_code,
         amazon_order_id=row.amazon_order_id,
         amazon_status=row.amazon_status,
+        fulfilled_by=row.fulfilled_by,
         buyer_requested_cancel=bool(row.buyer_requested_cancel),
         buyer_cancel_reason=row.buyer_cancel_reason,
         cancelled_by=row.cancelled_by,
@@ -66,8 +68,17 @@ class OrderPairs:
         with self._engine.connect() as connection:
             return [_pair(row) for row in connection.execute(query)]
 
-    def all(self) -> list[OrderPair]:
-        return self._select(_pairs())
+    def maybe_drifting(self) -> list[OrderPair]:
+        """The pairs whose two sides may disagree (reconciliation's ``drift_of`` decides): canceled at Amazon and
+        open in Commerce, or canceled or Complete in Commerce and not canceled at Amazon. The mirror holds every
+        order of every store, so the rest stay in the database."""
+        canceled_at_amazon = order_mirror.c.status == FulfillmentStatus.CANCELLED
+        ended_in_commerce = order_links.c.commerce_state.in_(sorted({CommerceState.CANCELED, CommerceState.COMPLETE}))
+        return self._select(
+            _pairs().where(
+                or_(and_(canceled_at_amazon, _commerce_open()), and_(~canceled_at_amazon, ended_in_commerce))
+            )
+        )
 
     def canceled_at_amazon_open_in_commerce(self, limit: int) -> list[OrderPair]:
         """Candidates for reflecting an Amazon-side cancel (the rule itself is reconciliation's)."""
@@ -88,6 +99,7 @@ class OrderPairs:
             .where(
                 and_(
                     order_mirror.c.buyer_requested_cancel.is_(True),
+                    order_mirror.c.fulfilled_by == FulfilledBy.MERCHANT,
                     order_mirror.c.status == FulfillmentStatus.UNSHIPPED,
                     _commerce_open(),
                     cancel_requests.c.id.is_(None),

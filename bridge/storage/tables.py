@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
 )
 
 from bridge.domain.records import as_utc
@@ -116,6 +117,7 @@ cancel_requests = Table(
     Column("actor", String(80), nullable=True),  # who started it: a console user's or an API token's name
     UniqueConstraint("commerce_entity_id", name="uq_cancel_requests_commerce_entity_id"),
     Index("ix_cancel_requests_state", "state"),
+    Index("ix_cancel_requests_amazon_order_id", "amazon_order_id", "id"),  # an order's newest request
 )
 
 # One OrderAcknowledgement feed per seller and marketplace batch, from building to its processing report.
@@ -174,6 +176,13 @@ order_mirror = Table(
     Column("created_time", Float, nullable=True),  # Amazon's createdTime, epoch seconds
     Index("ix_order_mirror_status", "status"),
 )
+# The console's order list: a store's orders newest first, all or of one Amazon status, counted and paged in SQL.
+MIRROR_NEWEST = func.coalesce(order_mirror.c.created_time, order_mirror.c.last_updated, order_mirror.c.seen_at)
+Index("ix_order_mirror_store_newest", order_mirror.c.store_code, MIRROR_NEWEST, order_mirror.c.amazon_order_id)
+Index(
+    "ix_order_mirror_store_status_newest",
+    order_mirror.c.store_code, order_mirror.c.status, MIRROR_NEWEST, order_mirror.c.amazon_order_id,
+)  # fmt: skip
 
 # Per store: searchOrders resumes from updated_after; the mirror holds every change up to complete_as_of.
 mirror_cursors = Table(
@@ -182,7 +191,8 @@ mirror_cursors = Table(
     Column("store_code", String(64), primary_key=True),
     Column("updated_after", Float, nullable=True),
     Column("complete_as_of", Float, nullable=True),
-    Column("backfilled_at", Float, nullable=True),
+    Column("backfilled_at", Float, nullable=True),  # None: the backfill is under way
+    Column("backfill_before", Float, nullable=True),  # the backfill has read every order created from then on
 )
 
 # Every state a cancel request entered, when, and who moved it where a person or a tool did: the order page's timeline.

@@ -7,7 +7,6 @@ by the same rule as Commerce's hook (``CancelIntake.cancel_at_bridge``) and reco
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -29,15 +28,19 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy.exc import SQLAlchemyError
 
 from bridge.deadline import Deadline
+from bridge.domain.amazon_order import FulfillmentStatus
 from bridge.domain.cancel_reasons import CancelReason
 from bridge.domain.locales import DEFAULT_LOCALE
+from bridge.domain.marketplaces import marketplace_name
+from bridge.domain.messages import MessageKey
 from bridge.domain.operators import may_change_orders
 from bridge.domain.sign_in_throttle import client_address
-from bridge.domain.states import RequestState, Source, can_retry
+from bridge.domain.states import CancelStanding, RequestState, Source, can_retry
 from bridge.errors import UpstreamError
-from bridge.services.cancel_intake import BridgeCancelOutcome, OrderRef
-from bridge.services.console_reads import ConsoleReads
+from bridge.services.cancel_intake import BridgeCancelAnswer, BridgeCancelOutcome, OrderRef
+from bridge.services.console_reads import ConsoleReads, OrderDetails
 from bridge.services.sign_in import Accounts, SignInOutcome
+from bridge.storage.order_list import OrderFilter
 from bridge.web import console_labels as labels
 from bridge.web.api import MAX_REQUEST_ID
 from bridge.web.app_services import current_services
@@ -46,6 +49,7 @@ from bridge.web.sessions import current_user, operator_only, sign_in_as, sign_ou
 
 PREFIX = "/console"
 CANCEL_SECONDS = 10.0  # an operator waits this long for the rule's answer (Amazon read live if the mirror is stale)
+FOLLOW_SECONDS = 5  # an order page reloads itself this often while a cancel of the order is under way
 
 log = logging.getLogger("bridge.console")
 blueprint = Blueprint(
@@ -84,20 +88,18 @@ def _helpers() -> dict[str, Any]:
         "source_label": lambda code: labels.label(labels.SOURCES, code),
         "drift_label": lambda code: labels.label(labels.DRIFTS, code),
         "reason_meaning": lambda code: labels.label(labels.REASON_MEANINGS, code),
+        "commerce_state_label": lambda code: labels.label(labels.COMMERCE_STATES, code),
+        "feed_status_label": lambda code: labels.label(labels.FEED_PROCESSING, code),
+        "feed_state_label": lambda code: labels.label(labels.FEED_STATES, code),
+        "recorded": labels.recorded,
+        "amazon_answer": labels.amazon_answer,
         "may_retry": can_retry,
         "rejected_guidance": labels.REJECTED_GUIDANCE,
-        "when": _when,
+        "when": labels.when,
+        "store_title": lambda store, code: marketplace_name(store.marketplace_id) if store else code,
+        "when_text": labels.when_text,
         "ago": lambda seconds: format_timedelta(seconds, add_direction=True) if seconds is not None else "-",
     }
-
-
-def _when(moment: datetime | float | None) -> str:
-    """A stored time as people read it, in UTC (the time every log and Seller Central export uses)."""
-    if moment is None:
-        return "-"
-    if isinstance(moment, int | float):
-        moment = datetime.fromtimestamp(moment, UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 # --- signing in ----------------------------------------------------------------------------------------------------
@@ -202,17 +204,75 @@ def stores() -> str:
     return render_template("console/stores.html", cards=_views().store_cards(), nav="stores")
 
 
+PAGE_SIZES = (25, 50, 100)  # orders a page of a store's list, the seller's choice
+DEFAULT_PAGE_SIZE = 50
+MAX_SEARCH = 64  # characters: longer than any Amazon order id or Commerce order number
+
+
+class OrderListArgs(Schema):
+    """A store's order list as its address asks for it: the search, the two filters, the page and its size. A
+    value the page does not offer is refused (400, saying which), never quietly read as something else; a page past
+    the last shows the last."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    q = fields.String(load_default="", validate=validate.Length(max=MAX_SEARCH))
+    status = fields.String(load_default="", validate=validate.OneOf(["", *FulfillmentStatus]))
+    cancel = fields.String(load_default="", validate=validate.OneOf(["", *CancelStanding]))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10**6))
+    size = fields.Integer(load_default=DEFAULT_PAGE_SIZE, validate=validate.OneOf(PAGE_SIZES))
+
+
+def _order_list_refusal(fields_wrong: list[str]) -> str:
+    """What was wrong with the list's address, in the user's language (marshmallow's own words are English)."""
+    said = {
+        "q": _("a search is at most %(count)d characters", count=MAX_SEARCH),
+        "status": _("the Amazon status must be one of those the list offers"),
+        "cancel": _("the cancel filter must be one of those the list offers"),
+        "page": _("the page must be a whole number of 1 or more"),
+        "size": _("the page size must be 25, 50 or 100"),
+    }
+    return _("This list cannot be shown: %(problems)s.", problems="; ".join(said[f] for f in sorted(fields_wrong)))
+
+
+def _cancel_standings() -> dict[str, str]:
+    return {
+        CancelStanding.NONE: _("No cancel"),
+        CancelStanding.UNDER_WAY: _("Cancel under way"),
+        CancelStanding.COMPLETED: _("Canceled"),
+        CancelStanding.NEEDS_ATTENTION: _("Needs attention"),
+    }
+
+
 @blueprint.get("/stores/<code>")
 @signed_in
-def store(code: str) -> str:
+def store(code: str) -> str | tuple[str, int]:
     views = _views()
     found = views.store(code)
     if found is None:
         abort(404, _("No store has the code %(code)s.", code=code))
-    search = request.args.get("q", "")[:64]
+    try:
+        args = OrderListArgs().load(request.args)
+    except ValidationError as exc:
+        refusal = _order_list_refusal(list(exc.messages_dict))
+        return render_template("console/error.html", code=400, refusal=refusal), 400
+    search = args["q"].strip().lstrip("#").strip()
+    wanted = OrderFilter(found.code, args["status"] or None, CancelStanding(args["cancel"]) if args["cancel"] else None,
+                         search)  # fmt: skip
+    listing = views.store_orders(wanted, args["page"], args["size"])
+    # What the page's links keep: the search, the filters and the page size, when not the defaults.
+    kept = {"q": search, "status": args["status"], "cancel": args["cancel"]}
+    kept = {name: value for name, value in kept.items() if value}
+    if args["size"] != DEFAULT_PAGE_SIZE:
+        kept["size"] = args["size"]
     return render_template(
-        "console/store.html", store=found, rows=views.store_orders(found, search), search=search, nav="stores"
-    )
+        "console/store.html", store=found, marketplace=marketplace_name(found.marketplace_id), listing=listing,
+        search=search, status=args["status"], cancel=args["cancel"], size=args["size"], kept=kept,
+        filtering=bool(search or wanted.status or wanted.standing), statuses=list(FulfillmentStatus),
+        standings=_cancel_standings(), sizes=PAGE_SIZES, nav="stores", marketplace_id=found.marketplace_id,
+        show_all=url_for("console.store", code=found.code, **{n: v for n, v in kept.items() if n == "size"}),
+    )  # fmt: skip
 
 
 @blueprint.get("/orders/<amazon_order_id>")
@@ -223,7 +283,24 @@ def order(amazon_order_id: str) -> str:
     if details is None:
         abort(404, _("The bridge has not seen Amazon order %(order)s in any store yet.", order=amazon_order_id))
     comments = views.commerce_comments(details.commerce[0].commerce_entity_id) if details.commerce else None
-    return render_template("console/order.html", details=details, comments=comments, nav="stores")
+    why_not = None
+    if details.why_not is not None:
+        link = details.commerce[0] if details.commerce else None
+        why_not = labels.why_no_cancel(
+            details.why_not, amazon_order_id=details.order.order_id,
+            order_ref=f"#{link.increment_id or link.commerce_entity_id}" if link else None,
+            amazon_status=details.order.status, commerce_state=link.commerce_state if link else None,
+            request=details.request,
+        )  # fmt: skip
+    return render_template(
+        "console/order.html", details=details, comments=comments, why_not=why_not, nav="stores",
+        marketplace_id=_marketplace_of(details), follow_seconds=FOLLOW_SECONDS if details.cancel_under_way else None,
+    )  # fmt: skip
+
+
+def _marketplace_of(details: OrderDetails) -> str | None:
+    """The marketplace whose time the order's page shows: the order's own, else its store's."""
+    return details.order.marketplace_id or (details.store.marketplace_id if details.store else None)
 
 
 class CancelForm(Schema):
@@ -275,8 +352,31 @@ def cancel_submit(amazon_order_id: str) -> Any:
             "success",
         )
     else:
-        flash(answer.message or answer.decision, "error")
+        flash(_refused(answer, amazon_order_id), "error")
     return redirect(url_for("console.order", amazon_order_id=amazon_order_id))
+
+
+def _refused(answer: BridgeCancelAnswer, amazon_order_id: str) -> str:
+    """The intake's refusal in the user's language, with the states in it in words (the intake writes their codes,
+    as Commerce's admin reads them)."""
+    if answer.request is not None:
+        key = (
+            MessageKey.ALREADY_COMPLETED
+            if answer.outcome is BridgeCancelOutcome.ALREADY_COMPLETED
+            else MessageKey.CANCEL_UNDER_WAY
+        )
+        return labels.message(
+            key, amazon_order_id=amazon_order_id, request_state=answer.request.state, request_id=str(answer.request.id)
+        )
+    if answer.decision not in set(MessageKey):
+        return answer.message or answer.decision
+    details = _views().order(amazon_order_id)
+    link = details.commerce[0] if details and details.commerce else None
+    return labels.message(
+        MessageKey(answer.decision), amazon_order_id=amazon_order_id,
+        order_ref=f"#{link.increment_id or link.commerce_entity_id}" if link else amazon_order_id,
+        amazon_status=details.order.status if details else None, commerce_state=answer.commerce_state,
+    )  # fmt: skip
 
 
 @blueprint.get("/attention")

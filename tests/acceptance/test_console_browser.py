@@ -119,7 +119,7 @@ def test_an_operator_cancels_an_unshipped_order_with_the_reason_they_choose(brid
     assert "Amazon accepted the feed" in timeline
     assert timeline.splitlines()[-1].endswith("Commerce order set to Complete, with an audit comment")
     assert not console.has("cancel-order")  # canceled: nothing more to cancel
-    assert console.driver.find_element(By.ID, "commerce-state").text == "complete"
+    assert console.driver.find_element(By.ID, "commerce-state").text == "Complete"
     console.screenshot("order-details")
     console.click_link("Stores")
     assert "1 Canceled at Amazon; Complete in Commerce" in console.driver.find_element(By.ID, "store-us").text

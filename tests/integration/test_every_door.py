@@ -9,7 +9,7 @@ import pytest
 
 from bridge.domain.records import NewCancelRequest
 from bridge.domain.states import RequestState, Source
-from bridge.pipeline.amazon_view import refresh_store
+from bridge.pipeline.amazon_view import backfill_store, refresh_store
 from bridge.pipeline.steps.check_pending import check_pending
 from bridge.pipeline.steps.reflect_amazon_changes import reflect_amazon_changes
 from bridge.pipeline.steps.refresh_commerce_links import refresh_commerce_links
@@ -128,7 +128,9 @@ def test_a_buyers_request_on_a_store_with_order_import_off_is_flagged_not_cancel
     ctx = bridge.worker()
     amazon_id = amazon_order(commerce, amazon, 36, store_id=IMPORT_OFF_STORE, buyer_requested_cancel=True)
     refresh_commerce_links(ctx)
-    assert refresh_store(ctx, ctx.stores.by_code("de-import-off"))  # mirrored while its import was still on
+    store = ctx.stores.by_code("de-import-off")
+    assert refresh_store(ctx, store)  # mirrored while its import was still on
+    backfill_store(ctx, store)  # the backfill's first window: the last day's orders
     assert reflect_amazon_changes(ctx) == 1
     assert bridge.cancel_requests() == []
     drive(ctx, lambda: len(comments(commerce, 36)) == 1)
@@ -142,7 +144,9 @@ def test_a_buyers_request_on_a_held_order_is_flagged_not_canceled(start_bridge, 
     amazon_order(commerce, amazon, 37, buyer_requested_cancel=True)
     commerce.orders[37]["state"] = commerce.orders[37]["status"] = "holded"
     refresh_commerce_links(ctx)
-    assert refresh_store(ctx, ctx.stores.by_code("us"))
+    store = ctx.stores.by_code("us")
+    assert refresh_store(ctx, store)
+    backfill_store(ctx, store)  # the backfill's first window: the last day's orders
     assert reflect_amazon_changes(ctx) == 1
     assert bridge.cancel_requests() == [] and amazon.calls["createFeed"] == 0
 

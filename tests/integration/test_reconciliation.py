@@ -186,6 +186,9 @@ def test_drift_lists_each_kind_of_disagreement_and_nothing_else(start, commerce,
     commerce.orders[34]["state"] = commerce.orders[34]["status"] = "complete"
     assert commerce.cancel(35) == (True, None)
     drive(ctx, lambda: {r.commerce_entity_id: r.state for r in bridge.cancel_requests()} == {
+        30: "rejected", 35: "completed"})  # fmt: skip
+    catch_up(ctx, "us", "it")  # the scheduled refresh brings the cancel made at Amazon (the bridge read 30, 35 live)
+    drive(ctx, lambda: {r.commerce_entity_id: r.state for r in bridge.cancel_requests()} == {
         30: "rejected", 32: "completed", 35: "completed"})  # fmt: skip
     catch_up(ctx, "us", "it")
     listed = drift(bridge_env)
@@ -214,3 +217,31 @@ def test_a_full_page_of_orders_saved_in_one_second_ends_the_round(start, commerc
     assert refresh_commerce_links(ctx) == PAGE_SIZE
     assert commerce.calls[SEARCH] <= 2
     assert ctx.links.cursor(LINK_CURSOR).complete_as_of is not None
+
+
+def test_a_buyers_request_on_an_order_amazon_fulfills_is_left_to_amazon(start, commerce, amazon):
+    """Amazon handles a buyer's request on an order it fulfills, and the bridge could not cancel it: no comment
+    telling the admin to cancel in Commerce, no cancel of the bridge's own."""
+    bridge, ctx = start(BRIDGE_BUYER_CANCEL_REQUESTS="cancel")
+    amazon_id = amazon_order(commerce, amazon, 40, fulfilled_by="AMAZON")
+    warm_mirrors(ctx)
+    amazon.request_cancel(amazon_id, "No longer needed")
+    catch_up(ctx, "us")
+    assert ctx.mirror.find(amazon_id).order.buyer_requested_cancel  # the mirror holds it, request and all
+    for _ in range(3):
+        run_round(ctx)
+    assert comments(commerce, 40) == [] and bridge.cancel_requests() == []
+    assert amazon.calls["createFeed"] == 0
+
+
+def test_an_order_amazon_fulfills_and_cancels_ends_its_commerce_order_as_well(start, commerce, amazon):
+    """It will not ship either: its Commerce order is ended like any order canceled at Amazon, and nothing is sent."""
+    bridge, ctx = start()
+    amazon_id = amazon_order(commerce, amazon, 41, fulfilled_by="AMAZON")
+    warm_mirrors(ctx)
+    amazon.cancel_outside(amazon_id, "AMAZON", "Undeliverable address")
+    catch_up(ctx, "us")
+    drive(ctx, lambda: [r.state for r in bridge.cancel_requests()] == ["completed"])
+    assert commerce.orders[41]["state"] == "complete"
+    assert f"Amazon order {amazon_id} was canceled at Amazon by Amazon" in comments(commerce, 41)[0]
+    assert amazon.calls["createFeed"] == 0

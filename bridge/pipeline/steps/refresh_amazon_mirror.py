@@ -1,8 +1,9 @@
-"""Step: keep each store's order mirror fresh on a schedule, so the webhook can answer without asking Amazon."""
+"""Step: keep each store's order mirror fresh on a schedule, so the webhook can answer without asking Amazon, and
+fill it with the store's past orders (the backfill) with the calls the refreshes leave over."""
 
 from __future__ import annotations
 
-from bridge.pipeline.amazon_view import refresh_store
+from bridge.pipeline.amazon_view import backfill_store, refresh_store
 from bridge.pipeline.worker_context import WorkerContext
 
 
@@ -20,4 +21,5 @@ def refresh_amazon_mirror(ctx: WorkerContext) -> int:
             due = cursor.complete_as_of < ctx.clock() - ctx.pipeline.mirror_refresh_seconds
         if due and refresh_store(ctx, store):
             refreshed += 1
+        backfill_store(ctx, store)
     return refreshed
