@@ -80,7 +80,7 @@ def run(orders: int, postgres: str | None) -> dict[str, Any]:
     try:
         with database(postgres, workdir) as database_url:
             env = world.bridge_env(
-                DATABASE_URL=database_url, BRIDGE_FEED_POLL_INITIAL_SECONDS="2", BRIDGE_WORKER_IDLE_SECONDS="0.5",
+                DATABASE_URL=database_url, BRIDGE_WORKER_IDLE_SECONDS="0.5",
                 BRIDGE_COMMERCE_LINKS_REFRESH_SECONDS="5",
             )  # fmt: skip
             ids = range(1, orders + 1)

@@ -16,10 +16,12 @@ from bridge.clients.commerce import CommerceClient
 from bridge.clients.commerce_transport import CommerceTransport
 from bridge.clients.feeds_api import FeedsApi
 from bridge.clients.lwa import LwaTokenSource
+from bridge.clients.notifications_api import NotificationsApi
 from bridge.clients.oauth1 import BearerToken, OAuth1HmacSha256
 from bridge.clients.orders_api import OrdersApi
 from bridge.clients.sellers_api import SellersApi
 from bridge.clients.spapi import SpApiClient
+from bridge.pipeline.notification_inbox import inbox_for
 from bridge.pipeline.worker_context import WorkerContext, worker_id
 from bridge.services.amazon_status import AmazonStatus
 from bridge.services.cancel_intake import CancelIntake
@@ -33,6 +35,7 @@ from bridge.storage.engine import PATIENT, DatabaseTimeouts, make_engine
 from bridge.storage.feed_records import FeedRecords
 from bridge.storage.idempotency_keys import IdempotencyKeys
 from bridge.storage.order_links import OrderLinks
+from bridge.storage.order_list import OrderList
 from bridge.storage.order_mirror import OrderMirror
 from bridge.storage.order_pairs import OrderPairs
 from bridge.storage.rate_limiter import RateLimiter
@@ -71,6 +74,7 @@ class Clients:
     orders_api: OrdersApi
     feeds_api: FeedsApi
     sellers_api: SellersApi
+    notifications_api: NotificationsApi
 
 
 @dataclass
@@ -134,7 +138,9 @@ def build_clients(settings: Settings, engine: Engine) -> Clients:
     lwa = LwaTokenSource(settings.lwa_token_url, settings.lwa_client_id, settings.lwa_client_secret, session=session)
     limiter = RateLimiter(engine, settings.spapi_quotas)
     spapi = SpApiClient(lwa, limiter, settings.spapi_endpoint, session=session)
-    return Clients(commerce, lwa, limiter, OrdersApi(spapi), FeedsApi(spapi, session), SellersApi(spapi))
+    return Clients(
+        commerce, lwa, limiter, OrdersApi(spapi), FeedsApi(spapi, session), SellersApi(spapi), NotificationsApi(spapi)
+    )
 
 
 def _amazon_status(settings: Settings, storage: Storage, clients: Clients) -> AmazonStatus:
@@ -157,6 +163,7 @@ def build_web(settings: Settings, secret_key: str, timeouts: DatabaseTimeouts = 
     console = ConsoleReads(
         stores=settings.stores,
         mirror=storage.mirror,
+        order_list=OrderList(storage.engine),
         links=storage.links,
         request_queries=storage.request_queries,
         feeds=storage.feeds,
@@ -196,4 +203,9 @@ def build_worker(settings: Settings, owner: str | None = None, storage: Storage 
         feeds_api=clients.feeds_api,
         amazon_status=_amazon_status(settings, storage, clients),
         owner=owner or worker_id(),
+        notifications=(
+            inbox_for(settings.sqs_queue_url, settings.pipeline.retry_backoff_seconds)
+            if settings.sqs_queue_url
+            else None
+        ),
     )

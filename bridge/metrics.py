@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import REGISTRY, Collector
 
@@ -34,6 +34,42 @@ SPAPI_THROTTLED = Counter(
 COMMERCE_CALL_OUTCOMES = ("ok", "not_found", "rejected", "unavailable", "timeout", "no_connection", "not_sent")
 COMMERCE_CALLS = Counter(
     "bridge_commerce_calls", f"Magento REST API calls by outcome: {', '.join(COMMERCE_CALL_OUTCOMES)}", ["outcome"]
+)
+# Feeds followed at Amazon: one count per getFeed the worker made for a submitted feed, by what it learned.
+FEED_POLL_RESULTS = ("in_progress", "done", "failed", "error")
+FEED_POLLS = Counter(
+    "bridge_feed_polls",
+    f"getFeed polls of feeds Amazon is processing, by result: {', '.join(FEED_POLL_RESULTS)} (FATAL or CANCELLED)",
+    ["result"],
+)
+
+# Amazon's notifications through the SQS queue (BRIDGE_SQS_QUEUE_URL), counted by the worker that read them. The type
+# label is ORDER_CHANGE or FEED_PROCESSING_FINISHED; received also counts "other" (a foreign or unreadable message).
+NOTIFICATIONS_RECEIVED = Counter(
+    "bridge_notifications_received", "Messages received from the notification queue, by notification type", ["type"]
+)
+NOTIFICATIONS_PROCESSED = Counter(
+    "bridge_notifications_processed", "Notifications acted on and deleted from the queue, by type", ["type"]
+)
+NOTIFICATIONS_DUPLICATES = Counter(
+    "bridge_notifications_duplicates",
+    "Notifications that brought nothing new (redelivered, or the same change under another id), by type",
+    ["type"],
+)
+NOTIFICATIONS_MALFORMED = Counter(
+    "bridge_notifications_malformed", "Messages that were no notification the bridge reads: logged and deleted"
+)
+NOTIFICATION_QUEUE_FAILURES = Counter(
+    "bridge_notification_queue_failures", "Receives and deletes the queue did not answer: the worker polls meanwhile"
+)
+NOTIFICATIONS_LIVE = Gauge(
+    "bridge_notifications_live", "1 while the queue answered the worker's last receive, else 0",
+    multiprocess_mode="livemax",
+)  # fmt: skip
+NOTIFICATION_QUEUE_AGE = Gauge(
+    "bridge_notification_queue_oldest_age_seconds",
+    "Age of the oldest message the worker's last receive got (from SentTimestamp; 0 when it got none)",
+    multiprocess_mode="livemax",
 )
 
 

@@ -57,10 +57,10 @@ class CommerceAuth:
 class PipelineSettings:
     """How the worker paces itself. Defaults suit production; tests and the demo shorten them."""
 
-    worker_idle_seconds: float = 2.0  # wait when there is nothing to do
+    worker_idle_seconds: float = 1.0  # the longest wait when there is nothing to do (what comes unannounced waits this)
     lease_seconds: float = 120.0  # a dead worker's jobs are taken over after this
-    feed_poll_initial_seconds: float = 30.0  # first getFeed after createFeed; doubles up to the max
-    feed_poll_max_seconds: float = 300.0
+    feed_poll_seconds: float = 1.0  # getFeed per feed in progress (longer when the quota must be shared)
+    feed_poll_backstop_seconds: float = 300.0  # ... while Amazon's notifications say when a feed is done
     retry_backoff_seconds: float = 60.0  # after a transient fault or a FATAL feed; doubles per attempt
     max_feed_attempts: int = 5  # feeds a request may go out in before an operator must look
     confirm_checks: int = 10  # status reads after a clean report before giving up on seeing CANCELLED
@@ -70,7 +70,7 @@ class PipelineSettings:
     write_back_concurrency: int = 4  # parallel Commerce calls for write-backs
     mirror_max_age_seconds: float = 600.0  # trust the order mirror while it is this fresh; 0 = always read live
     mirror_refresh_seconds: float = 300.0  # keep it fresh (searchOrders refills one call per 180 s)
-    mirror_backfill_days: int = 30  # open orders created this far back are loaded at start
+    mirror_backfill_days: int = 30  # every order created this far back is loaded into the mirror at start
     commerce_confirm_seconds: float = 10.0  # without Commerce's after hook by then, read the order back
     commerce_cancel_window_seconds: float = 900.0  # not canceled in Commerce by then: the request ends, unsent
     commerce_links_refresh_seconds: float = 60.0  # the Commerce link mirror looks for changed orders this often
@@ -79,8 +79,8 @@ class PipelineSettings:
 PIPELINE_VARIABLES = {
     "BRIDGE_WORKER_IDLE_SECONDS": ("worker_idle_seconds", float, 0.01, 3600),
     "BRIDGE_WORKER_LEASE_SECONDS": ("lease_seconds", float, 1, 86400),
-    "BRIDGE_FEED_POLL_INITIAL_SECONDS": ("feed_poll_initial_seconds", float, 0.01, 86400),
-    "BRIDGE_FEED_POLL_MAX_SECONDS": ("feed_poll_max_seconds", float, 0.01, 86400),
+    "BRIDGE_FEED_POLL_SECONDS": ("feed_poll_seconds", float, 0.01, 3600),
+    "BRIDGE_FEED_POLL_BACKSTOP_SECONDS": ("feed_poll_backstop_seconds", float, 0.01, 86400),
     "BRIDGE_RETRY_BACKOFF_SECONDS": ("retry_backoff_seconds", float, 0.01, 86400),
     "BRIDGE_MAX_FEED_ATTEMPTS": ("max_feed_attempts", int, 1, 100),
     "BRIDGE_CONFIRM_CHECKS": ("confirm_checks", int, 1, 1000),
@@ -97,8 +97,21 @@ PIPELINE_VARIABLES = {
 }
 
 
+# Settings that no longer mean anything: set, they stop the start-up with what replaced them, rather than be
+# quietly ignored.
+RETIRED_PIPELINE_VARIABLES = {
+    "BRIDGE_FEED_POLL_INITIAL_SECONDS": "getFeed is no longer polled at a doubling delay; "
+    "BRIDGE_FEED_POLL_SECONDS (default 1) is the fixed cadence: remove this line",
+    "BRIDGE_FEED_POLL_MAX_SECONDS": "getFeed is no longer polled at a doubling delay; "
+    "BRIDGE_FEED_POLL_BACKSTOP_SECONDS (default 300) is the pace while notifications are live: remove this line",
+}
+
+
 def _pipeline_settings(env: Mapping[str, str], problems: list[str]) -> PipelineSettings:
     values: dict[str, float | int] = {}
+    for variable, replacement in RETIRED_PIPELINE_VARIABLES.items():
+        if env.get(variable):
+            problems.append(f"{variable}: no longer read: {replacement}")
     for variable, (name, kind, low, high) in PIPELINE_VARIABLES.items():
         raw = env.get(variable)
         if raw is None or raw == "":
@@ -189,6 +202,8 @@ class Settings:
     secret_key: str = field(repr=False, default="")
     # BRIDGE_TRUSTED_PROXIES: peers whose X-Forwarded-For names the client a sign-in is counted against.
     trusted_proxies: tuple[IPNetwork, ...] = LOOPBACK
+    # BRIDGE_SQS_QUEUE_URL: the SQS queue Amazon's notifications arrive in; None leaves the worker to polling.
+    sqs_queue_url: str | None = None
 
     @property
     def secrets(self) -> list[str]:
@@ -291,6 +306,15 @@ def load_store_codes(environ: Mapping[str, str] | None = None) -> frozenset[str]
 def _is_http_url(value: str) -> bool:
     parts = urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+_SQS_QUEUE_PATH = re.compile(r"/\d{12}/[A-Za-z0-9_-]{1,80}")
+
+
+def _is_sqs_queue_url(value: str) -> bool:
+    """A queue URL: an http(s) host (Amazon's, or a local SQS endpoint), then /ACCOUNT-ID/QUEUE-NAME."""
+    parts = urlsplit(value)
+    return _is_http_url(value) and not parts.query and bool(_SQS_QUEUE_PATH.fullmatch(parts.path))
 
 
 _PEM_BLOCK = re.compile(r"-----BEGIN PUBLIC KEY-----.*?-----END PUBLIC KEY-----", re.DOTALL)
@@ -481,6 +505,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "'python -c \"import secrets; print(secrets.token_urlsafe(32))\"')"
         )
 
+    sqs_queue_url = (env.get("BRIDGE_SQS_QUEUE_URL") or "").strip() or None
+    if sqs_queue_url and not _is_sqs_queue_url(sqs_queue_url):
+        problems.append(
+            "BRIDGE_SQS_QUEUE_URL: must be the queue's URL, https://sqs.REGION.amazonaws.com/ACCOUNT/NAME (as the SQS "
+            "console shows it)"
+        )
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -512,4 +543,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         metrics=metrics,
         secret_key=secret_key,
         trusted_proxies=trusted_proxies,
+        sqs_queue_url=sqs_queue_url,
     )

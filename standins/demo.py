@@ -60,8 +60,6 @@ SCENARIOS = (
 )
 FEED_PROCESSING_DELAY = 3.0
 FAST_PIPELINE = {  # production defaults are minutes; the demo shortens them, nothing else changes
-    "BRIDGE_FEED_POLL_INITIAL_SECONDS": "1",
-    "BRIDGE_FEED_POLL_MAX_SECONDS": "2",
     "BRIDGE_WORKER_IDLE_SECONDS": "0.5",
     "BRIDGE_FEED_GATHER_SECONDS": "0.5",
 }

@@ -7,6 +7,8 @@ The database is SQLite unless a test asks for PostgreSQL too (``BOTH_DATABASES``
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -239,3 +242,47 @@ def start_bridge(
 @pytest.fixture
 def bridge(start_bridge: Callable[..., RunningBridge]) -> RunningBridge:
     return start_bridge()
+
+
+@pytest.fixture(scope="session")
+def sqs_endpoint() -> Iterator[str]:
+    """A real SQS protocol endpoint on loopback (moto's server mode), for Amazon's notifications."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    give_up = time.monotonic() + 30
+    while not _answers(url):
+        if time.monotonic() > give_up:
+            server.stop()
+            pytest.fail(f"the local SQS endpoint at {url} did not answer within 30 s")
+        threading.Event().wait(0.05)
+    yield url
+    server.stop()
+
+
+def _answers(url: str) -> bool:
+    try:
+        requests.get(url, timeout=1)
+    except requests.RequestException:
+        return False
+    return True
+
+
+SQS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+@pytest.fixture
+def sqs_env(sqs_endpoint: str, monkeypatch: pytest.MonkeyPatch, amazon: AmazonStandIn) -> Iterator[dict[str, str]]:
+    """boto3's environment for the local endpoint, in this process (the worker, the stand-in) and for subprocesses;
+    the stand-in's notifier is stopped afterwards."""
+    env = {**SQS_ENV, "AWS_ENDPOINT_URL_SQS": sqs_endpoint}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    amazon.notifications.sqs_endpoint_url = sqs_endpoint
+    yield env
+    amazon.notifications.stop()

@@ -10,8 +10,8 @@ from bridge.pipeline.worker import run_round
 from bridge.pipeline.worker_context import WorkerContext
 
 FAST_PIPELINE = {
-    "BRIDGE_FEED_POLL_INITIAL_SECONDS": "0.02",
-    "BRIDGE_FEED_POLL_MAX_SECONDS": "0.1",
+    "BRIDGE_FEED_POLL_SECONDS": "0.02",
+    "BRIDGE_FEED_POLL_BACKSTOP_SECONDS": "0.1",
     "BRIDGE_RETRY_BACKOFF_SECONDS": "0.02",
     "BRIDGE_WORKER_IDLE_SECONDS": "0.01",
     "BRIDGE_FEED_GATHER_SECONDS": "0.05",

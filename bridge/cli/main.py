@@ -154,6 +154,21 @@ def _hooks(args: argparse.Namespace) -> int:
         engine.dispose()
 
 
+def _notifications(args: argparse.Namespace) -> int:
+    from bridge.cli import notifications
+    from bridge.composition import build_clients
+    from bridge.settings import load_settings
+    from bridge.storage.engine import open_existing
+
+    settings = load_settings()
+    engine = open_existing(settings.database_url)  # the quota buckets Amazon's calls share with the worker
+    try:
+        command = {"subscribe": notifications.notifications_subscribe, "status": notifications.notifications_status}
+        return command[args.notifications_command](settings, build_clients(settings, engine).notifications_api, args)
+    finally:
+        engine.dispose()
+
+
 def _drift(args: argparse.Namespace) -> int:
     from bridge.cli.drift import run_drift_command
 
@@ -209,6 +224,18 @@ def parser() -> argparse.ArgumentParser:
         if name == "list":
             command.add_argument("--json", action="store_true", help="one JSON document instead of a table")
         command.set_defaults(run=_hooks)
+
+    notifications = commands.add_parser(
+        "notifications", help="Amazon's notifications to the bridge's SQS queue (BRIDGE_SQS_QUEUE_URL)"
+    ).add_subparsers(dest="notifications_command", required=True)
+    for name, help_text in (
+        ("subscribe", "make the queue a destination and subscribe every store (again: changes nothing)"),
+        ("status", "what Amazon has: destinations, each store's subscriptions (exit 1 if one is missing)"),
+    ):
+        command = notifications.add_parser(name, help=help_text)
+        command.add_argument("--store", help="only this store (its code in the stores file)")
+        command.add_argument("--json", action="store_true", help="one JSON document instead of a table")
+        command.set_defaults(run=_notifications)
 
     jobs = commands.add_parser("jobs", help="list, show and retry cancel requests").add_subparsers(
         dest="jobs_command", required=True

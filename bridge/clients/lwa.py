@@ -16,6 +16,7 @@ from bridge.errors import UpstreamRejected, UpstreamUnavailable
 SERVICE = "Login with Amazon"
 REFRESH_EARLY_SECONDS = 60.0
 CALL_TIMEOUT = 10.0
+GRANTLESS_PREFIX = "grantless:"  # cache keys of application tokens, apart from any refresh token's
 
 
 @dataclass
@@ -47,14 +48,23 @@ class LwaTokenSource:
 
     def access_token(self, refresh_token: str, deadline: Deadline) -> str:
         """A valid access token for this seller; one exchange at a time per seller, however many threads ask."""
-        key = self._key(refresh_token)
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        return self._cached(self._key(refresh_token), form, deadline)
+
+    def grantless_token(self, scope: str, deadline: Deadline) -> str:
+        """A token of the application itself, for grantless operations (e.g. ``sellingpartnerapi::notifications``
+        for the Notifications API's destinations): no seller, no refresh token."""
+        form = {"grant_type": "client_credentials", "scope": scope}
+        return self._cached(self._key(GRANTLESS_PREFIX + scope), form, deadline)
+
+    def _cached(self, key: str, form: dict[str, str], deadline: Deadline) -> str:
         with self._locks_guard:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
             cached = self._cache.get(key)
             if cached and cached.expires_at - REFRESH_EARLY_SECONDS > time.monotonic():
                 return cached.value
-            token = self._exchange(refresh_token, deadline)
+            token = self._exchange(form, deadline)
             self._cache[key] = token
             return token.value
 
@@ -62,7 +72,10 @@ class LwaTokenSource:
         """Drop a token Amazon refused (403 Unauthorized) so the next call exchanges afresh."""
         self._cache.pop(self._key(refresh_token), None)
 
-    def _exchange(self, refresh_token: str, deadline: Deadline) -> _CachedToken:
+    def forget_grantless(self, scope: str) -> None:
+        self._cache.pop(self._key(GRANTLESS_PREFIX + scope), None)
+
+    def _exchange(self, form: dict[str, str], deadline: Deadline) -> _CachedToken:
         started = time.monotonic()
         response = send(
             self._session,
@@ -71,12 +84,7 @@ class LwaTokenSource:
             service=SERVICE,
             what="token exchange",
             timeout=deadline.timeout(CALL_TIMEOUT, SERVICE),
-            data={
-                "grant_type": "refresh_token",
-                "refresh_token": refresh_token,
-                "client_id": self._client_id,
-                "client_secret": self._client_secret,
-            },
+            data={**form, "client_id": self._client_id, "client_secret": self._client_secret},
             headers={"Accept": "application/json"},
         )
         try:

@@ -20,6 +20,9 @@ from bridge.metrics import SPAPI_CALLS, SPAPI_THROTTLED
 log = logging.getLogger(__name__)
 
 SERVICE = "Amazon SP-API"
+# Grantless operations (the Notifications API's destinations) are the application's, not a seller's: their quota
+# bucket is kept under this name instead of a seller id.
+APPLICATION_QUOTA_KEY = "application"
 CALL_TIMEOUT = 15.0
 MAX_ATTEMPTS = 3
 
@@ -73,39 +76,45 @@ class SpApiClient:
         params: dict[str, str] | None = None,
         json_body: dict[str, Any] | None = None,
         idempotent: bool = True,
+        grantless_scope: str | None = None,
     ) -> Any:
         """One operation, inside the quota, retried on 429 and (when ``idempotent``) on 5xx and timeouts.
 
         A non-idempotent call (createFeed) is never repeated after an ambiguous failure: Amazon may have acted on
-        it, and the caller must find out before trying again.
+        it, and the caller must find out before trying again. With ``grantless_scope`` the call is the
+        application's own (an LWA ``client_credentials`` token of that scope; ``store`` only picks the region).
         """
         path = operation.path.format(**{k: quote(v, safe="") for k, v in (path_params or {}).items()})
+        quota_key = APPLICATION_QUOTA_KEY if grantless_scope else store.seller_id
 
         def once() -> Any:
-            self._limiter.acquire(store.seller_id, operation.name, max_wait=max(0.0, deadline.remaining() - 0.2))
-            return self._send(store, operation, path, deadline, params, json_body)
+            self._limiter.acquire(quota_key, operation.name, max_wait=max(0.0, deadline.remaining() - 0.2))
+            return self._send(store, operation, path, deadline, params, json_body, grantless_scope)
 
         def retry(exc: UpstreamError, attempt: int) -> Retry | None:
             if isinstance(exc, QuotaExhausted):  # 429: Amazon's bucket is empty; a local refusal is final
                 if exc.status != 429:
                     return None
-                self._limiter.drain(store.seller_id, operation.name)
+                self._limiter.drain(quota_key, operation.name)
                 return Retry.NOW
             if isinstance(exc, UpstreamUnavailable):
                 return Retry.AFTER_BACKOFF if idempotent else None
-            if exc.status == 403 and attempt == 1:
-                self._tokens.forget(store.refresh_token)  # an expired token: exchange once more
+            if exc.status == 403 and attempt == 1:  # an expired token: exchange once more
+                if grantless_scope:
+                    self._tokens.forget_grantless(grantless_scope)
+                else:
+                    self._tokens.forget(store.refresh_token)
                 return Retry.NOW
             return None
 
         return with_retries(once, deadline, max_attempts=MAX_ATTEMPTS, reserve=0.3, retry=retry)
 
-    def _observe_rate_limit(self, store: Store, operation: Operation, response: requests.Response) -> None:
+    def _observe_rate_limit(self, quota_key: str, operation: Operation, response: requests.Response) -> None:
         limit = response.headers.get("x-amzn-RateLimit-Limit")
         if not limit:
             return
         try:
-            accepted = self._limiter.observe_rate(store.seller_id, operation.name, float(limit))
+            accepted = self._limiter.observe_rate(quota_key, operation.name, float(limit))
         except ValueError:
             accepted = False
         if not accepted:  # best-effort header: a value that is not a positive rate is Amazon's slip, not a quota
@@ -119,8 +128,13 @@ class SpApiClient:
         deadline: Deadline,
         params: dict[str, str] | None,
         json_body: dict[str, Any] | None,
+        grantless_scope: str | None = None,
     ) -> Any:
-        access_token = self._tokens.access_token(store.refresh_token, deadline)
+        access_token = (
+            self._tokens.grantless_token(grantless_scope, deadline)
+            if grantless_scope
+            else self._tokens.access_token(store.refresh_token, deadline)
+        )
         started = time.monotonic()
         SPAPI_CALLS.labels(operation.name).inc()
         response = send(
@@ -146,7 +160,7 @@ class SpApiClient:
             },
         )
         if response.status_code < 300:
-            self._observe_rate_limit(store, operation, response)
+            self._observe_rate_limit(APPLICATION_QUOTA_KEY if grantless_scope else store.seller_id, operation, response)
             try:
                 return response.json()
             except ValueError:

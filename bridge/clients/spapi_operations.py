@@ -22,6 +22,11 @@ GET_FEED_DOCUMENT = Operation("getFeedDocument", "GET", "/feeds/2021-06-30/docum
 GET_MARKETPLACE_PARTICIPATIONS = Operation(
     "getMarketplaceParticipations", "GET", "/sellers/v1/marketplaceParticipations"
 )
+# Notifications API v1: destinations are grantless (the application's), subscriptions are the seller's.
+CREATE_DESTINATION = Operation("createDestination", "POST", "/notifications/v1/destinations")
+GET_DESTINATIONS = Operation("getDestinations", "GET", "/notifications/v1/destinations")
+CREATE_SUBSCRIPTION = Operation("createSubscription", "POST", "/notifications/v1/subscriptions/{notificationType}")
+GET_SUBSCRIPTION = Operation("getSubscription", "GET", "/notifications/v1/subscriptions/{notificationType}")
 
 REGION_HOSTS = {
     "na": "https://sellingpartnerapi-na.amazon.com",

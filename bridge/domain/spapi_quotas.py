@@ -16,4 +16,8 @@ PUBLISHED_QUOTAS: dict[str, tuple[float, int]] = {
     "getFeed": (2.0, 15),
     "getFeedDocument": (0.0222, 10),
     "getMarketplaceParticipations": (0.016, 15),
+    "createDestination": (1.0, 5),
+    "getDestinations": (1.0, 5),
+    "createSubscription": (1.0, 5),
+    "getSubscription": (1.0, 5),
 }

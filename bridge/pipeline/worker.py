@@ -13,23 +13,27 @@ from collections.abc import Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bridge.domain.states import TransitionRefused
+from bridge.domain.pacing import idle_wait
+from bridge.domain.states import RequestState, TransitionRefused
+from bridge.pipeline.notification_inbox import long_poll_seconds
 from bridge.pipeline.steps.check_pending import check_pending
 from bridge.pipeline.steps.confirm_cancelled_at_amazon import confirm_cancelled_at_amazon
 from bridge.pipeline.steps.confirm_commerce_cancels import confirm_commerce_cancels
+from bridge.pipeline.steps.follow_notifications import follow_notifications
 from bridge.pipeline.steps.note_buyer_requests import note_buyer_requests
 from bridge.pipeline.steps.poll_submitted_feeds import poll_submitted_feeds
 from bridge.pipeline.steps.recover_stale_feeds import recover_stale_feeds
 from bridge.pipeline.steps.reflect_amazon_changes import reflect_amazon_changes
 from bridge.pipeline.steps.refresh_amazon_mirror import refresh_amazon_mirror
 from bridge.pipeline.steps.refresh_commerce_links import refresh_commerce_links
-from bridge.pipeline.steps.send_ready_feeds import send_ready_feeds
+from bridge.pipeline.steps.send_ready_feeds import next_send_at, send_ready_feeds
 from bridge.pipeline.steps.write_back import write_back
 from bridge.pipeline.worker_context import WorkerContext
 
 log = logging.getLogger(__name__)
 
 STEPS: tuple[Callable[[WorkerContext], int], ...] = (
+    follow_notifications,  # first: what Amazon announced is in the mirror and due before the other steps look
     refresh_commerce_links,
     refresh_amazon_mirror,
     reflect_amazon_changes,
@@ -74,6 +78,48 @@ def run_worker(ctx: WorkerContext) -> int:
     log.info("worker started", extra={"worker": ctx.owner})
     while not ctx.stop.is_set():
         if run_round(ctx) == 0:
-            ctx.stop.wait(ctx.pipeline.worker_idle_seconds)
+            idle(ctx)
     log.info("worker stopped", extra={"worker": ctx.owner})
     return 0
+
+
+def idle(ctx: WorkerContext) -> None:
+    """Wait before the next round: on the notification queue (a long poll that ends as soon as Amazon says
+    something, within BRIDGE_WORKER_IDLE_SECONDS, so SIGTERM still stops the worker within that), else plainly.
+
+    Never past the next moment something is known to fall due (``next_due``): a feed's next poll, a batch's send
+    time, a request's retry are then taken up on time, not at the next idle round. A wait under a second is plain
+    (SQS long polls in whole seconds); a busy worker looks at the queue all the same.
+    """
+    wait = idle_wait(ctx.pipeline.worker_idle_seconds, ctx.clock(), next_due(ctx))
+    inbox = ctx.notifications
+    if inbox is None or wait < 1 or not inbox.receive(long_poll_seconds(wait)):
+        ctx.stop.wait(wait)
+    if inbox is not None:
+        ctx.notifications_live = inbox.live
+
+
+# Requests that steps take up when their next_attempt_at comes (READY ones go by their batch, next_send_at).
+TIMED_STATES = {
+    RequestState.AWAITING_COMMERCE,
+    RequestState.PENDING,
+    RequestState.CONFIRMING,
+    RequestState.CANCELLED_AT_AMAZON,
+    RequestState.REJECTING,
+}
+
+
+def next_due(ctx: WorkerContext) -> float | None:
+    """The next moment the worker knows something falls due (None: nothing is waiting, or the database did not
+    answer, in which case the plain idle wait applies)."""
+    now = ctx.clock()
+    try:
+        moments = (
+            ctx.feeds.next_poll_at(now),
+            ctx.cancel_requests.next_attempt_at(TIMED_STATES, now),
+            next_send_at(ctx),
+        )
+    except SQLAlchemyError as exc:
+        log.warning("could not read what falls due next", extra={"error": exc.__class__.__name__})
+        return None
+    return min((moment for moment in moments if moment is not None), default=None)

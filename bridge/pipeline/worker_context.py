@@ -14,10 +14,13 @@ from dataclasses import dataclass, field
 from bridge.clients.commerce import CommerceClient
 from bridge.clients.feeds_api import FeedsApi
 from bridge.clients.orders_api import OrdersApi
+from bridge.clients.spapi_operations import GET_FEED
+from bridge.domain.pacing import poll_interval
 from bridge.domain.records import CancelRequest, RequestOutcome
 from bridge.domain.retry_policy import RetryPolicy
 from bridge.domain.states import RequestState
 from bridge.domain.stores import Store, StoreDirectory
+from bridge.pipeline.notification_inbox import NotificationInbox
 from bridge.services.amazon_status import AmazonStatus
 from bridge.settings import PipelineSettings, Settings
 from bridge.storage.buyer_cancel_notes import BuyerCancelNotes
@@ -56,6 +59,11 @@ class WorkerContext:
     amazon_status: AmazonStatus
     owner: str  # this worker's id, stamped on the leases it holds
     stop: threading.Event = field(default_factory=threading.Event)
+    # True while Amazon's notifications reach this worker (the SQS queue answered its last receive): feeds and
+    # orders are then followed from the queue, and polling drops to a slow backstop.
+    notifications_live: bool = False
+    # The SQS queue of Amazon's notifications (BRIDGE_SQS_QUEUE_URL) and what was received from it; None: polling only.
+    notifications: NotificationInbox | None = None
     clock: Callable[[], float] = time.time
 
     @property
@@ -78,16 +86,25 @@ class WorkerContext:
         return RetryPolicy(self.pipeline.retry_backoff_seconds, TRANSIENT_BACKOFF_CAP, self.pipeline.max_feed_attempts)
 
     @property
-    def feed_polls(self) -> RetryPolicy:
-        """getFeed until Amazon has processed the feed (it may take hours, so there is no limit)."""
-        return RetryPolicy(self.pipeline.feed_poll_initial_seconds, self.pipeline.feed_poll_max_seconds)
-
-    @property
     def confirmations(self) -> RetryPolicy:
-        """Status reads after a clean report before giving up on the order reading CANCELLED."""
+        """Status reads after a clean report before giving up on the order reading CANCELLED: the first at the
+        feed-poll cadence (Amazon usually shows it at once), then less and less often."""
         return RetryPolicy(
-            self.pipeline.feed_poll_initial_seconds, self.pipeline.feed_poll_max_seconds, self.pipeline.confirm_checks
+            self.pipeline.feed_poll_seconds, self.pipeline.feed_poll_backstop_seconds, self.pipeline.confirm_checks
         )
+
+    def next_feed_poll(self, seller_id: str, asked_at: float) -> float:
+        """When to ask Amazon again about a feed of this seller it is processing, last asked (or sent) at
+        ``asked_at`` (epoch seconds): the cadence, or the backstop while notifications are live, stretched to a fair
+        share of the seller's getFeed quota. Counted from the asking, so a call's own time does not slow the pace."""
+        interval = poll_interval(
+            cadence=self.pipeline.feed_poll_seconds,
+            backstop=self.pipeline.feed_poll_backstop_seconds,
+            notifications_live=self.notifications_live,
+            feeds_in_progress=self.feeds.in_progress(seller_id),
+            rate=self.limiter.rate(seller_id, GET_FEED.name),
+        )
+        return asked_at + interval
 
     def retry_at(self, policy: RetryPolicy, tries: int) -> float:
         """When to try again after ``tries`` tries under ``policy`` (epoch seconds)."""

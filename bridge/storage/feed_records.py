@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bridge.domain.records import CancelRequest, FeedRecord, RequestOutcome, as_utc
@@ -126,6 +126,36 @@ class FeedRecords:
             due.append((table.c.next_poll_at.is_(None)) | (table.c.next_poll_at <= now))
         return [feed_of(row) for row in claim_rows(self._engine, table, due, owner, now, lease, limit)]
 
+    def claim_next_poll(self, owner: str, now: float, lease: float, skip_sellers: set[str]) -> FeedRecord | None:
+        """Lease the submitted feed whose poll has been due longest, of a seller not in ``skip_sellers``.
+
+        Longest overdue first is what shares a seller's getFeed quota fairly when its feeds want more than it
+        gives: each feed polled goes to the back of the line.
+        """
+        due = [
+            table.c.state == FeedState.SUBMITTED,
+            lease_is_free(table, now),
+            table.c.next_poll_at.is_(None) | (table.c.next_poll_at <= now),
+            table.c.seller_id.not_in(sorted(skip_sellers)),
+        ]
+        order = (func.coalesce(table.c.next_poll_at, 0.0),)
+        rows = claim_rows(self._engine, table, due, owner, now, lease, 1, order_by=order)
+        return feed_of(rows[0]) if rows else None
+
+    def in_progress(self, seller_id: str) -> int:
+        """The seller's feeds at Amazon not yet processed (as far as the bridge knows): they share its getFeed."""
+        query = select(func.count()).where(table.c.state == FeedState.SUBMITTED, table.c.seller_id == seller_id)
+        with self._engine.connect() as connection:
+            return connection.execute(query).scalar_one()
+
+    def next_poll_at(self, now: float) -> float | None:
+        """When the next submitted feed no worker holds is due to be polled (None: there is none)."""
+        query = select(func.min(func.coalesce(table.c.next_poll_at, 0.0))).where(
+            table.c.state == FeedState.SUBMITTED, lease_is_free(table, now)
+        )
+        with self._engine.connect() as connection:
+            return connection.execute(query).scalar_one()
+
     def reschedule_poll(self, feed: FeedRecord, owner: str, processing_status: str, next_poll_at: float) -> None:
         self._update_leased(
             feed, owner, processing_status=processing_status, poll_count=feed.poll_count + 1,
@@ -137,6 +167,20 @@ class FeedRecords:
         if next_poll_at is not None:
             values["next_poll_at"] = next_poll_at
         self._update_leased(feed, owner, **values)
+
+    def poll_now(self, amazon_feed_id: str, seller_id: str | None, now: float) -> bool:
+        """Amazon said the feed finished (its notification): its next getFeed is due now, not at its back-off.
+
+        False when no submitted feed of the bridge's is that Amazon feed (another application's, or one already
+        read). A worker polling it right now keeps its lease; this only moves the due time.
+        """
+        query = update(table).where(table.c.amazon_feed_id == amazon_feed_id, table.c.state == FeedState.SUBMITTED)
+        if seller_id is not None:
+            query = query.where(table.c.seller_id == seller_id)
+        already_due = table.c.next_poll_at.is_not(None) & (table.c.next_poll_at <= now)
+        with self._engine.begin() as connection:
+            moved = connection.execute(query.values(next_poll_at=case((already_due, table.c.next_poll_at), else_=now)))
+        return moved.rowcount > 0
 
     def known_amazon_feed_ids(self, seller_id: str) -> set[str]:
         with self._engine.connect() as connection:

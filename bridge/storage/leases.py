@@ -18,19 +18,35 @@ def lease_is_free(table: Table, now: float) -> ColumnElement[bool]:
     return or_(table.c.lease_expires_at.is_(None), table.c.lease_expires_at < now)
 
 
-def ids_to_claim(table: Table, where: list[Any], limit: int) -> Select[Any]:
-    """Oldest rows first, skipping rows another worker holds locked right now (PostgreSQL)."""
-    return select(table.c.id).where(*where).order_by(table.c.id).limit(limit).with_for_update(skip_locked=True)
+def ids_to_claim(table: Table, where: list[Any], limit: int, order_by: Sequence[Any] = ()) -> Select[Any]:
+    """Oldest rows first (or first by ``order_by``, then oldest), skipping rows another worker holds locked right
+    now (PostgreSQL)."""
+    query = select(table.c.id).where(*where).order_by(*order_by, table.c.id).limit(limit)
+    return query.with_for_update(skip_locked=True)
 
 
 def claim_rows(
-    engine: Engine, table: Table, due: list[Any], owner: str, now: float, lease: float, limit: int
+    engine: Engine,
+    table: Table,
+    due: list[Any],
+    owner: str,
+    now: float,
+    lease: float,
+    limit: int,
+    order_by: Sequence[Any] = (),
 ) -> Sequence[Row[Any]]:
-    """Lease up to ``limit`` rows matching ``due`` to ``owner``, atomically (one statement), oldest first."""
+    """Lease up to ``limit`` rows matching ``due`` to ``owner``, atomically (one statement), oldest first (or first
+    by ``order_by``); returned in id order."""
+    # The ids are picked once, in a materialized CTE: PostgreSQL may otherwise run the sub-select again for each row
+    # it updates, and a second run no longer sees the first row as free (this statement just leased it), so it picks
+    # the next one: a claim of one row would lease two, and the second would sit leased, untouched, until its lease
+    # ran out.
+    picked = ids_to_claim(table, due, limit, order_by).cte(f"claimable_{table.name}")
+    picked = picked.prefix_with("MATERIALIZED", dialect="postgresql")
     with engine.begin() as connection:
         rows = connection.execute(
             update(table)
-            .where(table.c.id.in_(ids_to_claim(table, due, limit).scalar_subquery()), *due)
+            .where(table.c.id.in_(select(picked.c.id)), *due)
             .values(lease_owner=owner, lease_expires_at=now + lease)
             .returning(*table.c)
         ).all()

@@ -97,6 +97,16 @@ class RateLimiter:
             ).one()
         return min(float(burst), row.tokens + max(0.0, now - row.updated_at) * rate)
 
+    def rate(self, seller_id: str, operation: str) -> float:
+        """Requests a second the seller's bucket refills at (Amazon's ``x-amzn-RateLimit-Limit`` when it sent one)."""
+        return self._quota(seller_id, operation)[0]
+
+    def seconds_until_available(self, seller_id: str, operation: str) -> float:
+        """How long until the bucket holds a whole token (0 when it does now): for callers that would rather come
+        back then than wait for a token inside their step."""
+        rate, _ = self._quota(seller_id, operation)
+        return max(0.0, (1 - self.available(seller_id, operation)) / rate)
+
     def drain(self, seller_id: str, operation: str) -> None:
         """Amazon said 429: its bucket is empty whatever ours says, so start refilling from zero."""
         now = self._clock()

@@ -22,6 +22,10 @@ GET_FEED = "getFeed"
 GET_FEED_DOCUMENT = "getFeedDocument"
 CANCEL_FEED = "cancelFeed"
 GET_MARKETPLACE_PARTICIPATIONS = "getMarketplaceParticipations"
+CREATE_DESTINATION = "createDestination"
+GET_DESTINATIONS = "getDestinations"
+CREATE_SUBSCRIPTION = "createSubscription"
+GET_SUBSCRIPTION = "getSubscription"
 
 # Rate (requests per second) and burst, per selling partner and application, as Amazon's usage plans give them.
 PUBLISHED_QUOTAS: dict[str, tuple[float, int]] = {
@@ -34,6 +38,11 @@ PUBLISHED_QUOTAS: dict[str, tuple[float, int]] = {
     GET_FEED_DOCUMENT: (0.0222, 10),
     CANCEL_FEED: (2.0, 15),
     GET_MARKETPLACE_PARTICIPATIONS: (0.016, 15),
+    # Notifications API: every operation 1 request/s, burst 5 (destinations are the application's, not a seller's).
+    CREATE_DESTINATION: (1.0, 5),
+    GET_DESTINATIONS: (1.0, 5),
+    CREATE_SUBSCRIPTION: (1.0, 5),
+    GET_SUBSCRIPTION: (1.0, 5),
 }
 
 # Marketplaces the stand-in knows (Amazon's published marketplace ids): id -> (name, country, currency, language).
@@ -92,6 +101,10 @@ class Gate(Protocol):
 
     def with_rate_header(self, response: Response, operation: str) -> Response:
         """Add ``x-amzn-RateLimit-Limit``, as Amazon does on answers other than 429."""
+        ...
+
+    def take_quota(self, caller: str, operation: str) -> bool:
+        """A token from the caller's (a seller's, or the application's) bucket; False and counted when over."""
         ...
 
 

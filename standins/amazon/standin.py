@@ -16,13 +16,13 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from flask import Flask, Response, g, jsonify, request
 
-from standins.amazon import feeds
+from standins.amazon import feeds, notifications
 from standins.amazon.contract import (
     ACCESS_DENIED_MESSAGE,
     GATE_EXTENSION,
@@ -36,6 +36,7 @@ from standins.amazon.contract import (
     error_envelope,
 )
 from standins.amazon.feeds import FeedService
+from standins.amazon.notifications import NOTIFICATIONS_SCOPE, NotificationService
 from standins.amazon.orders import FULFILLMENT_STATUSES, INCLUDED_DATA, StandInOrder, iso_time
 from standins.amazon.token_bucket import TokenBucket
 from standins.faults import Fault, FaultPlan, Latency
@@ -80,6 +81,9 @@ class AmazonStandIn:
     - ``fail_next_feeds(n, apply_messages=False)``, ``cancel_next_feeds(n)``: outcomes of the next feeds processed;
     - ``process_due_feeds(force=False)``: process feeds whose delay passed (all with ``force``), returns their ids;
     - ``wait_for_feeds(n, timeout)``, ``wait_until(predicate, timeout)``: block without sleeping;
+    - ``notifications`` (``NotificationService``): the Notifications API's destinations and subscriptions, and the
+      notifier that sends ORDER_CHANGE and FEED_PROCESSING_FINISHED to SQS once a seller subscribed (its
+      ``sqs_endpoint_url``, ``sent``, ``deliver``; ``stop()`` it when done);
     - ``feed_service.feeds`` / ``feed_service.documents``: the feeds and documents themselves.
     """
 
@@ -124,6 +128,7 @@ class AmazonStandIn:
             report_charset=report_charset,
             gzip_reports=gzip_reports,
         )
+        self.notifications = NotificationService(self.orders, self.feed_service, self.changed)
         self.app = self._build_app()
 
     # --- set-up, for tests and the demo -------------------------------------------------------------------
@@ -227,6 +232,14 @@ class AmazonStandIn:
             return None
         return entry[0]
 
+    def take_quota(self, caller: str, operation: str) -> bool:
+        """A token from the caller's bucket (a seller's, or ``application`` for grantless operations); a refusal
+        is counted in ``throttled``."""
+        if self._take_quota(caller, operation):
+            return True
+        self.throttled[operation] += 1
+        return False
+
     def _take_quota(self, seller_id: str, operation: str) -> bool:
         with self._lock:
             key = (seller_id, operation)
@@ -270,6 +283,8 @@ class AmazonStandIn:
         app.extensions[GATE_EXTENSION] = self
         app.extensions[feeds.FEEDS_EXTENSION] = self.feed_service
         app.register_blueprint(feeds.blueprint)
+        app.extensions[notifications.NOTIFICATIONS_EXTENSION] = self.notifications
+        app.register_blueprint(notifications.blueprint)
         standin = self
 
         @app.before_request
@@ -279,7 +294,7 @@ class AmazonStandIn:
 
         @app.after_request
         def _request_id(response: Response) -> Response:
-            if request.path.startswith(("/orders/", "/feeds/", "/sellers/")):
+            if request.path.startswith(("/orders/", "/feeds/", "/sellers/", "/notifications/")):
                 response.headers["x-amzn-RequestId"] = str(uuid.uuid4())
             return response
 
@@ -293,10 +308,17 @@ class AmazonStandIn:
         @app.post("/auth/o2/token")
         def token() -> Response:
             form = request.form
-            if form.get("grant_type") != "refresh_token":
-                return _lwa_error("unsupported_grant_type", "Only refresh_token is supported here", 400)
+            if form.get("grant_type") not in ("refresh_token", "client_credentials"):
+                return _lwa_error("unsupported_grant_type", "Only refresh_token and client_credentials here", 400)
             if form.get("client_id") != standin.client_id or form.get("client_secret") != standin.client_secret:
                 return _lwa_error("invalid_client", "Client authentication failed", 401)
+            if form.get("grant_type") == "client_credentials":  # grantless: the application's own token
+                if form.get("scope") != NOTIFICATIONS_SCOPE:
+                    return _lwa_error("invalid_scope", "The requested scope is invalid, unknown, or malformed.", 400)
+                with standin._lock:
+                    standin.token_exchanges += 1
+                grantless = standin.notifications.grantless_token()
+                return jsonify({"access_token": grantless, "token_type": "bearer", "expires_in": TOKEN_LIFETIME})
             with standin._lock:
                 seller = standin._sellers_by_refresh_token.get(form.get("refresh_token", ""))
                 if seller is None:
@@ -370,12 +392,20 @@ class AmazonStandIn:
         created_after, updated_after = args.get("createdAfter"), args.get("lastUpdatedAfter")
         if bool(created_after) == bool(updated_after):
             return error_envelope(400, "InvalidInput", "Exactly one of createdAfter and lastUpdatedAfter is required.")
+        created_before = args.get("createdBefore")
+        if created_before and updated_after:
+            return error_envelope(400, "InvalidInput", "createdBefore cannot be combined with lastUpdatedAfter.")
         try:
             since = datetime.fromisoformat((created_after or updated_after or "").replace("Z", "+00:00"))
+            until = datetime.fromisoformat(created_before.replace("Z", "+00:00")) if created_before else None
             page_size = int(args.get("maxResultsPerPage", "100"))
             offset = int(args.get("paginationToken") or 0)
         except ValueError:
             return error_envelope(400, "InvalidInput", "Invalid date, page size or pagination token.")
+        if until is not None and not since <= until <= datetime.now(UTC) - timedelta(minutes=2):
+            return error_envelope(
+                400, "InvalidInput", "createdBefore must be after createdAfter and two minutes before now."
+            )
         if not 1 <= page_size <= 100:
             return error_envelope(400, "InvalidInput", "maxResultsPerPage must be between 1 and 100.")
         statuses = {s for s in args.get("fulfillmentStatuses", "").split(",") if s}
@@ -389,6 +419,7 @@ class AmazonStandIn:
                 for o in sorted(self.orders.values(), key=lambda o: (o.updated, o.order_id))
                 if o.seller_id == seller
                 and (o.created if created_after else o.updated) >= since
+                and (until is None or o.created <= until)
                 and (not statuses or o.status in statuses)
                 and (not marketplaces or o.marketplace_id in marketplaces)
                 and (not fulfilled_by or o.fulfilled_by in fulfilled_by)
@@ -397,7 +428,7 @@ class AmazonStandIn:
         body: dict[str, Any] = {"orders": page}
         if offset + page_size < len(matches):
             body["pagination"] = {"nextToken": str(offset + page_size)}
-        body["lastUpdatedBefore" if updated_after else "createdBefore"] = iso_time(datetime.now(UTC))
+        body["lastUpdatedBefore" if updated_after else "createdBefore"] = iso_time(until or datetime.now(UTC))
         return jsonify(body)
 
 

@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from bridge.cli.doctor import Status, render_table, run_checks
-from bridge.metrics import COMMERCE_CALL_OUTCOMES
+from bridge.metrics import COMMERCE_CALL_OUTCOMES, FEED_POLL_RESULTS
 from bridge.settings import load_settings
 from bridge.storage.engine import current_revision, head_revision, make_engine, upgrade
 from bridge.web.app import create_app
@@ -313,6 +313,7 @@ def test_the_guide_names_the_metrics_and_labels_the_bridge_exports(bridge, comme
     assert _listed(decisions, "Before: ") == list(HOOK_DECISIONS["before"])
     assert _listed(decisions, "After: ") == list(HOOK_DECISIONS["after"])
     assert _listed("| `bridge_commerce_calls_total", "Magento REST calls: ") == list(COMMERCE_CALL_OUTCOMES)
+    assert _listed("| `bridge_feed_polls_total", "by result: ") == list(FEED_POLL_RESULTS)
 
 
 def test_the_oldest_open_request_is_one_still_under_way(bridge, commerce, amazon) -> None:

@@ -141,9 +141,10 @@ def test_cli_prints_one_message_and_no_traceback(tmp_path: Path, command: list[s
 
 def test_pipeline_settings_and_quota_overrides(valid_env: dict[str, str]) -> None:
     settings = load_settings(
-        {**valid_env, "BRIDGE_FEED_POLL_INITIAL_SECONDS": "5", "SPAPI_QUOTAS": "getOrder=2:60, createFeed=0.02:20"}
+        {**valid_env, "BRIDGE_FEED_POLL_SECONDS": "5", "SPAPI_QUOTAS": "getOrder=2:60, createFeed=0.02:20"}
     )
-    assert settings.pipeline.feed_poll_initial_seconds == 5.0
+    assert settings.pipeline.feed_poll_seconds == 5.0
+    assert settings.pipeline.feed_poll_backstop_seconds == 300.0
     assert settings.pipeline.lease_seconds == 120.0
     assert settings.spapi_quotas["getOrder"] == (2.0, 60)
     assert settings.spapi_quotas["createFeed"] == (0.02, 20)
@@ -151,6 +152,16 @@ def test_pipeline_settings_and_quota_overrides(valid_env: dict[str, str]) -> Non
     with pytest.raises(ConfigError) as raised:
         load_settings({**valid_env, "BRIDGE_MAX_FEED_ATTEMPTS": "0", "SPAPI_QUOTAS": "cancelOrder=1:1"})
     assert "BRIDGE_MAX_FEED_ATTEMPTS" in str(raised.value) and "cancelOrder" in str(raised.value)
+
+
+def test_the_doubling_feed_poll_settings_are_gone_and_name_their_replacement(valid_env: dict[str, str]) -> None:
+    """A merchant's .env that still tunes the old doubling delay is stopped at start-up, not quietly ignored."""
+    with pytest.raises(ConfigError) as raised:
+        load_settings({**valid_env, "BRIDGE_FEED_POLL_INITIAL_SECONDS": "30", "BRIDGE_FEED_POLL_MAX_SECONDS": "300"})
+    message = str(raised.value)
+    assert "BRIDGE_FEED_POLL_INITIAL_SECONDS: no longer read" in message and "BRIDGE_FEED_POLL_SECONDS" in message
+    assert "BRIDGE_FEED_POLL_MAX_SECONDS: no longer read" in message
+    assert "BRIDGE_FEED_POLL_BACKSTOP_SECONDS" in message
 
 
 def test_hold_mode_is_gone_and_says_why(valid_env: dict[str, str]) -> None:
@@ -254,3 +265,12 @@ def test_trusted_proxies_default_to_loopback_and_bad_entries_are_named(valid_env
     with pytest.raises(ConfigError) as raised:
         load_settings({**valid_env, "BRIDGE_TRUSTED_PROXIES": "10.0.0.7,proxy.internal"})
     assert "BRIDGE_TRUSTED_PROXIES: 'proxy.internal' is not an IP address or network" in str(raised.value)
+
+
+def test_the_notification_queue_is_off_unless_set_and_must_be_a_queue_url(valid_env: dict[str, str]) -> None:
+    assert load_settings(valid_env).sqs_queue_url is None
+    url = "https://sqs.eu-west-1.amazonaws.com/123456789012/bridge-notifications"
+    assert load_settings({**valid_env, "BRIDGE_SQS_QUEUE_URL": url}).sqs_queue_url == url
+    for wrong in ("arn:aws:sqs:eu-west-1:123456789012:bridge", "https://sqs.eu-west-1.amazonaws.com/bridge"):
+        with pytest.raises(ConfigError, match="BRIDGE_SQS_QUEUE_URL: must be the queue's URL"):
+            load_settings({**valid_env, "BRIDGE_SQS_QUEUE_URL": wrong})

@@ -19,7 +19,7 @@ from bridge.deadline import Deadline
 from bridge.domain.amazon_order import AmazonOrder
 from bridge.domain.cancel_reasons import CancelReason
 from bridge.domain.cancel_rule import AMAZON_STATUS_REFUSALS, Decision, Outcome, before_amazon, decide
-from bridge.domain.messages import AMAZON_FULFILLED, REFUSED_BY_RULE, STATUS_CHANGED, MessageKey
+from bridge.domain.messages import AMAZON_FULFILLED, REFUSED_BY_RULE, STATUS_CHANGED, MessageKey, problem
 from bridge.domain.records import CancelRequest
 from bridge.domain.states import STARTED_AT_BRIDGE, RequestState
 from bridge.domain.stores import Store
@@ -39,7 +39,7 @@ def check_pending(ctx: WorkerContext) -> int:
     for request in orphans:
         ctx.cancel_requests.move(
             request, ctx.owner, RequestState.FAILED,
-            last_error=f"store {request.store_code!r} is no longer in the stores file",
+            last_error=problem(MessageKey.PROBLEM_STORE_GONE, store_code=request.store_code),
         )  # fmt: skip
     return len(orphans) + sum(_check_store_batch(ctx, store, requests) for store, requests in batches)
 
@@ -82,7 +82,10 @@ def _commerce_states(ctx: WorkerContext, requests: list[CancelRequest]) -> dict[
         log.warning("cannot read Commerce orders before sending", extra={"requests": len(ids), "error": str(exc)})
         for request in requests:
             ctx.cancel_requests.release(
-                request, ctx.owner, ctx.retry_at(ctx.transient_faults, 1), f"Commerce read: {exc}"
+                request,
+                ctx.owner,
+                ctx.retry_at(ctx.transient_faults, 1),
+                problem(MessageKey.PROBLEM_COMMERCE_READ, error=str(exc)),
             )
         return None
     return states
@@ -126,8 +129,9 @@ def _decide(
     if decision.outcome is Outcome.ACCEPT and request.amazon_order_id in being_canceled:
         # Another Commerce order linked to the same Amazon order sends its cancel: wait for Amazon to read
         # CANCELLED, then this one is written back like any order canceled at Amazon already. Never a second message.
-        why = f"Amazon order {request.amazon_order_id} is being canceled by another request; waiting for it"
-        ctx.cancel_requests.release(request, ctx.owner, ctx.retry_at(ctx.feed_polls, 1), why)
+        why = problem(MessageKey.PROBLEM_CANCELED_BY_ANOTHER, amazon_order_id=request.amazon_order_id)
+        # Its feed may take minutes at Amazon: look again after the back-off, not at the feed-poll cadence.
+        ctx.cancel_requests.release(request, ctx.owner, ctx.retry_at(ctx.transient_faults, 1), why)
         return 0
     if decision.outcome is Outcome.ACCEPT:
         being_canceled.add(request.amazon_order_id)

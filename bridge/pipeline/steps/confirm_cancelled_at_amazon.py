@@ -1,7 +1,8 @@
 """Step: confirm each cancel. A clean processing report means Amazon accepted the message; the order reading
 CANCELLED means the cancel happened. Only then is Commerce written back.
 
-A batch is confirmed from one mirror refresh that covers every change since the report came in; with the mirror
+A batch is confirmed from one mirror refresh that covers every change since the report came in; a few orders (a
+lone cancel) are read live at once instead of waiting out searchOrders' lag of about two minutes; with the mirror
 off, each order is read on its own.
 """
 
@@ -11,6 +12,7 @@ import logging
 
 from bridge.deadline import Deadline
 from bridge.domain.amazon_order import AmazonOrder, FulfillmentStatus
+from bridge.domain.messages import MessageKey, problem
 from bridge.domain.records import CancelRequest
 from bridge.domain.states import RequestState
 from bridge.domain.stores import Store
@@ -20,6 +22,7 @@ from bridge.pipeline.worker_context import STEP_SECONDS, WorkerContext
 
 log = logging.getLogger(__name__)
 BATCH = 1000
+LIVE_READ_LIMIT = 5  # up to this many orders are read one by one rather than waiting for the mirror
 
 
 def confirm_cancelled_at_amazon(ctx: WorkerContext) -> int:
@@ -36,10 +39,10 @@ def confirm_cancelled_at_amazon(ctx: WorkerContext) -> int:
 
 
 def _confirm_batch(ctx: WorkerContext, store: Store, requests: list[CancelRequest]) -> int:
-    # Every change since the report put them in CONFIRMING must be seen: wait for the mirror rather than read a
-    # thousand orders one by one.
+    # Every change since the report put them in CONFIRMING must be seen: a few orders are read live, a batch waits
+    # for the mirror rather than read a thousand orders one by one.
     confirmed = 0
-    for request, order in orders_for(ctx, store, requests, lambda r: _read_live(ctx, store, r), read_live_up_to=0):
+    for request, order in orders_for(ctx, store, requests, lambda r: _read_live(ctx, store, r), LIVE_READ_LIMIT):
         if order.status == FulfillmentStatus.CANCELLED:
             ctx.cancel_requests.move(request, ctx.owner, RequestState.CANCELLED_AT_AMAZON)
             confirmed += 1
@@ -61,7 +64,7 @@ def _not_yet(ctx: WorkerContext, request: CancelRequest, status: str) -> None:
     if ctx.confirmations.exhausted(checks):
         ctx.cancel_requests.move(
             request, ctx.owner, RequestState.FAILED, confirm_checks=checks,
-            last_error=f"Amazon accepted the cancel but the order still reads {status}",
+            last_error=problem(MessageKey.PROBLEM_NEVER_READ_CANCELLED, amazon_status=status),
         )  # fmt: skip
         return
     ctx.cancel_requests.move(

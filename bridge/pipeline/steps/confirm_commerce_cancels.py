@@ -15,6 +15,7 @@ import logging
 
 from bridge.deadline import Deadline
 from bridge.domain.commerce_order import CommerceState
+from bridge.domain.messages import MessageKey, problem
 from bridge.domain.records import CancelRequest
 from bridge.domain.states import RequestState
 from bridge.errors import UpstreamError
@@ -37,7 +38,10 @@ def confirm_commerce_cancels(ctx: WorkerContext) -> int:
         log.warning("cannot read Commerce orders back", extra={"requests": len(claimed), "error": str(exc)})
         for request in claimed:
             ctx.cancel_requests.release(
-                request, ctx.owner, ctx.retry_at(ctx.transient_faults, 1), f"Commerce read: {exc}"
+                request,
+                ctx.owner,
+                ctx.retry_at(ctx.transient_faults, 1),
+                problem(MessageKey.PROBLEM_COMMERCE_READ, error=str(exc)),
             )
         return 0
     return sum(_settle(ctx, request, states.get(request.commerce_entity_id)) for request in claimed)
@@ -49,10 +53,16 @@ def _settle(ctx: WorkerContext, request: CancelRequest, commerce_state: str | No
         return 1
     waited = ctx.clock() - request.updated_at.timestamp()
     if waited >= ctx.pipeline.commerce_cancel_window_seconds:
-        why = f"Commerce did not cancel the order: it still reads {commerce_state or 'nothing'} after {waited:.0f} s"
+        why = problem(
+            MessageKey.PROBLEM_COMMERCE_NEVER_CANCELED,
+            commerce_state=commerce_state or "?",
+            seconds=f"{waited:.0f}",
+        )
         log.warning("cancel not applied in Commerce", extra={"request": request.id, "commerce_state": commerce_state})
         ctx.cancel_requests.move(request, ctx.owner, RequestState.NOT_CANCELED_IN_COMMERCE, last_error=why)
         return 1
     next_look = ctx.clock() + ctx.pipeline.commerce_confirm_seconds
-    ctx.cancel_requests.release(request, ctx.owner, next_look, f"Commerce order reads {commerce_state}; looking again")
+    ctx.cancel_requests.release(
+        request, ctx.owner, next_look, problem(MessageKey.PROBLEM_COMMERCE_NOT_YET, commerce_state=str(commerce_state))
+    )
     return 0

@@ -1,4 +1,10 @@
-"""Step: follow each submitted feed: getFeed at growing intervals, then the processing report, message by message.
+"""Step: follow each submitted feed: getFeed on a short fixed cadence within the seller's quota (a slow backstop
+while Amazon's notifications are live; ``bridge.domain.pacing``), then the processing report, message by message.
+
+Feeds are polled longest-overdue first, and only with a getFeed token free now: when a seller's feeds want more
+polls than its quota gives, the rest wait their turn in the database, in order, instead of a worker waiting (or
+Amazon answering 429). The report is fetched only with a getFeedDocument token free now, else the feed comes back
+when there is one.
 
 A message without error waits for the order to read CANCELLED (the confirm step); a message with an error is rejected
 with Amazon's code and description. A FATAL or CANCELLED feed puts its requests back (re-checked before a new
@@ -9,7 +15,9 @@ from __future__ import annotations
 
 import logging
 
+from bridge.clients.spapi_operations import GET_FEED, GET_FEED_DOCUMENT
 from bridge.deadline import Deadline
+from bridge.domain.messages import MessageKey, problem
 from bridge.domain.processing_report import (
     ProcessingReport,
     ReportError,
@@ -18,18 +26,29 @@ from bridge.domain.processing_report import (
 )
 from bridge.domain.records import FeedRecord, RequestOutcome
 from bridge.domain.states import FeedState, RequestState
-from bridge.errors import NotFound, UpstreamError
+from bridge.domain.stores import Store
+from bridge.errors import NotFound, UpstreamError, UpstreamUnavailable
+from bridge.metrics import FEED_POLLS
 from bridge.pipeline.worker_context import STEP_SECONDS, WorkerContext
 
 log = logging.getLogger(__name__)
 
 
 def poll_submitted_feeds(ctx: WorkerContext) -> int:
+    """Poll every feed that is due, as far as the quotas allow now; how many feeds were settled."""
     progressed = 0
-    # One feed per claim: a feed's report can take a minute to fetch, and its lease must outlast that.
-    for feed in ctx.feeds.claim(ctx.owner, {FeedState.SUBMITTED}, ctx.clock(), ctx.pipeline.lease_seconds, 1):
-        if ctx.stop.is_set():
+    out_of_quota: set[str] = set()  # sellers whose getFeed bucket is empty: their feeds keep their turn
+    # One feed per claim: a feed's report can take a minute to fetch, and its lease must outlast that. A round
+    # polls the feeds due when it began (one polled now is due again later, in a later round), for at most one
+    # step's budget, so the other steps keep their pace however many feeds are due.
+    started = ctx.clock()
+    while not ctx.stop.is_set() and ctx.clock() < started + STEP_SECONDS:
+        feed = ctx.feeds.claim_next_poll(ctx.owner, started, ctx.pipeline.lease_seconds, out_of_quota)
+        if feed is None:
+            break
+        if ctx.limiter.seconds_until_available(feed.seller_id, GET_FEED.name) > 0:
             ctx.feeds.release(feed, ctx.owner)
+            out_of_quota.add(feed.seller_id)
             continue
         progressed += _poll(ctx, feed)
     return progressed
@@ -38,17 +57,24 @@ def poll_submitted_feeds(ctx: WorkerContext) -> int:
 def _poll(ctx: WorkerContext, feed: FeedRecord) -> int:
     store = ctx.stores.by_code(feed.store_code)
     if store is None or feed.amazon_feed_id is None:
-        ctx.feeds.release(feed, ctx.owner, ctx.clock() + ctx.pipeline.feed_poll_max_seconds)
+        ctx.feeds.release(feed, ctx.owner, ctx.clock() + ctx.pipeline.feed_poll_backstop_seconds)
         return 0
-    looks = feed.poll_count + 1  # createFeed's answer, and every getFeed that found the feed still processing
+    asked_at = ctx.clock()
     try:
         status = ctx.feeds_api.get_feed(store, feed.amazon_feed_id, Deadline(STEP_SECONDS))
         if not status.finished:
-            next_poll = ctx.retry_at(ctx.feed_polls, looks + 1)
+            FEED_POLLS.labels("in_progress").inc()
+            next_poll = ctx.next_feed_poll(feed.seller_id, asked_at)
             ctx.feeds.reschedule_poll(feed, ctx.owner, status.processing_status, next_poll)
             return 0
         if status.processing_status != "DONE" or status.result_document_id is None:
+            FEED_POLLS.labels("failed").inc()
             return _abandon(ctx, feed, status.processing_status)
+        FEED_POLLS.labels("done").inc()
+        report_wait = ctx.limiter.seconds_until_available(feed.seller_id, GET_FEED_DOCUMENT.name)
+        if report_wait > 0:  # getFeedDocument refills one call every 45 s: come back for the report then
+            ctx.feeds.reschedule_poll(feed, ctx.owner, status.processing_status, ctx.clock() + report_wait)
+            return 0
         document = ctx.feeds_api.get_feed_document(store, status.result_document_id, Deadline(STEP_SECONDS))
         raw, content_type = ctx.feeds_api.download(document, Deadline(STEP_SECONDS))
         report = parse_processing_report(decode_report_document(raw, document.compression_algorithm, content_type))
@@ -59,10 +85,19 @@ def _poll(ctx: WorkerContext, feed: FeedRecord) -> int:
     except NotFound:
         return _abandon(ctx, feed, "NOT_FOUND")
     except UpstreamError as exc:
+        FEED_POLLS.labels("error").inc()
         log.warning("feed poll failed", extra={"feed": feed.id, "error": str(exc)})
-        ctx.feeds.release(feed, ctx.owner, ctx.retry_at(ctx.feed_polls, looks))
+        ctx.feeds.release(feed, ctx.owner, _after_fault(ctx, store, exc, asked_at))
         return 0
     return _apply_report(ctx, feed, report, status.result_document_id)
+
+
+def _after_fault(ctx: WorkerContext, store: Store, exc: UpstreamError, asked_at: float) -> float:
+    """When to poll again after a call that failed: at the usual pace when Amazon was only busy or briefly away
+    (the client already backed off within its budget), after the transient back-off when it refused outright."""
+    if isinstance(exc, UpstreamUnavailable):
+        return ctx.next_feed_poll(store.seller_id, asked_at)
+    return ctx.retry_at(ctx.transient_faults, 1)
 
 
 def _apply_report(ctx: WorkerContext, feed: FeedRecord, report: ProcessingReport, result_document_id: str) -> int:
@@ -92,7 +127,10 @@ def _apply_report(ctx: WorkerContext, feed: FeedRecord, report: ProcessingReport
 
 def _confirm_by_status(ctx: WorkerContext, feed: FeedRecord) -> int:
     outcomes = {
-        r.id: RequestOutcome(RequestState.CONFIRMING, {"next_attempt_at": 0.0, "last_error": "report unreadable"})
+        r.id: RequestOutcome(
+            RequestState.CONFIRMING,
+            {"next_attempt_at": 0.0, "last_error": problem(MessageKey.PROBLEM_REPORT_UNREADABLE)},
+        )
         for r in ctx.feeds.requests_in(feed.id)
         if r.state == RequestState.SUBMITTED
     }
@@ -102,7 +140,9 @@ def _confirm_by_status(ctx: WorkerContext, feed: FeedRecord) -> int:
 
 def _abandon(ctx: WorkerContext, feed: FeedRecord, processing_status: str) -> int:
     """FATAL or CANCELLED: some, none or all messages may have been applied; re-check, then resend (bounded)."""
-    error = f"feed {feed.amazon_feed_id} ended {processing_status}"
+    error = problem(
+        MessageKey.PROBLEM_FEED_ENDED, feed_id=str(feed.amazon_feed_id), processing_status=processing_status
+    )
     # ``attempts`` already counts this feed (it was counted when Amazon accepted it).
     outcomes = {
         request.id: ctx.after_failed_feed(request.attempts, error) for request in ctx.feeds.requests_in(feed.id)

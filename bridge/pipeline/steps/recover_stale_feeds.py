@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from bridge.deadline import Deadline
 from bridge.domain.feed_builder import FEED_TYPE
+from bridge.domain.messages import MessageKey, problem
 from bridge.domain.records import FeedRecord, RequestOutcome
 from bridge.domain.states import FeedState, RequestState
 from bridge.errors import UpstreamError
@@ -28,7 +29,7 @@ def recover_stale_feeds(ctx: WorkerContext) -> int:
         ctx.owner, {FeedState.PREPARING, FeedState.UPLOADED}, ctx.clock(), ctx.pipeline.lease_seconds, 5
     ):
         if feed.state == FeedState.PREPARING:
-            _requeue(ctx, feed, "the worker stopped before createFeed; nothing was sent")
+            _requeue(ctx, feed, problem(MessageKey.PROBLEM_STOPPED_BEFORE_SENDING))
             recovered += 1
         else:
             recovered += _recover_uploaded(ctx, feed)
@@ -57,7 +58,7 @@ def _recover_uploaded(ctx: WorkerContext, feed: FeedRecord) -> int:
         if not ctx.feeds.mark_submitted(feed, ctx.owner, adopted.feed_id, ctx.clock()):
             ctx.feeds.release(feed, ctx.owner)  # another worker adopted it first: look again next round
     else:
-        _requeue(ctx, feed, "createFeed did not reach Amazon; the requests are checked and sent again")
+        _requeue(ctx, feed, problem(MessageKey.PROBLEM_FEED_NOT_CREATED))
     return 1
 
 

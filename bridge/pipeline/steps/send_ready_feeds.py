@@ -13,6 +13,8 @@ from bridge.clients.spapi_operations import CREATE_FEED
 from bridge.deadline import Deadline
 from bridge.domain.cancel_reasons import CancelReason
 from bridge.domain.feed_builder import FEED_CONTENT_TYPE, FEED_TYPE, CancelMessage, build_cancel_feed, check_message
+from bridge.domain.messages import MessageKey, problem
+from bridge.domain.pacing import send_at
 from bridge.domain.records import CancelRequest, FeedRecord, ReadyGroup, RequestOutcome
 from bridge.domain.states import FeedState, RequestState
 from bridge.domain.stores import Store
@@ -23,18 +25,31 @@ log = logging.getLogger(__name__)
 CREATE_FEED_SETTLE_SECONDS = 600.0  # after an unclear createFeed, wait this long before asking getFeeds
 
 
-def due(ctx: WorkerContext, group: ReadyGroup, now: float) -> bool:
-    """Adaptive batching: while cancels keep arriving (a mass cancel), let them gather into one feed.
-
-    Send once none has joined for ``feed_gather_seconds``, or the oldest has waited ``feed_max_wait_seconds``, or
-    the batch is full. An idle bridge thus sends a lone cancel within seconds; a busy one sends few large feeds.
-    """
+def _send_at(ctx: WorkerContext, group: ReadyGroup) -> float:
+    """When the batch is due to go out (adaptive batching: ``bridge.domain.pacing.send_at``)."""
     settings = ctx.pipeline
-    return (
-        group.count >= settings.feed_max_messages
-        or now - group.newest >= settings.feed_gather_seconds
-        or now - group.oldest >= settings.feed_max_wait_seconds
+    # Alone: the only request of its seller and marketplace recorded within the gather time of it (itself).
+    since = group.oldest - settings.feed_gather_seconds
+    alone = group.count == 1 and ctx.cancel_requests.arrivals(group.key, since) == 1
+    return send_at(
+        group,
+        alone=alone,
+        gather_seconds=settings.feed_gather_seconds,
+        max_wait_seconds=settings.feed_max_wait_seconds,
+        max_messages=settings.feed_max_messages,
     )
+
+
+def next_send_at(ctx: WorkerContext) -> float | None:
+    """When the next batch can go out (None: none is waiting), a createFeed token included: for the worker's idle
+    wait, so that a batch leaves when it is due rather than at the next idle round."""
+    moments = []
+    for group in ctx.cancel_requests.ready_groups(ctx.clock()):
+        store = ctx.stores.by_code(group.key[0])
+        if store is not None:
+            token_at = ctx.clock() + ctx.limiter.seconds_until_available(store.seller_id, CREATE_FEED.name)
+            moments.append(max(_send_at(ctx, group), token_at))
+    return min(moments, default=None)
 
 
 def send_ready_feeds(ctx: WorkerContext) -> int:
@@ -44,7 +59,7 @@ def send_ready_feeds(ctx: WorkerContext) -> int:
         if ctx.stop.is_set():
             break
         store = ctx.stores.by_code(group.key[0])
-        if store is None or not due(ctx, group, ctx.clock()):
+        if store is None or _send_at(ctx, group) > ctx.clock():
             continue  # (the check step fails requests of a store no longer configured before they are ready)
         if ctx.limiter.available(store.seller_id, CREATE_FEED.name) < 1:
             continue  # no createFeed slot now: let requests gather into a bigger feed
@@ -85,12 +100,16 @@ def _sendable(
         try:
             message = _message(request)
         except ValueError as exc:
-            why = f"the cancel message cannot be built: {exc}"
+            why = problem(MessageKey.PROBLEM_MESSAGE_NOT_BUILT, error=str(exc))
         else:
             if first is None:
                 sendable[request.amazon_order_id] = (request, message)
                 continue
-            why = f"Amazon order {request.amazon_order_id} is also cancel request {first[0].id}"
+            why = problem(
+                MessageKey.PROBLEM_DUPLICATE_REQUEST,
+                amazon_order_id=request.amazon_order_id,
+                request_id=str(first[0].id),
+            )
         log.error("request not sent", extra={"request": request.id, "feed": feed.id, "why": why})
         failures[request.id] = RequestOutcome(
             RequestState.FAILED, {"feed_id": None, "message_id": None, "last_error": why[:2000]}
@@ -110,17 +129,18 @@ def _send(ctx: WorkerContext, store: Store, feed: FeedRecord, requests: list[Can
         document = ctx.feeds_api.create_feed_document(store, FEED_CONTENT_TYPE, Deadline(STEP_SECONDS))
         ctx.feeds_api.upload(document, content, FEED_CONTENT_TYPE, Deadline(STEP_SECONDS))
     except UpstreamError as exc:
-        _give_back(ctx, feed, requests, f"feed document: {exc}")
+        _give_back(ctx, feed, requests, problem(MessageKey.PROBLEM_FEED_DOCUMENT, error=str(exc)))
         return 0
     if not ctx.feeds.mark_uploaded(feed, ctx.owner, document.feed_document_id, ctx.clock()):
         return 0
+    sent_at = ctx.clock()
     try:
         amazon_feed_id = ctx.feeds_api.create_feed(
             store, FEED_TYPE, [feed.marketplace_id], document.feed_document_id, Deadline(STEP_SECONDS)
         )
     except (QuotaExhausted, UpstreamRejected) as exc:
         # A definite "no": Amazon did not create the feed.
-        _give_back(ctx, feed, requests, f"createFeed: {exc}")
+        _give_back(ctx, feed, requests, problem(MessageKey.PROBLEM_CREATE_FEED, error=str(exc)))
         return 0
     except UpstreamError as exc:
         # Timeout or 5xx: the feed may exist. Leave it UPLOADED for recover_stale_feeds to look up before any resend,
@@ -128,8 +148,7 @@ def _send(ctx: WorkerContext, store: Store, feed: FeedRecord, requests: list[Can
         log.warning("createFeed outcome unknown", extra={"feed": feed.id, "error": str(exc)})
         ctx.feeds.hold(feed, ctx.owner, until=ctx.clock() + CREATE_FEED_SETTLE_SECONDS)
         return 0
-    next_poll = ctx.retry_at(ctx.feed_polls, 1)
-    if ctx.feeds.mark_submitted(feed, ctx.owner, amazon_feed_id, next_poll):
+    if ctx.feeds.mark_submitted(feed, ctx.owner, amazon_feed_id, ctx.next_feed_poll(store.seller_id, sent_at)):
         log.info(
             "feed submitted",
             extra={"feed": feed.id, "amazon_feed_id": amazon_feed_id, "messages": len(requests), "store": store.code},

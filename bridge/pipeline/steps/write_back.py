@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from bridge.deadline import Deadline
 from bridge.domain.cancel_rule import may_overwrite_with_complete
 from bridge.domain.commerce_order import CommerceState
-from bridge.domain.messages import REFUSED_BY_RULE, STATUS_CHANGED, MessageKey, render
+from bridge.domain.messages import REFUSED_BY_RULE, STATUS_CHANGED, MessageKey, problem, render
 from bridge.domain.reconciliation import REFLECT_COMMENT_ONLY, who_canceled
 from bridge.domain.records import CancelRequest
 from bridge.domain.states import RequestState, Source
@@ -134,7 +134,10 @@ def _write_back_one(ctx: WorkerContext, request: CancelRequest) -> int:
     except UpstreamError as exc:
         log.warning("write-back delayed", extra={"request": request.id, "error": str(exc)})
         ctx.cancel_requests.release(
-            request, ctx.owner, ctx.retry_at(ctx.transient_faults, 1), f"Commerce write-back: {exc}"
+            request,
+            ctx.owner,
+            ctx.retry_at(ctx.transient_faults, 1),
+            problem(MessageKey.PROBLEM_COMMERCE_WRITE_BACK, error=str(exc)),
         )
         return 0
     return 1
