@@ -1,9 +1,10 @@
 """``bridge doctor``: checks what can be checked without changing anything, and says plainly what it could not.
 
 Settings and webhook keys; the database and its schema; Commerce (reachable, orders readable, the write-back's
-permissions, the two hooks registered); and per Amazon store the token exchange, the marketplace, and the app's
-access to orders and feeds. Each failure names the setting (or step) to fix and how; a check that could not run
-because an earlier one failed is listed as not verified, with the reason. The exit status is 1 when anything failed.
+permissions, the two hooks registered); the notification queue, when one is set; and per Amazon store the token
+exchange, the marketplace, and the app's access to orders and feeds. Each failure names the setting (or step) to fix
+and how; a check that could not run because an earlier one failed is listed as not verified, with the reason. The
+exit status is 1 when anything failed.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from enum import StrEnum
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from bridge.clients.sqs_queue import QueueUnreachable, SqsQueue
 from bridge.composition import Clients, build_clients
 from bridge.deadline import Deadline
 from bridge.domain.feed_builder import FEED_TYPE
@@ -34,7 +36,14 @@ WRITE_BACK_PROBES = (
 )
 # What runs only once Commerce REST passed, and what runs only once the settings load.
 COMMERCE_DEPENDENTS = (*(probe[0] for probe in WRITE_BACK_PROBES), "Commerce hooks")
-SETTINGS_DEPENDENTS = ("webhook auth", "database", "Commerce REST", *COMMERCE_DEPENDENTS, "Amazon stores")
+SETTINGS_DEPENDENTS = (
+    "webhook auth",
+    "database",
+    "Commerce REST",
+    *COMMERCE_DEPENDENTS,
+    "notification queue",
+    "Amazon stores",
+)
 
 
 class Status(StrEnum):
@@ -112,6 +121,22 @@ def _check_database(setup: Setup) -> list[CheckResult]:
     except DatabaseUnusable as exc:
         return [fail("database", str(exc), "set DATABASE_URL to the bridge's database, then run: bridge db upgrade")]
     return [ok("database", f"{setup.engine.dialect.name}, schema up to date")]
+
+
+def _check_notification_queue(setup: Setup) -> list[CheckResult]:
+    """The queue Amazon's notifications arrive in, when one is set: the worker must be able to read it."""
+    queue_url = setup.settings.sqs_queue_url
+    if not queue_url:
+        return [ok("notification queue", "off (BRIDGE_SQS_QUEUE_URL unset): Amazon's changes are polled")]
+    try:
+        arn = SqsQueue(queue_url).arn()
+    except QueueUnreachable as exc:
+        fix = (
+            "check BRIDGE_SQS_QUEUE_URL and the AWS credentials the bridge runs with (environment, profile or role):"
+            " they need sqs:GetQueueAttributes, sqs:ReceiveMessage and sqs:DeleteMessage on the queue"
+        )
+        return [fail("notification queue", str(exc), fix)]
+    return [ok("notification queue", f"{arn} answers; bridge notifications status shows Amazon's subscriptions")]
 
 
 def _check_commerce(setup: Setup) -> list[CheckResult]:
@@ -295,7 +320,7 @@ def run_checks(environ: Mapping[str, str] | None = None) -> list[CheckResult]:
     setup = Setup(settings, engine, build_clients(settings, engine))
     try:
         results = [ok("configuration", f"{len(list(settings.stores))} Amazon store(s)")]
-        for check in (_check_webhook_auth, _check_database, _check_commerce):
+        for check in (_check_webhook_auth, _check_database, _check_commerce, _check_notification_queue):
             results += check(setup)
         for store in settings.stores:
             results += _check_store(setup, store)

@@ -14,7 +14,7 @@ from bridge.deadline import Deadline
 from bridge.domain.states import RequestState, Source
 from bridge.pipeline.worker_context import WorkerContext
 from bridge.services.cancel_intake import OrderRef
-from tests.browser import Console, start_chromium
+from tests.browser import Console
 from tests.conftest import RunningBridge
 from tests.pipeline_helpers import FAST_PIPELINE, drive
 from tests.seeds import US_STORE, amazon_order
@@ -27,13 +27,6 @@ for (const [name, value] of [['csrf_token', document.querySelector('input[name=c
   const input = document.createElement('input'); input.name = name; input.value = value; form.append(input);
 }
 document.body.append(form); form.submit();"""
-
-
-@pytest.fixture(scope="module")
-def driver() -> Iterator[WebDriver]:
-    browser = start_chromium()
-    yield browser
-    browser.quit()
 
 
 @pytest.fixture

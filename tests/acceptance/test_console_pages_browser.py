@@ -32,7 +32,7 @@ from bridge.web.app import create_app
 from standins.amazon import AmazonStandIn
 from standins.commerce import CommerceStandIn
 from standins.server import BackgroundServer
-from tests.browser import PAGE_SECONDS, Console, start_chromium
+from tests.browser import PAGE_SECONDS, Console
 from tests.conftest import RunningBridge
 from tests.pipeline_helpers import FAST_PIPELINE, drive
 from tests.reference import optional_reference
@@ -115,13 +115,6 @@ def world(tmp_path_factory: pytest.TempPathFactory, private_key: RSAPrivateKey, 
         server.stop()
     bridge.parts.engine.dispose()
     bridge.records.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def driver() -> Iterator[WebDriver]:
-    browser = start_chromium()
-    yield browser
-    browser.quit()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import boto3
 import requests
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
@@ -116,6 +117,19 @@ def test_doctor_fails_a_seller_that_does_not_sell_in_the_configured_marketplace(
     assert checked["Amazon it marketplace"].status is Status.OK
 
 
+def test_doctor_checks_the_notification_queue_it_is_given(bridge_env, commerce, sqs_env) -> None:
+    upgrade(make_engine(load_settings(bridge_env).database_url))
+    assert doctor(bridge_env)["results"]["notification queue"].status is Status.OK  # none set: polling, said so
+    sqs = boto3.client("sqs", endpoint_url=sqs_env["AWS_ENDPOINT_URL_SQS"])
+    queue_url = f"{sqs_env['AWS_ENDPOINT_URL_SQS']}/123456789012/bridge-doctor"
+    env = {**bridge_env, "BRIDGE_SQS_QUEUE_URL": queue_url}
+    check = doctor(env)["results"]["notification queue"]
+    assert check.status is Status.FAIL and "BRIDGE_SQS_QUEUE_URL" in check.fix and "sqs:ReceiveMessage" in check.fix
+    sqs.create_queue(QueueName="bridge-doctor")
+    found = doctor(env)["results"]["notification queue"]
+    assert found.status is Status.OK and "arn:aws:sqs:" in found.detail and "bridge-doctor" in found.detail
+
+
 def test_doctor_checks_the_write_back_permissions_and_the_hooks_without_writing(bridge_env, commerce) -> None:
     upgrade(make_engine(load_settings(bridge_env).database_url))
     commerce.integration = dataclasses.replace(
@@ -180,7 +194,7 @@ def test_every_doctor_failure_names_the_setting_and_the_fix(bridge_env: dict[str
     assert "as the problem says" in failed["BRIDGE_LOG_LEVEL"]
     skipped = {r.name for r in results if r.status is Status.NOT_VERIFIED}
     assert skipped == {"webhook auth", "database", "Commerce REST", "Commerce write-back", "Commerce comments",
-                       "Commerce hooks", "Amazon stores"}  # fmt: skip
+                       "Commerce hooks", "notification queue", "Amazon stores"}  # fmt: skip
     assert all("the settings above must be fixed first" in r.detail for r in results if r.name in skipped)
 
 
