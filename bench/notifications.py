@@ -152,9 +152,9 @@ def run(args: argparse.Namespace, overrides: dict[str, str], sqs_endpoint: str) 
         figures["target_s"] = TARGET_S
 
         seconds = []
+        world.commerce.cancel_hook = world.hook(web.url)
         for entity_id in clicks:
             time.sleep(CLICK_GAP_SECONDS)
-            world.commerce.cancel_hook = world.hook(web.url)
             clicked = time.monotonic()
             canceled, message = world.commerce.cancel(entity_id)
             if not canceled:

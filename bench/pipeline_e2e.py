@@ -113,11 +113,9 @@ def single(args: argparse.Namespace, overrides: dict[str, str]) -> dict[str, Any
         web = world.start_bridge(env, log_file=workdir / "web.log")
         world.start_worker(env, log_file=workdir / "worker.log")
         _wait_for_warm_mirror(env["DATABASE_URL"], sum(store.order_import for store in world.stores))
+        world.commerce.cancel_hook = world.hook(web.url)
         for entity_id in entity_ids:
             time.sleep(CLICK_GAP_SECONDS)
-            # A fresh connection per click: gunicorn closes an idle kept-alive one after 5 s (curl, in Commerce,
-            # would reconnect; the stand-in's client does not).
-            world.commerce.cancel_hook = world.hook(web.url)
             clicked = time.monotonic()
             canceled, message = world.commerce.cancel(entity_id)
             if not canceled:

@@ -61,6 +61,14 @@ class HookUnreachable(Exception):
     """The hook did not answer: no connection, or no answer within the hook's timeout."""
 
 
+class StaleConnection(HookUnreachable):
+    """The server had closed the connection before this request: nothing of it reached the server."""
+
+
+# What a kept-alive connection the server has already closed fails with, before any answer.
+STALE_CONNECTION = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
+
+
 class ConnectionPool:
     """Kept-alive HTTP connections, one in use per thread at a time, per host."""
 
@@ -74,21 +82,36 @@ class ConnectionPool:
         with self._lock:
             idle = self._idle.setdefault(key, queue.LifoQueue())
         try:
-            connection = idle.get_nowait()
+            connection, reused = idle.get_nowait(), True
         except queue.Empty:
+            connection, reused = http.client.HTTPConnection(*key), False
+        try:
+            status, answer = self._exchange(connection, parts.path or "/", body, headers, timeout)
+        except StaleConnection:
+            if not reused:
+                raise
+            # The server closed a kept-alive connection while it sat idle (gunicorn does after its keepalive):
+            # like curl, send once more on a new connection.
             connection = http.client.HTTPConnection(*key)
+            status, answer = self._exchange(connection, parts.path or "/", body, headers, timeout)
+        idle.put(connection)
+        return status, answer
+
+    @staticmethod
+    def _exchange(
+        connection: http.client.HTTPConnection, path: str, body: bytes, headers: dict[str, str], timeout: float
+    ) -> tuple[int, bytes]:
         connection.timeout = timeout
         if connection.sock is not None:
             connection.sock.settimeout(timeout)
         try:
-            connection.request("POST", parts.path or "/", body=body, headers=headers)
+            connection.request("POST", path, body=body, headers=headers)
             response = connection.getresponse()
-            answer = response.read()
+            return response.status, response.read()
         except (OSError, http.client.HTTPException) as exc:
             connection.close()
-            raise HookUnreachable(f"{exc.__class__.__name__}: {exc}") from None
-        idle.put(connection)
-        return response.status, answer
+            failure = StaleConnection if isinstance(exc, STALE_CONNECTION) else HookUnreachable
+            raise failure(f"{exc.__class__.__name__}: {exc}") from None
 
 
 @dataclass
