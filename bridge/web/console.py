@@ -96,10 +96,16 @@ def _helpers() -> dict[str, Any]:
         "may_retry": can_retry,
         "rejected_guidance": labels.REJECTED_GUIDANCE,
         "when": labels.when,
-        "store_title": lambda store, code: marketplace_name(store.marketplace_id) if store else code,
+        "store_title": _store_title,
         "when_text": labels.when_text,
         "ago": lambda seconds: format_timedelta(seconds, add_direction=True) if seconds is not None else "-",
     }
+
+
+def _store_title(code: str) -> str:
+    """A store as sellers name it (its marketplace, "Amazon.com"); its code once it left the stores file."""
+    store = _views().store(code)
+    return marketplace_name(store.marketplace_id) if store else code
 
 
 # --- signing in ----------------------------------------------------------------------------------------------------

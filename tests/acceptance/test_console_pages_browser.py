@@ -275,3 +275,4 @@ def test_every_page_reads_on_a_390_pixel_phone_without_scrolling_sideways(world,
     why = console.driver.find_element(By.ID, "attention-requests").text
     expected = "Commerce did not cancel the order" if user == "olivia" else "Commerce non ha annullato l'ordine"
     assert world.orders["not_canceled"] in why and expected in why
+    assert "Amazon.com" in why  # the store as sellers name it, not its code
