@@ -27,7 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from warm_mirrors import (
+
+from bench.figures import database, percentile
+from bench.warm_mirrors import (
     DEFAULT_POSTGRES,
     RESULTS,
     STORE,
@@ -37,8 +39,6 @@ from warm_mirrors import (
     seed_commerce,
     wait_for,
 )
-
-from bench.figures import database, percentile
 from standins.databases import postgres_reachable
 from standins.faults import Latency
 from standins.procfile import run_bridge_command
