@@ -26,17 +26,10 @@ from bench.figures import database, percentile
 from bridge.storage.engine import make_engine, upgrade
 from bridge.storage.order_list import CancelStanding, OrderFilter, OrderList
 from bridge.storage.tables import cancel_requests, order_links, order_mirror
+from standins.amazon.orders import FULFILLMENT_STATUSES
 
 RESULTS = Path("bench/results")
-STATUSES = (
-    "PENDING_AVAILABILITY",
-    "PENDING",
-    "UNSHIPPED",
-    "PARTIALLY_SHIPPED",
-    "SHIPPED",
-    "CANCELLED",
-    "UNFULFILLABLE",
-)
+STATUSES = sorted(FULFILLMENT_STATUSES)  # Amazon's seven, in a fixed order
 PAGE = 50
 RUNS = 20
 
@@ -52,7 +45,7 @@ def seed(url: str, orders: int) -> None:
                 numbers = range(offset + chunk, offset + min(orders, chunk + 5000))
                 connection.execute(insert(order_mirror), [
                     {"amazon_order_id": f"113-{n:07d}-{n * 7 % 10**7:07d}", "store_code": store,
-                     "marketplace_id": "ATVPDKIKX0DER", "status": STATUSES[n % 7],
+                     "marketplace_id": "ATVPDKIKX0DER", "status": STATUSES[n % len(STATUSES)],
                      "fulfilled_by": "AMAZON" if n % 3 == 0 else "MERCHANT", "item_ids": "[]",
                      "buyer_requested_cancel": False, "last_updated": start + n * 60, "seen_at": start,
                      "created_time": start + n * 60, "lines": "[]"} for n in numbers

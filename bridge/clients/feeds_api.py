@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 import requests
-from marshmallow import EXCLUDE, Schema, ValidationError, fields
+from marshmallow import fields
 
-from bridge.clients.spapi import SERVICE, SpApiClient
+from bridge.clients.spapi import SERVICE, AmazonAnswer, SpApiClient, load_answer
 from bridge.clients.spapi_operations import (
     CREATE_FEED,
     CREATE_FEED_DOCUMENT,
@@ -25,22 +25,17 @@ from bridge.errors import UpstreamRejected, UpstreamUnavailable
 TRANSFER_TIMEOUT = 60.0
 
 
-class _Lenient(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-
-class _DocumentSchema(_Lenient):
+class _DocumentSchema(AmazonAnswer):
     feedDocumentId = fields.String(required=True)
     url = fields.String(required=True)
     compressionAlgorithm = fields.String(load_default=None, allow_none=True)
 
 
-class _FeedIdSchema(_Lenient):
+class _FeedIdSchema(AmazonAnswer):
     feedId = fields.String(required=True)
 
 
-class _FeedSchema(_Lenient):
+class _FeedSchema(AmazonAnswer):
     feedId = fields.String(required=True)
     feedType = fields.String(required=True)
     marketplaceIds = fields.List(fields.String(), load_default=list)
@@ -49,7 +44,7 @@ class _FeedSchema(_Lenient):
     resultFeedDocumentId = fields.String(load_default=None, allow_none=True)
 
 
-class _FeedsPageSchema(_Lenient):
+class _FeedsPageSchema(AmazonAnswer):
     feeds = fields.List(fields.Nested(_FeedSchema), required=True)
     nextToken = fields.String(load_default=None, allow_none=True)
 
@@ -75,13 +70,6 @@ class Feed:
         return self.processing_status in ("DONE", "CANCELLED", "FATAL")
 
 
-def _load(schema: Schema, body: Any, what: str) -> dict[str, Any]:
-    try:
-        return schema.load(body)
-    except ValidationError as exc:
-        raise UpstreamUnavailable(SERVICE, f"{what}: malformed answer {exc.messages}") from None
-
-
 def _feed(data: dict[str, Any]) -> Feed:
     return Feed(
         feed_id=data["feedId"],
@@ -100,7 +88,7 @@ class FeedsApi:
 
     def create_feed_document(self, store: Store, content_type: str, deadline: Deadline) -> FeedDocument:
         body = self._client.call(store, CREATE_FEED_DOCUMENT, deadline, json_body={"contentType": content_type})
-        data = _load(_DocumentSchema(), body, "createFeedDocument")
+        data = load_answer(_DocumentSchema(), body, "createFeedDocument")
         return FeedDocument(data["feedDocumentId"], data["url"])
 
     def upload(self, document: FeedDocument, content: bytes, content_type: str, deadline: Deadline) -> None:
@@ -130,11 +118,11 @@ class FeedsApi:
             json_body={"feedType": feed_type, "marketplaceIds": marketplace_ids, "inputFeedDocumentId": document_id},
             idempotent=False,
         )
-        return _load(_FeedIdSchema(), body, "createFeed")["feedId"]
+        return load_answer(_FeedIdSchema(), body, "createFeed")["feedId"]
 
     def get_feed(self, store: Store, feed_id: str, deadline: Deadline) -> Feed:
         body = self._client.call(store, GET_FEED, deadline, path_params={"feedId": feed_id})
-        return _feed(_load(_FeedSchema(), body, "getFeed"))
+        return _feed(load_answer(_FeedSchema(), body, "getFeed"))
 
     def get_feeds(
         self, store: Store, feed_type: str, marketplace_id: str, created_since: datetime, deadline: Deadline
@@ -148,7 +136,8 @@ class FeedsApi:
         }
         feeds: list[Feed] = []
         while True:
-            page = _load(_FeedsPageSchema(), self._client.call(store, GET_FEEDS, deadline, params=params), "getFeeds")
+            body = self._client.call(store, GET_FEEDS, deadline, params=params)
+            page = load_answer(_FeedsPageSchema(), body, "getFeeds")
             feeds.extend(_feed(item) for item in page["feeds"])
             if not page["nextToken"]:
                 return feeds
@@ -161,7 +150,7 @@ class FeedsApi:
 
     def get_feed_document(self, store: Store, document_id: str, deadline: Deadline) -> FeedDocument:
         body = self._client.call(store, GET_FEED_DOCUMENT, deadline, path_params={"feedDocumentId": document_id})
-        data = _load(_DocumentSchema(), body, "getFeedDocument")
+        data = load_answer(_DocumentSchema(), body, "getFeedDocument")
         return FeedDocument(data["feedDocumentId"], data["url"], data["compressionAlgorithm"])
 
     def download(self, document: FeedDocument, deadline: Deadline) -> tuple[bytes, str | None]:

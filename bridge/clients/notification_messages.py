@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate
+
+from bridge.clients.spapi import AmazonAnswer
 
 ORDER_CHANGE = "ORDER_CHANGE"
 FEED_PROCESSING_FINISHED = "FEED_PROCESSING_FINISHED"
@@ -23,31 +25,26 @@ class MalformedNotification(Exception):
     """Not a notification the bridge reads; the message says why (never the body itself, which may be large)."""
 
 
-class _Lenient(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-
 _TEXT = validate.Length(min=1, max=200)
 
 
-class _OrderItemSchema(_Lenient):
+class _OrderItemSchema(AmazonAnswer):
     IsBuyerRequestedCancel = fields.Boolean(load_default=False)
 
 
-class _OrderSummarySchema(_Lenient):
+class _OrderSummarySchema(AmazonAnswer):
     MarketplaceId = fields.String(required=True, validate=_TEXT)
     OrderStatus = fields.String(load_default=None, allow_none=True)
     FulfillmentType = fields.String(load_default=None, allow_none=True)
     OrderItems = fields.List(fields.Nested(_OrderItemSchema), load_default=list)
 
 
-class _OrderChangeTriggerSchema(_Lenient):
+class _OrderChangeTriggerSchema(AmazonAnswer):
     TimeOfOrderChange = fields.String(load_default=None, allow_none=True)
     ChangeReason = fields.String(load_default=None, allow_none=True)
 
 
-class _OrderChangeNotificationSchema(_Lenient):
+class _OrderChangeNotificationSchema(AmazonAnswer):
     SellerId = fields.String(required=True, validate=_TEXT)
     AmazonOrderId = fields.String(required=True, validate=_TEXT)
     OrderChangeType = fields.String(required=True, validate=_TEXT)
@@ -55,15 +52,15 @@ class _OrderChangeNotificationSchema(_Lenient):
     Summary = fields.Nested(_OrderSummarySchema, required=True)
 
 
-class _OrderChangePayloadSchema(_Lenient):
+class _OrderChangePayloadSchema(AmazonAnswer):
     OrderChangeNotification = fields.Nested(_OrderChangeNotificationSchema, required=True)
 
 
-class _PascalMetadataSchema(_Lenient):
+class _PascalMetadataSchema(AmazonAnswer):
     NotificationId = fields.String(required=True, validate=_TEXT)
 
 
-class OrderChangeSchema(_Lenient):
+class OrderChangeSchema(AmazonAnswer):
     """``ORDER_CHANGE``: an order's status changed, or its buyer asked to cancel it."""
 
     NotificationType = fields.String(required=True, validate=validate.Equal(ORDER_CHANGE))
@@ -71,7 +68,7 @@ class OrderChangeSchema(_Lenient):
     NotificationMetadata = fields.Nested(_PascalMetadataSchema, required=True)
 
 
-class _FeedFinishedSchema(_Lenient):
+class _FeedFinishedSchema(AmazonAnswer):
     sellerId = fields.String(load_default=None, allow_none=True)
     accountId = fields.String(load_default=None, allow_none=True)
     feedId = fields.String(required=True, validate=_TEXT)
@@ -80,15 +77,15 @@ class _FeedFinishedSchema(_Lenient):
     resultFeedDocumentId = fields.String(load_default=None, allow_none=True)
 
 
-class _FeedPayloadSchema(_Lenient):
+class _FeedPayloadSchema(AmazonAnswer):
     feedProcessingFinishedNotification = fields.Nested(_FeedFinishedSchema, required=True)
 
 
-class _CamelMetadataSchema(_Lenient):
+class _CamelMetadataSchema(AmazonAnswer):
     notificationId = fields.String(required=True, validate=_TEXT)
 
 
-class FeedProcessingFinishedSchema(_Lenient):
+class FeedProcessingFinishedSchema(AmazonAnswer):
     """``FEED_PROCESSING_FINISHED``: a feed reached DONE, CANCELLED or FATAL."""
 
     notificationType = fields.String(required=True, validate=validate.Equal(FEED_PROCESSING_FINISHED))

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields
+from marshmallow import fields
 
-from bridge.clients.spapi import SERVICE, SpApiClient
+from bridge.clients.spapi import AmazonAnswer, SpApiClient, load_answer
 from bridge.clients.spapi_operations import (
     CREATE_DESTINATION,
     CREATE_SUBSCRIPTION,
@@ -22,46 +22,40 @@ from bridge.clients.spapi_operations import (
 )
 from bridge.deadline import Deadline
 from bridge.domain.stores import Store
-from bridge.errors import UpstreamUnavailable
 
 NOTIFICATIONS_SCOPE = "sellingpartnerapi::notifications"
 PAYLOAD_VERSIONS = {"ORDER_CHANGE": "1.0", "FEED_PROCESSING_FINISHED": "2020-09-04"}
 
 
-class _Lenient(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-
-class _SqsSchema(_Lenient):
+class _SqsSchema(AmazonAnswer):
     arn = fields.String(required=True)
 
 
-class _ResourceSchema(_Lenient):
+class _ResourceSchema(AmazonAnswer):
     sqs = fields.Nested(_SqsSchema, load_default=None, allow_none=True)
 
 
-class _DestinationSchema(_Lenient):
+class _DestinationSchema(AmazonAnswer):
     destinationId = fields.String(required=True)
     name = fields.String(required=True)
     resource = fields.Nested(_ResourceSchema, load_default=dict)
 
 
-class _DestinationAnswerSchema(_Lenient):
+class _DestinationAnswerSchema(AmazonAnswer):
     payload = fields.Nested(_DestinationSchema, required=True)
 
 
-class _DestinationsAnswerSchema(_Lenient):
+class _DestinationsAnswerSchema(AmazonAnswer):
     payload = fields.List(fields.Nested(_DestinationSchema), required=True)
 
 
-class _SubscriptionSchema(_Lenient):
+class _SubscriptionSchema(AmazonAnswer):
     subscriptionId = fields.String(required=True)
     payloadVersion = fields.String(required=True)
     destinationId = fields.String(required=True)
 
 
-class _SubscriptionAnswerSchema(_Lenient):
+class _SubscriptionAnswerSchema(AmazonAnswer):
     payload = fields.Nested(_SubscriptionSchema, required=True)
 
 
@@ -80,13 +74,6 @@ class Subscription:
     payload_version: str
 
 
-def _load(schema: Schema, body: Any, what: str) -> dict[str, Any]:
-    try:
-        return schema.load(body)
-    except ValidationError as exc:
-        raise UpstreamUnavailable(SERVICE, f"{what}: malformed answer {exc.messages}") from None
-
-
 def _destination(data: dict[str, Any]) -> Destination:
     sqs = (data.get("resource") or {}).get("sqs")
     return Destination(data["destinationId"], data["name"], sqs["arn"] if sqs else None)
@@ -103,11 +90,11 @@ class NotificationsApi:
             json_body={"name": name, "resourceSpecification": {"sqs": {"arn": sqs_arn}}},
             grantless_scope=NOTIFICATIONS_SCOPE, idempotent=False,
         )  # fmt: skip
-        return _destination(_load(_DestinationAnswerSchema(), body, "createDestination")["payload"])
+        return _destination(load_answer(_DestinationAnswerSchema(), body, "createDestination")["payload"])
 
     def get_destinations(self, region_store: Store, deadline: Deadline) -> list[Destination]:
         body = self._client.call(region_store, GET_DESTINATIONS, deadline, grantless_scope=NOTIFICATIONS_SCOPE)
-        return [_destination(d) for d in _load(_DestinationsAnswerSchema(), body, "getDestinations")["payload"]]
+        return [_destination(d) for d in load_answer(_DestinationsAnswerSchema(), body, "getDestinations")["payload"]]
 
     def create_subscription(
         self, store: Store, notification_type: str, destination_id: str, deadline: Deadline
@@ -128,5 +115,5 @@ class NotificationsApi:
 
     @staticmethod
     def _subscription(notification_type: str, body: Any, what: str) -> Subscription:
-        data = _load(_SubscriptionAnswerSchema(), body, what)["payload"]
+        data = load_answer(_SubscriptionAnswerSchema(), body, what)["payload"]
         return Subscription(notification_type, data["subscriptionId"], data["destinationId"], data["payloadVersion"])

@@ -6,60 +6,54 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields
+from marshmallow import fields
 
-from bridge.clients.spapi import SERVICE, SpApiClient
+from bridge.clients.spapi import AmazonAnswer, SpApiClient, load_answer
 from bridge.clients.spapi_operations import GET_ORDER, SEARCH_ORDERS
 from bridge.deadline import Deadline
 from bridge.domain.amazon_order import AmazonOrder, OrderLine
 from bridge.domain.stores import Store
-from bridge.errors import UpstreamUnavailable
 
 INCLUDED_DATA = "FULFILLMENT,CANCELLATION"
 
 
-class _Lenient(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-
-class _CancellationRequestSchema(_Lenient):
+class _CancellationRequestSchema(AmazonAnswer):
     requester = fields.String(load_default=None, allow_none=True)
     cancelReason = fields.String(load_default=None, allow_none=True)
 
 
-class _CancellationExecutionSchema(_Lenient):
+class _CancellationExecutionSchema(AmazonAnswer):
     cancelledBy = fields.String(load_default=None, allow_none=True)
     cancelReason = fields.String(load_default=None, allow_none=True)
 
 
-class _ItemCancellationSchema(_Lenient):
+class _ItemCancellationSchema(AmazonAnswer):
     cancellationRequest = fields.Nested(_CancellationRequestSchema, load_default=None, allow_none=True)
     cancellationExecution = fields.Nested(_CancellationExecutionSchema, load_default=None, allow_none=True)
 
 
-class _ItemProductSchema(_Lenient):
+class _ItemProductSchema(AmazonAnswer):
     sellerSku = fields.String(load_default=None, allow_none=True)
     title = fields.String(load_default=None, allow_none=True)
 
 
-class _OrderItemSchema(_Lenient):
+class _OrderItemSchema(AmazonAnswer):
     orderItemId = fields.String(required=True)
     quantityOrdered = fields.Integer(load_default=0)
     product = fields.Nested(_ItemProductSchema, load_default=dict)
     cancellation = fields.Nested(_ItemCancellationSchema, load_default=None, allow_none=True)
 
 
-class _FulfillmentSchema(_Lenient):
+class _FulfillmentSchema(AmazonAnswer):
     fulfillmentStatus = fields.String(required=True)
     fulfilledBy = fields.String(load_default=None, allow_none=True)
 
 
-class _SalesChannelSchema(_Lenient):
+class _SalesChannelSchema(AmazonAnswer):
     marketplaceId = fields.String(load_default=None, allow_none=True)
 
 
-class _OrderSchema(_Lenient):
+class _OrderSchema(AmazonAnswer):
     orderId = fields.String(required=True)
     createdTime = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=UTC)
     lastUpdatedTime = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=UTC)
@@ -68,15 +62,15 @@ class _OrderSchema(_Lenient):
     orderItems = fields.List(fields.Nested(_OrderItemSchema), load_default=list)
 
 
-class _GetOrderResponseSchema(_Lenient):
+class _GetOrderResponseSchema(AmazonAnswer):
     order = fields.Nested(_OrderSchema, required=True)
 
 
-class _PaginationSchema(_Lenient):
+class _PaginationSchema(AmazonAnswer):
     nextToken = fields.String(load_default=None, allow_none=True)
 
 
-class _SearchOrdersResponseSchema(_Lenient):
+class _SearchOrdersResponseSchema(AmazonAnswer):
     orders = fields.List(fields.Nested(_OrderSchema), required=True)
     pagination = fields.Nested(_PaginationSchema, load_default=None, allow_none=True)
     lastUpdatedBefore = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=UTC)
@@ -138,10 +132,7 @@ class OrdersApi:
             path_params={"orderId": order_id},
             params={"includedData": INCLUDED_DATA},
         )
-        try:
-            data = _GetOrderResponseSchema().load(body)
-        except ValidationError as exc:
-            raise UpstreamUnavailable(SERVICE, f"getOrder {order_id}: malformed answer {exc.messages}") from None
+        data = load_answer(_GetOrderResponseSchema(), body, f"getOrder {order_id}")
         return to_amazon_order(data["order"])
 
     def probe_search(self, store: Store, deadline: Deadline) -> None:
@@ -182,10 +173,7 @@ class OrdersApi:
         complete_until: datetime | None = None
         for page in range(1, max_pages + 1):
             body = self._client.call(store, SEARCH_ORDERS, deadline, params=params)
-            try:
-                data = _SearchOrdersResponseSchema().load(body)
-            except ValidationError as exc:
-                raise UpstreamUnavailable(SERVICE, f"searchOrders: malformed answer {exc.messages}") from None
+            data = load_answer(_SearchOrdersResponseSchema(), body, "searchOrders")
             if page == 1:
                 complete_until = data["lastUpdatedBefore"] or data["createdBefore"]
             orders.extend(to_amazon_order(order) for order in data["orders"])

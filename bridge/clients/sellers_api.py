@@ -4,35 +4,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields
+from marshmallow import fields
 
-from bridge.clients.spapi import SERVICE, SpApiClient
+from bridge.clients.spapi import AmazonAnswer, SpApiClient, load_answer
 from bridge.clients.spapi_operations import GET_MARKETPLACE_PARTICIPATIONS
 from bridge.deadline import Deadline
 from bridge.domain.stores import Store
-from bridge.errors import UpstreamUnavailable
 
 
-class _Lenient(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-
-class _MarketplaceSchema(_Lenient):
+class _MarketplaceSchema(AmazonAnswer):
     id = fields.String(required=True)
     name = fields.String(load_default="")
 
 
-class _ParticipationSchema(_Lenient):
+class _ParticipationSchema(AmazonAnswer):
     isParticipating = fields.Boolean(required=True)
 
 
-class _MarketplaceParticipationSchema(_Lenient):
+class _MarketplaceParticipationSchema(AmazonAnswer):
     marketplace = fields.Nested(_MarketplaceSchema, required=True)
     participation = fields.Nested(_ParticipationSchema, required=True)
 
 
-class _ResponseSchema(_Lenient):
+class _ResponseSchema(AmazonAnswer):
     payload = fields.List(fields.Nested(_MarketplaceParticipationSchema), required=True)
 
 
@@ -52,12 +46,7 @@ class SellersApi:
 
     def participations(self, store: Store, deadline: Deadline) -> list[Participation]:
         body = self._client.call(store, GET_MARKETPLACE_PARTICIPATIONS, deadline)
-        try:
-            data = RESPONSE.load(body)
-        except ValidationError as exc:
-            raise UpstreamUnavailable(
-                SERVICE, f"getMarketplaceParticipations: malformed answer {exc.messages}"
-            ) from None
+        data = load_answer(RESPONSE, body, "getMarketplaceParticipations")
         return [
             Participation(p["marketplace"]["id"], p["marketplace"]["name"], p["participation"]["isParticipating"])
             for p in data["payload"]

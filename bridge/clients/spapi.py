@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 import requests
+from marshmallow import EXCLUDE, Schema, ValidationError
 
 from bridge.clients.http import Retry, send, with_retries
 from bridge.clients.lwa import LwaTokenSource
@@ -20,6 +21,23 @@ from bridge.metrics import SPAPI_CALLS, SPAPI_THROTTLED
 log = logging.getLogger(__name__)
 
 SERVICE = "Amazon SP-API"
+
+
+class AmazonAnswer(Schema):
+    """Base of the schemas Amazon's answers are read with: fields Amazon adds later are ignored, not refused."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+def load_answer(schema: Schema, body: Any, what: str) -> dict[str, Any]:
+    """``body`` read with ``schema``; an answer that does not fit is Amazon misbehaving for now (retried later)."""
+    try:
+        return schema.load(body)
+    except ValidationError as exc:
+        raise UpstreamUnavailable(SERVICE, f"{what}: malformed answer {exc.messages}") from None
+
+
 # Grantless operations (the Notifications API's destinations) are the application's, not a seller's: their quota
 # bucket is kept under this name instead of a seller id.
 APPLICATION_QUOTA_KEY = "application"

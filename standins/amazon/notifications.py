@@ -43,7 +43,7 @@ from standins.amazon.contract import (
     error_envelope,
     gate,
 )
-from standins.amazon.feeds import TERMINAL_STATUSES, FeedService, StandInFeed, json_object
+from standins.amazon.feeds import TERMINAL_STATUSES, FeedService, StandInFeed, invalid, json_object
 from standins.amazon.orders import StandInOrder
 
 NOTIFICATIONS_SCOPE = "sellingpartnerapi::notifications"
@@ -346,10 +346,6 @@ def _answer(operation: str, payload: Any, status: int = 200) -> Response:
     return gate().with_rate_header(response, operation)
 
 
-def _invalid(operation: str, details: str) -> Response:
-    return gate().with_rate_header(error_envelope(400, "InvalidInput", "Invalid input", details), operation)
-
-
 @blueprint.post("/notifications/v1/destinations")
 def create_destination() -> Response:
     operation = CREATE_DESTINATION
@@ -362,9 +358,9 @@ def create_destination() -> Response:
     name = body.get("name")
     arn = ((body.get("resourceSpecification") or {}).get("sqs") or {}).get("arn")
     if not isinstance(name, str) or not name or len(name) > 256:
-        return _invalid(operation, "name is required (at most 256 characters).")
+        return invalid(operation, "name is required (at most 256 characters).")
     if not isinstance(arn, str) or not arn.startswith(SQS_ARN) or arn.count(":") != 5:
-        return _invalid(operation, "resourceSpecification.sqs.arn must be an SQS queue ARN.")
+        return invalid(operation, "resourceSpecification.sqs.arn must be an SQS queue ARN.")
     destination = _service().create_destination(name, arn)
     if destination is None:
         conflict = error_envelope(409, "Conflict", "A destination with this resource already exists.")
@@ -393,12 +389,12 @@ def create_subscription(notification_type: str) -> Response:
     if bad:
         return bad
     if notification_type not in NOTIFICATION_TYPES:
-        return _invalid(operation, f"{notification_type} is not a notification type the stand-in offers.")
+        return invalid(operation, f"{notification_type} is not a notification type the stand-in offers.")
     destination_id, version = body.get("destinationId"), body.get("payloadVersion")
     if not isinstance(destination_id, str) or destination_id not in _service().destinations:
-        return _invalid(operation, "destinationId must name an existing destination.")
+        return invalid(operation, "destinationId must name an existing destination.")
     if version != NOTIFICATION_TYPES[notification_type]:
-        return _invalid(operation, f"payloadVersion must be {NOTIFICATION_TYPES[notification_type]}.")
+        return invalid(operation, f"payloadVersion must be {NOTIFICATION_TYPES[notification_type]}.")
     subscription = _service().subscribe(seller or "", notification_type, destination_id)
     if subscription is None:
         conflict = error_envelope(409, "Conflict", "A subscription for this notification type already exists.")
